@@ -1,0 +1,1 @@
+//! Placeholder: direct dependencies from pyproject.toml (written with the poetry reader).

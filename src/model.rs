@@ -1,0 +1,408 @@
+//! The one public package model every stage shares.
+//!
+//! Lockfile readers produce [`LockedPackage`]s; the scan merges identical ones from several
+//! lockfiles into [`Package`]s. Registry clients, the classifier and the renderers read these
+//! types and never a reader's private wire structs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// The package ecosystem, which decides the registry asked about a package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    /// Packages from the npm registry (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock).
+    Npm,
+    /// Python distributions from PyPI or another simple index.
+    Pypi,
+    /// Rust crates from crates.io or another Cargo registry.
+    Crates,
+}
+
+impl Ecosystem {
+    /// Every ecosystem, in report order.
+    pub const ALL: [Ecosystem; 3] = [Ecosystem::Npm, Ecosystem::Pypi, Ecosystem::Crates];
+
+    /// The stable lower-case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Crates => "crates",
+        }
+    }
+
+    /// The name used for comparing and merging packages: PEP 503 for PyPI, as written otherwise.
+    pub fn normalize_name(self, name: &str) -> String {
+        match self {
+            Ecosystem::Pypi => pep503_normalize(name),
+            Ecosystem::Npm | Ecosystem::Crates => name.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// PEP 503 name normalisation: lower case, runs of `-`, `_` and `.` become one `-`.
+pub fn pep503_normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_run = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_run {
+                out.push('-');
+            }
+            in_run = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_run = false;
+        }
+    }
+    out
+}
+
+/// Where a locked package comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Source {
+    /// A package registry. `url` is the registry or index the lockfile names (npm registry base,
+    /// PyPI simple index, Cargo registry index), or `None` when the lockfile does not say and the
+    /// ecosystem's configured registry applies.
+    Registry {
+        /// Registry base / index URL as the lockfile records it.
+        url: Option<String>,
+    },
+    /// A git repository, with the locked commit when the lockfile records one.
+    Git {
+        /// Repository URL as written.
+        url: String,
+        /// Full commit id, when recorded.
+        commit: Option<String>,
+    },
+    /// A local directory or file.
+    Path {
+        /// Path as written in the lockfile.
+        path: String,
+    },
+    /// A tarball, archive or wheel URL that is not a registry download.
+    Url {
+        /// The URL as written.
+        url: String,
+    },
+    /// A member of the project's own workspace (npm workspaces, `link: true`, yarn `workspace:`).
+    Workspace {
+        /// Path of the member as written.
+        path: String,
+    },
+}
+
+impl Source {
+    /// A registry source with no explicit URL.
+    pub const DEFAULT_REGISTRY: Source = Source::Registry { url: None };
+
+    /// True when a registry can be asked about this package.
+    pub fn is_registry(&self) -> bool {
+        matches!(self, Source::Registry { .. })
+    }
+
+    /// Short kebab-case name of the source kind, as in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Registry { .. } => "registry",
+            Source::Git { .. } => "git",
+            Source::Path { .. } => "path",
+            Source::Url { .. } => "url",
+            Source::Workspace { .. } => "workspace",
+        }
+    }
+}
+
+/// One distribution file of a PyPI release, as far as the lockfile names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct DistFile {
+    /// File name (`foo-1.0-py3-none-any.whl`), when the lockfile records it.
+    pub filename: Option<String>,
+    /// Hashes by algorithm (`sha256` → lower-case hex).
+    pub hashes: BTreeMap<String, String>,
+}
+
+/// What the lockfile pins the package's bytes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Integrity {
+    /// npm-style Subresource Integrity string(s) as written (`sha512-…`).
+    pub sri: Option<String>,
+    /// A checksum that is not SRI: crates.io `checksum` (sha256 hex), yarn berry `checksum`.
+    pub checksum: Option<String>,
+    /// PyPI files with their hashes (file name may be unknown, as with `--hash` in requirements).
+    pub files: Vec<DistFile>,
+}
+
+impl Integrity {
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.sri.is_none() && self.checksum.is_none() && self.files.is_empty()
+    }
+}
+
+/// One package as one lockfile records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedPackage {
+    /// Ecosystem of the package.
+    pub ecosystem: Ecosystem,
+    /// Real package name (aliases resolved), as written.
+    pub name: String,
+    /// Locked version as written; empty when the requirement is not pinned.
+    pub version: String,
+    /// Where the package comes from.
+    pub source: Source,
+    /// What the lockfile pins the bytes to.
+    pub integrity: Integrity,
+    /// Depended on by the project itself; `None` when the lockfile cannot tell.
+    pub direct: Option<bool>,
+    /// Only needed for development; `None` when the lockfile does not say.
+    pub dev: Option<bool>,
+    /// Optional dependency; `None` when the lockfile does not say.
+    pub optional: Option<bool>,
+    /// npm peer dependency; `None` when the lockfile does not say.
+    pub peer: Option<bool>,
+    /// The requirement as written when it does not pin one version (requirements.txt `foo>=1`);
+    /// such a package is reported `unpinned`.
+    pub unpinned_spec: Option<String>,
+    /// 1-based line of the package's entry in the lockfile, where cheap to know.
+    pub line: Option<usize>,
+}
+
+impl LockedPackage {
+    /// A pinned registry package with no flags set; readers fill in the rest.
+    pub fn new(ecosystem: Ecosystem, name: impl Into<String>, version: impl Into<String>) -> Self {
+        LockedPackage {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            source: Source::DEFAULT_REGISTRY,
+            integrity: Integrity::default(),
+            direct: None,
+            dev: None,
+            optional: None,
+            peer: None,
+            unpinned_spec: None,
+            line: None,
+        }
+    }
+}
+
+/// Where a package was found: a lockfile path relative to the scan root, and the line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Origin {
+    /// Lockfile path relative to the scanned directory (or as given on the command line).
+    pub lockfile: String,
+    /// 1-based line of the entry, where known.
+    pub line: Option<usize>,
+}
+
+/// A package after merging: the same (ecosystem, name, version, source) from every lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// Ecosystem of the package.
+    pub ecosystem: Ecosystem,
+    /// Package name as first written.
+    pub name: String,
+    /// Locked version as written (empty when unpinned).
+    pub version: String,
+    /// Where it comes from.
+    pub source: Source,
+    /// Integrity recorded by the lockfiles (the first non-empty one; see `integrity_conflict`).
+    pub integrity: Integrity,
+    /// True when lockfiles pinned different bytes for the same version.
+    pub integrity_conflict: bool,
+    /// Direct in at least one lockfile; `None` when no lockfile could tell.
+    pub direct: Option<bool>,
+    /// Dev-only in every lockfile that says; `None` when none says.
+    pub dev: Option<bool>,
+    /// Optional in every lockfile that says; `None` when none says.
+    pub optional: Option<bool>,
+    /// Peer in every lockfile that says; `None` when none says.
+    pub peer: Option<bool>,
+    /// The unpinned requirement, for `unpinned` packages.
+    pub unpinned_spec: Option<String>,
+    /// Every lockfile (and line) it was found in, sorted.
+    pub origins: Vec<Origin>,
+}
+
+impl Package {
+    /// The merge key: ecosystem, normalised name, version, source and unpinned requirement.
+    pub fn key(&self) -> PackageKey {
+        PackageKey {
+            ecosystem: self.ecosystem,
+            name: self.ecosystem.normalize_name(&self.name),
+            version: self.version.clone(),
+            source: self.source.clone(),
+            unpinned_spec: self.unpinned_spec.clone(),
+        }
+    }
+
+    /// A registry package pinned to one version: the only kind a registry is asked about.
+    pub fn is_registry_pinned(&self) -> bool {
+        self.source.is_registry() && self.unpinned_spec.is_none() && !self.version.is_empty()
+    }
+}
+
+/// Identity of a package for merging across lockfiles.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PackageKey {
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Normalised name.
+    pub name: String,
+    /// Version as written.
+    pub version: String,
+    /// Source.
+    pub source: Source,
+    /// Unpinned requirement, if any.
+    pub unpinned_spec: Option<String>,
+}
+
+/// Merge packages found in several lockfiles into one list, sorted by ecosystem, name, version.
+pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
+    let mut by_key: BTreeMap<PackageKey, Package> = BTreeMap::new();
+    for (locked, lockfile) in found {
+        let origin = Origin { lockfile, line: locked.line };
+        let incoming = Package {
+            ecosystem: locked.ecosystem,
+            name: locked.name,
+            version: locked.version,
+            source: locked.source,
+            integrity: locked.integrity,
+            integrity_conflict: false,
+            direct: locked.direct,
+            dev: locked.dev,
+            optional: locked.optional,
+            peer: locked.peer,
+            unpinned_spec: locked.unpinned_spec,
+            origins: vec![origin],
+        };
+        match by_key.entry(incoming.key()) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(incoming);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => {
+                let pkg = slot.get_mut();
+                pkg.direct = merge_any(pkg.direct, incoming.direct);
+                pkg.dev = merge_all(pkg.dev, incoming.dev);
+                pkg.optional = merge_all(pkg.optional, incoming.optional);
+                pkg.peer = merge_all(pkg.peer, incoming.peer);
+                merge_integrity(pkg, incoming.integrity);
+                pkg.origins.extend(incoming.origins);
+            }
+        }
+    }
+    let mut out: Vec<Package> = by_key.into_values().collect();
+    for pkg in &mut out {
+        pkg.origins.sort();
+        pkg.origins.dedup();
+    }
+    out
+}
+
+/// True if any lockfile says true; false if all that say, say false.
+fn merge_any(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (None, None) => None,
+    }
+}
+
+/// True only if every lockfile that says, says true (a package dev-only in one project and
+/// a production dependency in another is a production dependency).
+fn merge_all(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (None, None) => None,
+    }
+}
+
+fn merge_integrity(pkg: &mut Package, other: Integrity) {
+    if other.is_empty() {
+        return;
+    }
+    if pkg.integrity.is_empty() {
+        pkg.integrity = other;
+        return;
+    }
+    let clash = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    if clash(&pkg.integrity.sri, &other.sri) || clash(&pkg.integrity.checksum, &other.checksum) {
+        pkg.integrity_conflict = true;
+    }
+    if pkg.integrity.sri.is_none() {
+        pkg.integrity.sri = other.sri;
+    }
+    if pkg.integrity.checksum.is_none() {
+        pkg.integrity.checksum = other.checksum;
+    }
+    for file in other.files {
+        if !pkg.integrity.files.contains(&file) {
+            pkg.integrity.files.push(file);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep503() {
+        assert_eq!(pep503_normalize("Foo.Bar__baz"), "foo-bar-baz");
+        assert_eq!(pep503_normalize("zope.interface"), "zope-interface");
+        assert_eq!(pep503_normalize("A-_-b"), "a-b");
+    }
+
+    #[test]
+    fn merge_combines_lockfiles_and_flags() {
+        let mut a = LockedPackage::new(Ecosystem::Pypi, "Zope.Interface", "5.0");
+        a.direct = Some(false);
+        a.dev = Some(true);
+        let mut b = LockedPackage::new(Ecosystem::Pypi, "zope-interface", "5.0");
+        b.direct = Some(true);
+        b.dev = Some(false);
+        let c = LockedPackage::new(Ecosystem::Pypi, "zope-interface", "6.0");
+        let merged = merge(vec![
+            (a, "b/poetry.lock".into()),
+            (b, "a/requirements.txt".into()),
+            (c, "a/requirements.txt".into()),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].name, "Zope.Interface");
+        assert_eq!(merged[0].direct, Some(true));
+        assert_eq!(merged[0].dev, Some(false));
+        let files: Vec<_> = merged[0].origins.iter().map(|o| o.lockfile.as_str()).collect();
+        assert_eq!(files, ["a/requirements.txt", "b/poetry.lock"]);
+    }
+
+    #[test]
+    fn merge_flags_integrity_conflicts() {
+        let mut a = LockedPackage::new(Ecosystem::Npm, "x", "1.0.0");
+        a.integrity.sri = Some("sha512-aaa".into());
+        let mut b = a.clone();
+        b.integrity.sri = Some("sha512-bbb".into());
+        let merged = merge(vec![(a, "p/package-lock.json".into()), (b, "q/package-lock.json".into())]);
+        assert_eq!(merged.len(), 1);
+        assert!(merged[0].integrity_conflict);
+    }
+
+    #[test]
+    fn git_and_registry_of_same_version_stay_apart() {
+        let a = LockedPackage::new(Ecosystem::Npm, "x", "1.0.0");
+        let mut b = a.clone();
+        b.source = Source::Git { url: "https://git.example/x.git".into(), commit: None };
+        assert_eq!(merge(vec![(a, "l".into()), (b, "l".into())]).len(), 2);
+    }
+}
