@@ -3,5 +3,13 @@
 //! The pipeline (see `docs/architecture.md`) is driven by [`scan::run`]; the binary in
 //! `main.rs` only parses the command line, calls it and renders the [`report::Report`].
 
+pub mod classify;
+pub mod cli;
+pub mod discover;
+pub mod exit;
 pub mod lockfile;
 pub mod model;
+pub mod render;
+pub mod report;
+pub mod scan;
+pub mod settings;

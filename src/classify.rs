@@ -1,0 +1,90 @@
+//! Classification: a pure function from a package and what was learned about it to a
+//! [`Finding`]. No I/O happens here, so every rule has a table-driven test.
+
+use crate::model::{Package, Source};
+use crate::report::{Finding, Status};
+
+/// What the registry stage learned about a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// No request was made because the scan runs offline.
+    Offline,
+}
+
+/// The finding for one package.
+pub fn classify(pkg: &Package, lookup: &Lookup) -> Finding {
+    if let Some(spec) = &pkg.unpinned_spec {
+        return Finding {
+            status: Status::Unpinned,
+            reason: Some(if spec.is_empty() {
+                "the requirement names no version".to_string()
+            } else {
+                format!("`{spec}` does not pin one version")
+            }),
+        };
+    }
+    if let Some(reason) = not_applicable_reason(&pkg.source) {
+        return Finding { status: Status::NotApplicable, reason: Some(reason) };
+    }
+    if pkg.version.is_empty() {
+        return Finding { status: Status::Unpinned, reason: Some("the lockfile records no version".into()) };
+    }
+    match lookup {
+        Lookup::Offline => Finding {
+            status: Status::Unknown,
+            reason: Some("offline: the registry was not asked".into()),
+        },
+    }
+}
+
+fn not_applicable_reason(source: &Source) -> Option<String> {
+    let reason = match source {
+        Source::Registry { .. } => return None,
+        Source::Git { url, .. } => format!("git dependency ({url}); registry provenance does not apply"),
+        Source::Path { path } => format!("local path dependency ({path}); registry provenance does not apply"),
+        Source::Url { url } => format!("direct URL dependency ({url}); registry provenance does not apply"),
+        Source::Workspace { path } => format!("workspace member ({path}); part of the project itself"),
+    };
+    Some(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Ecosystem, LockedPackage, merge};
+
+    fn pkg(f: impl FnOnce(&mut LockedPackage)) -> Package {
+        let mut p = LockedPackage::new(Ecosystem::Npm, "left-pad", "1.3.0");
+        f(&mut p);
+        merge(vec![(p, "package-lock.json".into())]).remove(0)
+    }
+
+    #[test]
+    fn table() {
+        let cases: Vec<(Package, Status, &str)> = vec![
+            (pkg(|_| {}), Status::Unknown, "offline"),
+            (
+                pkg(|p| p.source = Source::Git { url: "https://git.example/x.git".into(), commit: None }),
+                Status::NotApplicable,
+                "git dependency",
+            ),
+            (pkg(|p| p.source = Source::Path { path: "../x".into() }), Status::NotApplicable, "local path"),
+            (pkg(|p| p.source = Source::Url { url: "https://x.example/x.tgz".into() }), Status::NotApplicable, "URL"),
+            (pkg(|p| p.source = Source::Workspace { path: "packages/a".into() }), Status::NotApplicable, "workspace"),
+            (
+                pkg(|p| {
+                    p.version.clear();
+                    p.unpinned_spec = Some(">=1.0".into());
+                }),
+                Status::Unpinned,
+                "`>=1.0` does not pin",
+            ),
+            (pkg(|p| p.version.clear()), Status::Unpinned, "no version"),
+        ];
+        for (pkg, status, reason) in cases {
+            let f = classify(&pkg, &Lookup::Offline);
+            assert_eq!(f.status, status, "{pkg:?}");
+            assert!(f.reason.as_deref().unwrap_or_default().contains(reason), "{f:?}");
+        }
+    }
+}

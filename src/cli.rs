@@ -1,0 +1,51 @@
+//! Command-line interface: the flags, their defaults and help text. Nothing here does work;
+//! [`crate::settings`] turns the parsed flags into the settings the scan runs with.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Show, package by package, whether each pinned dependency of a project carries provenance.
+///
+/// provscan finds the project's lockfiles, asks the npm registry, PyPI and crates.io whether each
+/// pinned version was published with a provenance attestation or through trusted publishing,
+/// and reports a status per package. A project's own provenance covers only what it publishes;
+/// each dependency's provenance is its maintainers' choice, and this shows it.
+#[derive(Debug, Parser)]
+#[command(name = "provscan", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Directory to scan for lockfiles (recursively).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+
+    /// Scan this lockfile instead of discovering them (repeatable). Its format comes from its
+    /// file name.
+    #[arg(long = "lockfile", value_name = "FILE")]
+    pub lockfiles: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Make no network request: registry packages are reported `unknown`.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Run `cargo metadata --offline --locked` beside each Cargo.lock (when Cargo.toml and cargo
+    /// are present) to tell dev-dependencies and workspace members' direct dependencies apart.
+    #[arg(long)]
+    pub cargo_metadata: bool,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// The documented JSON report (docs/json-schema.md).
+    Json,
+}

@@ -1,0 +1,131 @@
+//! The JSON report, schema version 1 (documented field by field in docs/json-schema.md).
+//!
+//! These types are the wire contract and are kept apart from the internal model: a field may be
+//! added within version 1, but none is renamed, retyped or removed without a new
+//! `schema_version`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Integrity, Source};
+use crate::report::{Coverage, LockfileReport, Report, Tally};
+
+/// The schema version written in every report.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    tool: Tool,
+    root: &'a str,
+    offline: bool,
+    lockfiles: &'a [LockfileReport],
+    packages: Vec<JsonPackage<'a>>,
+    summary: JsonSummary,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonPackage<'a> {
+    ecosystem: &'static str,
+    name: &'a str,
+    version: &'a str,
+    status: &'static str,
+    reason: Option<&'a str>,
+    direct: Option<bool>,
+    dev: Option<bool>,
+    optional: Option<bool>,
+    peer: Option<bool>,
+    requirement: Option<&'a str>,
+    source: &'a Source,
+    integrity: &'a Integrity,
+    integrity_conflict: bool,
+    lockfiles: Vec<&'a str>,
+    locations: Vec<Location<'a>>,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    lockfile: &'a str,
+    line: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    #[serde(flatten)]
+    total: JsonTally,
+    ecosystems: BTreeMap<&'static str, JsonTally>,
+}
+
+#[derive(Serialize)]
+struct JsonTally {
+    packages: usize,
+    by_status: BTreeMap<&'static str, usize>,
+    direct: Coverage,
+    transitive: Coverage,
+}
+
+impl From<&Tally> for JsonTally {
+    fn from(t: &Tally) -> Self {
+        JsonTally {
+            packages: t.packages,
+            by_status: t.by_status.iter().map(|(s, n)| (s.as_str(), *n)).collect(),
+            direct: t.direct,
+            transitive: t.transitive,
+        }
+    }
+}
+
+/// Render the report as pretty-printed JSON, ending with a newline.
+pub fn render(report: &Report) -> String {
+    let doc = JsonReport {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        root: &report.root,
+        offline: report.offline,
+        lockfiles: &report.lockfiles,
+        packages: report
+            .packages
+            .iter()
+            .map(|r| {
+                let p = &r.package;
+                JsonPackage {
+                    ecosystem: p.ecosystem.as_str(),
+                    name: &p.name,
+                    version: &p.version,
+                    status: r.finding.status.as_str(),
+                    reason: r.finding.reason.as_deref(),
+                    direct: p.direct,
+                    dev: p.dev,
+                    optional: p.optional,
+                    peer: p.peer,
+                    requirement: p.unpinned_spec.as_deref(),
+                    source: &p.source,
+                    integrity: &p.integrity,
+                    integrity_conflict: p.integrity_conflict,
+                    lockfiles: {
+                        let mut files: Vec<&str> = p.origins.iter().map(|o| o.lockfile.as_str()).collect();
+                        files.dedup();
+                        files
+                    },
+                    locations: p.origins.iter().map(|o| Location { lockfile: &o.lockfile, line: o.line }).collect(),
+                }
+            })
+            .collect(),
+        summary: JsonSummary {
+            total: (&report.summary.total).into(),
+            ecosystems: report.summary.ecosystems.iter().map(|(e, t)| (e.as_str(), t.into())).collect(),
+        },
+        warnings: &report.warnings,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    text.push('\n');
+    text
+}

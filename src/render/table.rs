@@ -1,0 +1,114 @@
+//! The table for people: one row per package, then a summary per ecosystem.
+
+use std::fmt::Write;
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+
+use super::Style;
+use crate::report::{Coverage, PackageReport, Report, Status, Tally};
+
+/// Render the report as a table followed by summary lines.
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    if !report.packages.is_empty() {
+        let mut table = Table::new();
+        table.load_style(presets::UTF8_FULL_CONDENSED);
+        if style.terminal {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table.force_no_tty();
+        }
+        if style.color {
+            table.enforce_styling();
+        }
+        table.set_header(["ecosystem", "package", "version", "dependency", "status", "lockfile"]);
+        for pkg in &report.packages {
+            table.add_row(row(pkg, style));
+        }
+        let _ = writeln!(out, "{table}");
+    }
+    summary(&mut out, report);
+    out
+}
+
+fn row(pkg: &PackageReport, style: Style) -> Vec<Cell> {
+    let p = &pkg.package;
+    let version = if p.version.is_empty() { p.unpinned_spec.clone().unwrap_or_default() } else { p.version.clone() };
+    let mut dependency = match p.direct {
+        Some(true) => "direct".to_string(),
+        Some(false) => "transitive".to_string(),
+        None => "?".to_string(),
+    };
+    if p.dev == Some(true) {
+        dependency.push_str(", dev");
+    }
+    let mut status = Cell::new(pkg.finding.status.as_str());
+    if style.color {
+        status = status.fg(color(pkg.finding.status));
+    }
+    let mut lockfile = p.origins.first().map(|o| o.lockfile.clone()).unwrap_or_default();
+    if p.origins.len() > 1 {
+        let _ = write!(lockfile, " (+{})", p.origins.len() - 1);
+    }
+    vec![
+        Cell::new(p.ecosystem.as_str()),
+        Cell::new(&p.name),
+        Cell::new(version),
+        Cell::new(dependency),
+        status,
+        Cell::new(lockfile),
+    ]
+}
+
+fn color(status: Status) -> Color {
+    match status {
+        Status::Verified | Status::Attested | Status::TrustedPublisher => Color::Green,
+        Status::Downgraded | Status::Invalid => Color::Red,
+        Status::None | Status::Unknown | Status::Unpinned => Color::Yellow,
+        Status::NotApplicable => Color::Grey,
+    }
+}
+
+fn summary(out: &mut String, report: &Report) {
+    let files = report.lockfiles.len();
+    let _ = writeln!(
+        out,
+        "{} package{} from {} lockfile{}{}",
+        report.summary.total.packages,
+        plural(report.summary.total.packages),
+        files,
+        plural(files),
+        if report.offline { " (offline: no registry was asked)" } else { "" },
+    );
+    for (ecosystem, tally) in &report.summary.ecosystems {
+        let _ = writeln!(out, "{ecosystem}: {}", tally_line(tally));
+    }
+    if !report.summary.ecosystems.is_empty() {
+        let _ = writeln!(
+            out,
+            "A project's own provenance covers only what it publishes; each dependency's provenance is its \
+             own maintainers' choice."
+        );
+    }
+}
+
+fn tally_line(tally: &Tally) -> String {
+    let counts: Vec<String> =
+        tally.by_status.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+    format!(
+        "{} package{} ({}); direct: {}; transitive: {}",
+        tally.packages,
+        plural(tally.packages),
+        counts.join(", "),
+        coverage(tally.direct),
+        coverage(tally.transitive),
+    )
+}
+
+fn coverage(c: Coverage) -> String {
+    format!("{}/{} with provenance", c.covered, c.total)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
