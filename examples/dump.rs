@@ -8,7 +8,10 @@ use provscan::lockfile::{self, Input, LockfileKind, Options};
 fn main() {
     let arg = std::env::args().nth(1).expect("usage: dump LOCKFILE");
     let path = Path::new(&arg);
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let Some(kind) = LockfileKind::from_file_name(name) else {
         eprintln!("unknown lockfile name {name}");
         std::process::exit(2);
@@ -22,7 +25,13 @@ fn main() {
     };
     let root = path.parent().unwrap_or(Path::new("."));
     let options = Options::default();
-    let input = Input { text: &text, path, display: &arg, root, options: &options };
+    let input = Input {
+        text: &text,
+        path,
+        display: &arg,
+        root,
+        options: &options,
+    };
     match lockfile::parse(kind, &input) {
         Ok(parsed) => {
             let packages: Vec<_> = parsed
@@ -40,7 +49,10 @@ fn main() {
             for w in &parsed.warnings {
                 eprintln!("warning: {w}");
             }
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "packages": packages })).unwrap());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "packages": packages })).unwrap()
+            );
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -2,14 +2,8 @@
 //! [`Finding`]. No I/O happens here, so every rule has a table-driven test.
 
 use crate::model::{Package, Source};
+use crate::registry::{Evidence, Lookup, TrustLevel};
 use crate::report::{Finding, Status};
-
-/// What the registry stage learned about a package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    /// No request was made because the scan runs offline.
-    Offline,
-}
 
 /// The finding for one package.
 pub fn classify(pkg: &Package, lookup: &Lookup) -> Finding {
@@ -24,26 +18,78 @@ pub fn classify(pkg: &Package, lookup: &Lookup) -> Finding {
         };
     }
     if let Some(reason) = not_applicable_reason(&pkg.source) {
-        return Finding { status: Status::NotApplicable, reason: Some(reason) };
+        return Finding {
+            status: Status::NotApplicable,
+            reason: Some(reason),
+        };
     }
     if pkg.version.is_empty() {
-        return Finding { status: Status::Unpinned, reason: Some("the lockfile records no version".into()) };
+        return Finding {
+            status: Status::Unpinned,
+            reason: Some("the lockfile records no version".into()),
+        };
     }
     match lookup {
         Lookup::Offline => Finding {
             status: Status::Unknown,
             reason: Some("offline: the registry was not asked".into()),
         },
+        Lookup::Unknown { reason } => Finding {
+            status: Status::Unknown,
+            reason: Some(reason.clone()),
+        },
+        Lookup::Answered(evidence) => answered(evidence),
+    }
+}
+
+fn answered(evidence: &Evidence) -> Finding {
+    if let Some(earlier) = &evidence.downgrade {
+        return Finding {
+            status: Status::Downgraded,
+            reason: Some(format!(
+                "published with {} after the earlier release {} had {}",
+                level_words(evidence.level),
+                earlier.version,
+                level_words(earlier.level)
+            )),
+        };
+    }
+    let status = match evidence.level {
+        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance => Status::Attested,
+        TrustLevel::TrustedPublisher => Status::TrustedPublisher,
+        TrustLevel::None => Status::None,
+    };
+    let reason = evidence.note.clone().or_else(|| {
+        (status == Status::None)
+            .then(|| "the registry records neither provenance nor trusted publishing".to_string())
+    });
+    Finding { status, reason }
+}
+
+fn level_words(level: TrustLevel) -> &'static str {
+    match level {
+        TrustLevel::None => "no provenance",
+        TrustLevel::Provenance => "a provenance attestation",
+        TrustLevel::TrustedPublisher => "trusted publishing",
+        TrustLevel::TrustedPublisherProvenance => "trusted publishing and provenance",
     }
 }
 
 fn not_applicable_reason(source: &Source) -> Option<String> {
     let reason = match source {
         Source::Registry { .. } => return None,
-        Source::Git { url, .. } => format!("git dependency ({url}); registry provenance does not apply"),
-        Source::Path { path } => format!("local path dependency ({path}); registry provenance does not apply"),
-        Source::Url { url } => format!("direct URL dependency ({url}); registry provenance does not apply"),
-        Source::Workspace { path } => format!("workspace member ({path}); part of the project itself"),
+        Source::Git { url, .. } => {
+            format!("git dependency ({url}); registry provenance does not apply")
+        }
+        Source::Path { path } => {
+            format!("local path dependency ({path}); registry provenance does not apply")
+        }
+        Source::Url { url } => {
+            format!("direct URL dependency ({url}); registry provenance does not apply")
+        }
+        Source::Workspace { path } => {
+            format!("workspace member ({path}); part of the project itself")
+        }
     };
     Some(reason)
 }
@@ -64,13 +110,42 @@ mod tests {
         let cases: Vec<(Package, Status, &str)> = vec![
             (pkg(|_| {}), Status::Unknown, "offline"),
             (
-                pkg(|p| p.source = Source::Git { url: "https://git.example/x.git".into(), commit: None }),
+                pkg(|p| {
+                    p.source = Source::Git {
+                        url: "https://git.example/x.git".into(),
+                        commit: None,
+                    }
+                }),
                 Status::NotApplicable,
                 "git dependency",
             ),
-            (pkg(|p| p.source = Source::Path { path: "../x".into() }), Status::NotApplicable, "local path"),
-            (pkg(|p| p.source = Source::Url { url: "https://x.example/x.tgz".into() }), Status::NotApplicable, "URL"),
-            (pkg(|p| p.source = Source::Workspace { path: "packages/a".into() }), Status::NotApplicable, "workspace"),
+            (
+                pkg(|p| {
+                    p.source = Source::Path {
+                        path: "../x".into(),
+                    }
+                }),
+                Status::NotApplicable,
+                "local path",
+            ),
+            (
+                pkg(|p| {
+                    p.source = Source::Url {
+                        url: "https://x.example/x.tgz".into(),
+                    }
+                }),
+                Status::NotApplicable,
+                "URL",
+            ),
+            (
+                pkg(|p| {
+                    p.source = Source::Workspace {
+                        path: "packages/a".into(),
+                    }
+                }),
+                Status::NotApplicable,
+                "workspace",
+            ),
             (
                 pkg(|p| {
                     p.version.clear();
@@ -84,7 +159,81 @@ mod tests {
         for (pkg, status, reason) in cases {
             let f = classify(&pkg, &Lookup::Offline);
             assert_eq!(f.status, status, "{pkg:?}");
-            assert!(f.reason.as_deref().unwrap_or_default().contains(reason), "{f:?}");
+            assert!(
+                f.reason.as_deref().unwrap_or_default().contains(reason),
+                "{f:?}"
+            );
         }
+    }
+
+    #[test]
+    fn registry_answers() {
+        use crate::registry::Downgrade;
+        let p = pkg(|_| {});
+        let ev = |level| Evidence::new("http://127.0.0.1/", level);
+        let cases: Vec<(Lookup, Status, &str)> = vec![
+            (
+                Lookup::Answered(Box::new(ev(TrustLevel::Provenance))),
+                Status::Attested,
+                "",
+            ),
+            (
+                Lookup::Answered(Box::new(ev(TrustLevel::TrustedPublisherProvenance))),
+                Status::Attested,
+                "",
+            ),
+            (
+                Lookup::Answered(Box::new(ev(TrustLevel::TrustedPublisher))),
+                Status::TrustedPublisher,
+                "",
+            ),
+            (
+                Lookup::Answered(Box::new(ev(TrustLevel::None))),
+                Status::None,
+                "neither",
+            ),
+            (
+                Lookup::Answered(Box::new(Evidence {
+                    downgrade: Some(Downgrade {
+                        version: "1.0.0".into(),
+                        level: TrustLevel::Provenance,
+                        published: None,
+                    }),
+                    ..ev(TrustLevel::None)
+                })),
+                Status::Downgraded,
+                "after the earlier release 1.0.0 had a provenance attestation",
+            ),
+            (
+                Lookup::Unknown {
+                    reason: "HTTP 500".into(),
+                },
+                Status::Unknown,
+                "HTTP 500",
+            ),
+        ];
+        for (lookup, status, reason) in cases {
+            let f = classify(&p, &lookup);
+            assert_eq!(f.status, status, "{lookup:?}");
+            assert!(
+                f.reason.as_deref().unwrap_or_default().contains(reason),
+                "{f:?}"
+            );
+        }
+        // Registry answers never override what the lockfile already decides.
+        let git = pkg(|p| {
+            p.source = Source::Git {
+                url: "https://git.example/x".into(),
+                commit: None,
+            }
+        });
+        assert_eq!(
+            classify(
+                &git,
+                &Lookup::Answered(Box::new(ev(TrustLevel::Provenance)))
+            )
+            .status,
+            Status::NotApplicable
+        );
     }
 }

@@ -35,6 +35,39 @@ pub struct Cli {
     #[arg(long)]
     pub offline: bool,
 
+    /// Check presence only: fetch no attestation or provenance bodies (one request per package
+    /// name); publisher identity then comes only from registry metadata.
+    #[arg(long)]
+    pub no_verify: bool,
+
+    /// npm registry to ask (packuments at URL + escaped name). Default: PROVSCAN_NPM_REGISTRY,
+    /// then .npmrc `registry=` / npm_config_registry, then the public npm registry.
+    #[arg(long, value_name = "URL")]
+    pub npm_registry: Option<String>,
+
+    /// PyPI simple index to ask (pages at URL + project + `/`). Default: PROVSCAN_PYPI_INDEX,
+    /// then PIP_INDEX_URL / UV_INDEX_URL, then PyPI.
+    #[arg(long, value_name = "URL")]
+    pub pypi_index: Option<String>,
+
+    /// crates.io API base (under which `/api/v1/crates/...` lives). Default:
+    /// PROVSCAN_CRATES_API, then crates.io.
+    #[arg(long, value_name = "URL")]
+    pub crates_api: Option<String>,
+
+    /// Requests in flight per registry.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+
+    /// crates.io API requests per second. crates.io's data-access policy allows at most 1; raise
+    /// it only for a private mirror.
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub crates_rate: f64,
+
+    /// Seconds allowed for one request, body included.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
     /// Run `cargo metadata --offline --locked` beside each Cargo.lock (when Cargo.toml and cargo
     /// are present) to tell dev-dependencies and workspace members' direct dependencies apart.
     #[arg(long)]

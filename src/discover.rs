@@ -11,7 +11,13 @@ use std::path::{Path, PathBuf};
 use crate::lockfile::{LockfileKind, display_path};
 
 /// Directory names never descended into.
-const SKIPPED_DIRS: &[&str] = &["node_modules", "target", "__pypackages__", "site-packages", "bower_components"];
+const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    "__pypackages__",
+    "site-packages",
+    "bower_components",
+];
 
 /// A lockfile to scan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,7 +85,11 @@ pub enum DiscoverError {
 
 /// Find lockfiles under `root`, or take `explicit` ones when any are given.
 pub fn discover(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> {
-    if explicit.is_empty() { walk(root) } else { named(root, explicit) }
+    if explicit.is_empty() {
+        walk(root)
+    } else {
+        named(root, explicit)
+    }
 }
 
 fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> {
@@ -90,10 +100,17 @@ fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> 
         if !path.is_file() {
             return Err(DiscoverError::Missing { path: display });
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let kind = LockfileKind::from_file_name(&name)
-            .ok_or_else(|| DiscoverError::UnknownFormat { path: display.clone(), name })?;
-        if kind == LockfileKind::PackageLock && path.with_file_name("npm-shrinkwrap.json").is_file() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind =
+            LockfileKind::from_file_name(&name).ok_or_else(|| DiscoverError::UnknownFormat {
+                path: display.clone(),
+                name,
+            })?;
+        if kind == LockfileKind::PackageLock && path.with_file_name("npm-shrinkwrap.json").is_file()
+        {
             out.warnings.push(format!(
                 "{display}: skipped, because npm-shrinkwrap.json beside it takes precedence (npm ignores \
                  package-lock.json when both exist)"
@@ -102,7 +119,11 @@ fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> 
         }
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         if seen.insert(key) {
-            out.lockfiles.push(Found { path: path.clone(), display, kind });
+            out.lockfiles.push(Found {
+                path: path.clone(),
+                display,
+                kind,
+            });
         }
     }
     Ok(out)
@@ -110,21 +131,35 @@ fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> 
 
 fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
     if !root.exists() {
-        return Err(DiscoverError::NoSuchDirectory { path: root.display().to_string() });
+        return Err(DiscoverError::NoSuchDirectory {
+            path: root.display().to_string(),
+        });
     }
     if !root.is_dir() {
-        return Err(DiscoverError::NotADirectory { path: root.display().to_string() });
+        return Err(DiscoverError::NotADirectory {
+            path: root.display().to_string(),
+        });
     }
     let mut out = Discovery::default();
-    let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
-    let entries = walker.filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(e.path()));
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    let entries =
+        walker.filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(e.path()));
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                let path = err.path().map(|p| display_path(p, root)).unwrap_or_else(|| root.display().to_string());
+                let path = err
+                    .path()
+                    .map(|p| display_path(p, root))
+                    .unwrap_or_else(|| root.display().to_string());
                 if err.depth() == 0 {
-                    return Err(DiscoverError::Walk { path, message: err.to_string() });
+                    return Err(DiscoverError::Walk {
+                        path,
+                        message: err.to_string(),
+                    });
                 }
                 out.warnings.push(format!("{path}: skipped: {err}"));
                 continue;
@@ -134,12 +169,19 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
-        let Some(kind) = LockfileKind::from_file_name(&name) else { continue };
+        let Some(kind) = LockfileKind::from_file_name(&name) else {
+            continue;
+        };
         let path = entry.path();
-        if kind == LockfileKind::PackageLock && path.with_file_name("npm-shrinkwrap.json").is_file() {
+        if kind == LockfileKind::PackageLock && path.with_file_name("npm-shrinkwrap.json").is_file()
+        {
             continue; // npm's rule: the shrinkwrap wins, package-lock.json is ignored.
         }
-        out.lockfiles.push(Found { path: path.to_path_buf(), display: display_path(path, root), kind });
+        out.lockfiles.push(Found {
+            path: path.to_path_buf(),
+            display: display_path(path, root),
+            kind,
+        });
     }
     out.lockfiles.sort_by(|a, b| a.display.cmp(&b.display));
     Ok(out)
@@ -147,8 +189,13 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
 
 /// Directories never descended into: dependency and build trees, hidden ones, virtualenvs.
 fn skip_dir(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref()) || path.join("pyvenv.cfg").is_file()
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.starts_with('.')
+        || SKIPPED_DIRS.contains(&name.as_ref())
+        || path.join("pyvenv.cfg").is_file()
 }
 
 #[cfg(test)]
@@ -203,7 +250,11 @@ mod tests {
         touch(dir.path(), "npm-shrinkwrap.json");
         let found = discover(dir.path(), &[dir.path().join("package-lock.json")]).unwrap();
         assert!(found.lockfiles.is_empty());
-        assert!(found.warnings[0].contains("npm-shrinkwrap.json"), "{:?}", found.warnings);
+        assert!(
+            found.warnings[0].contains("npm-shrinkwrap.json"),
+            "{:?}",
+            found.warnings
+        );
     }
 
     #[test]
@@ -211,7 +262,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), "deps.lock");
         let err = discover(dir.path(), &[dir.path().join("deps.lock")]).unwrap_err();
-        assert!(err.to_string().contains("cannot tell the lockfile format"), "{err}");
+        assert!(
+            err.to_string().contains("cannot tell the lockfile format"),
+            "{err}"
+        );
         let err = discover(dir.path(), &[dir.path().join("nope/Cargo.lock")]).unwrap_err();
         assert!(matches!(err, DiscoverError::Missing { .. }));
     }

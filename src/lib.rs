@@ -6,9 +6,11 @@
 pub mod classify;
 pub mod cli;
 pub mod discover;
+pub mod endpoints;
 pub mod exit;
 pub mod lockfile;
 pub mod model;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod scan;

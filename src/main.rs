@@ -12,7 +12,14 @@ use provscan::{render, scan};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(Settings::from_cli(cli)) {
+    let settings = match Settings::from_cli(cli) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Exit::Error.into();
+        }
+    };
+    match run(settings) {
         Ok(exit) => exit.into(),
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -26,12 +33,20 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    let rendered = render::render(&report, settings.format, render::Style::detect(settings.output.is_none()));
+    let rendered = render::render(
+        &report,
+        settings.format,
+        render::Style::detect(settings.output.is_none()),
+    );
     match &settings.output {
-        Some(path) => std::fs::write(path, rendered).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, rendered)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(rendered.as_bytes()).and_then(|()| out.flush()) {
+            match out
+                .write_all(rendered.as_bytes())
+                .and_then(|()| out.flush())
+            {
                 // A reader that stopped early (`provscan | head`) is not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 other => other.context("cannot write the report")?,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::lockfile::LockfileKind;
 use crate::model::{Ecosystem, Package};
+use crate::registry::{Evidence, RequestCounts};
 
 /// A package's provenance status. The words are a contract (docs/statuses.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -63,7 +64,10 @@ impl Status {
 
     /// True for statuses that count as provenance coverage.
     pub fn is_covered(self) -> bool {
-        matches!(self, Status::Verified | Status::Attested | Status::TrustedPublisher)
+        matches!(
+            self,
+            Status::Verified | Status::Attested | Status::TrustedPublisher
+        )
     }
 }
 
@@ -83,6 +87,8 @@ pub struct PackageReport {
     pub package: Package,
     /// Its finding.
     pub finding: Finding,
+    /// What the registry said, when it answered.
+    pub evidence: Option<Evidence>,
 }
 
 /// A lockfile that was read.
@@ -120,14 +126,21 @@ pub struct Tally {
 
 impl Tally {
     fn empty() -> Tally {
-        Tally { by_status: Status::ALL.iter().map(|s| (*s, 0)).collect(), ..Tally::default() }
+        Tally {
+            by_status: Status::ALL.iter().map(|s| (*s, 0)).collect(),
+            ..Tally::default()
+        }
     }
 
     fn add(&mut self, pkg: &PackageReport) {
         self.packages += 1;
         *self.by_status.entry(pkg.finding.status).or_default() += 1;
         if pkg.package.is_registry_pinned() {
-            let cov = if pkg.package.direct == Some(true) { &mut self.direct } else { &mut self.transitive };
+            let cov = if pkg.package.direct == Some(true) {
+                &mut self.direct
+            } else {
+                &mut self.transitive
+            };
             cov.total += 1;
             if pkg.finding.status.is_covered() {
                 cov.covered += 1;
@@ -152,9 +165,14 @@ impl Summary {
         let mut per: BTreeMap<Ecosystem, Tally> = BTreeMap::new();
         for pkg in packages {
             total.add(pkg);
-            per.entry(pkg.package.ecosystem).or_insert_with(Tally::empty).add(pkg);
+            per.entry(pkg.package.ecosystem)
+                .or_insert_with(Tally::empty)
+                .add(pkg);
         }
-        let ecosystems = Ecosystem::ALL.iter().filter_map(|e| per.remove(e).map(|t| (*e, t))).collect();
+        let ecosystems = Ecosystem::ALL
+            .iter()
+            .filter_map(|e| per.remove(e).map(|t| (*e, t)))
+            .collect();
         Summary { ecosystems, total }
     }
 }
@@ -172,6 +190,8 @@ pub struct Report {
     pub packages: Vec<PackageReport>,
     /// Counts.
     pub summary: Summary,
+    /// Requests made to each registry.
+    pub requests: RequestCounts,
     /// Things the user should know (also printed on stderr).
     pub warnings: Vec<String>,
 }

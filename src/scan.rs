@@ -4,10 +4,11 @@
 
 use rayon::prelude::*;
 
-use crate::classify::{Lookup, classify};
+use crate::classify::classify;
 use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
 use crate::model;
+use crate::registry::{self, Lookup, RegistryError};
 use crate::report::{LockfileReport, PackageReport, Report, Summary};
 use crate::settings::Settings;
 
@@ -20,6 +21,9 @@ pub enum ScanError {
     /// One or more lockfiles could not be read; every error is listed.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Lockfiles(Vec<LockfileError>),
+    /// The registry stage could not start.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 /// Run a scan and build its report. Warnings are collected in the report for the caller to show.
@@ -27,22 +31,53 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     let discovery = discover::discover(&settings.root, &settings.lockfiles)?;
     let mut warnings = discovery.warnings;
     if discovery.lockfiles.is_empty() {
-        warnings.push(format!("no lockfile found under {}", settings.root.display()));
+        warnings.push(format!(
+            "no lockfile found under {}",
+            settings.root.display()
+        ));
     }
 
     let parsed = read_all(settings, &discovery.lockfiles)?;
     let mut lockfiles = Vec::with_capacity(parsed.len());
     let mut found = Vec::new();
     for (file, parsed) in discovery.lockfiles.iter().zip(parsed) {
-        lockfiles.push(LockfileReport { path: file.display.clone(), format: file.kind, packages: parsed.packages.len() });
+        lockfiles.push(LockfileReport {
+            path: file.display.clone(),
+            format: file.kind,
+            packages: parsed.packages.len(),
+        });
         warnings.extend(parsed.warnings);
         found.extend(parsed.packages);
     }
     let packages = model::merge(found);
 
-    let lookup = Lookup::Offline;
-    let packages: Vec<PackageReport> =
-        packages.into_iter().map(|package| PackageReport { finding: classify(&package, &lookup), package }).collect();
+    let mut lookups = if settings.offline {
+        registry::Lookups::default()
+    } else {
+        registry::lookup_all(&packages, &settings.registry)?
+    };
+    let packages: Vec<PackageReport> = packages
+        .into_iter()
+        .map(|package| {
+            let lookup = match lookups.by_key.remove(&package.key()) {
+                Some(lookup) => lookup,
+                None if settings.offline => Lookup::Offline,
+                None => Lookup::Unknown {
+                    reason: "the registry lookup did not complete".into(),
+                },
+            };
+            let finding = classify(&package, &lookup);
+            let evidence = match lookup {
+                Lookup::Answered(evidence) => Some(*evidence),
+                _ => None,
+            };
+            PackageReport {
+                finding,
+                evidence,
+                package,
+            }
+        })
+        .collect();
 
     Ok(Report {
         root: settings.root.display().to_string(),
@@ -50,6 +85,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         lockfiles,
         summary: Summary::of(&packages),
         packages,
+        requests: lookups.requests,
         warnings,
     })
 }
@@ -72,7 +108,9 @@ fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed
         .collect();
     let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     if !errors.is_empty() {
-        return Err(ScanError::Lockfiles(errors.into_iter().filter_map(Result::err).collect()));
+        return Err(ScanError::Lockfiles(
+            errors.into_iter().filter_map(Result::err).collect(),
+        ));
     }
     Ok(ok.into_iter().filter_map(Result::ok).collect())
 }

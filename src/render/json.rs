@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::{Integrity, Source};
+use crate::registry::{Evidence, RequestCounts};
 use crate::report::{Coverage, LockfileReport, Report, Tally};
 
 /// The schema version written in every report.
@@ -23,6 +24,7 @@ struct JsonReport<'a> {
     lockfiles: &'a [LockfileReport],
     packages: Vec<JsonPackage<'a>>,
     summary: JsonSummary,
+    requests: &'a RequestCounts,
     warnings: &'a [String],
 }
 
@@ -49,6 +51,7 @@ struct JsonPackage<'a> {
     integrity_conflict: bool,
     lockfiles: Vec<&'a str>,
     locations: Vec<Location<'a>>,
+    evidence: Option<&'a Evidence>,
 }
 
 #[derive(Serialize)]
@@ -87,7 +90,10 @@ impl From<&Tally> for JsonTally {
 pub fn render(report: &Report) -> String {
     let doc = JsonReport {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
         root: &report.root,
         offline: report.offline,
         lockfiles: &report.lockfiles,
@@ -111,21 +117,37 @@ pub fn render(report: &Report) -> String {
                     integrity: &p.integrity,
                     integrity_conflict: p.integrity_conflict,
                     lockfiles: {
-                        let mut files: Vec<&str> = p.origins.iter().map(|o| o.lockfile.as_str()).collect();
+                        let mut files: Vec<&str> =
+                            p.origins.iter().map(|o| o.lockfile.as_str()).collect();
                         files.dedup();
                         files
                     },
-                    locations: p.origins.iter().map(|o| Location { lockfile: &o.lockfile, line: o.line }).collect(),
+                    locations: p
+                        .origins
+                        .iter()
+                        .map(|o| Location {
+                            lockfile: &o.lockfile,
+                            line: o.line,
+                        })
+                        .collect(),
+                    evidence: r.evidence.as_ref(),
                 }
             })
             .collect(),
         summary: JsonSummary {
             total: (&report.summary.total).into(),
-            ecosystems: report.summary.ecosystems.iter().map(|(e, t)| (e.as_str(), t.into())).collect(),
+            ecosystems: report
+                .summary
+                .ecosystems
+                .iter()
+                .map(|(e, t)| (e.as_str(), t.into()))
+                .collect(),
         },
+        requests: &report.requests,
         warnings: &report.warnings,
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    let mut text = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     text.push('\n');
     text
 }

@@ -23,11 +23,17 @@ impl Style {
     pub fn detect(to_stdout: bool) -> Style {
         let terminal = to_stdout && std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: terminal && !no_color, terminal }
+        Style {
+            color: terminal && !no_color,
+            terminal,
+        }
     }
 
     /// Plain text, fixed layout: for files, pipes and tests.
-    pub const PLAIN: Style = Style { color: false, terminal: false };
+    pub const PLAIN: Style = Style {
+        color: false,
+        terminal: false,
+    };
 }
 
 /// Render the report in a format.

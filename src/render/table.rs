@@ -21,7 +21,14 @@ pub fn render(report: &Report, style: Style) -> String {
         if style.color {
             table.enforce_styling();
         }
-        table.set_header(["ecosystem", "package", "version", "dependency", "status", "lockfile"]);
+        table.set_header([
+            "ecosystem",
+            "package",
+            "version",
+            "dependency",
+            "status",
+            "lockfile",
+        ]);
         for pkg in &report.packages {
             table.add_row(row(pkg, style));
         }
@@ -33,7 +40,11 @@ pub fn render(report: &Report, style: Style) -> String {
 
 fn row(pkg: &PackageReport, style: Style) -> Vec<Cell> {
     let p = &pkg.package;
-    let version = if p.version.is_empty() { p.unpinned_spec.clone().unwrap_or_default() } else { p.version.clone() };
+    let version = if p.version.is_empty() {
+        p.unpinned_spec.clone().unwrap_or_default()
+    } else {
+        p.version.clone()
+    };
     let mut dependency = match p.direct {
         Some(true) => "direct".to_string(),
         Some(false) => "transitive".to_string(),
@@ -46,7 +57,11 @@ fn row(pkg: &PackageReport, style: Style) -> Vec<Cell> {
     if style.color {
         status = status.fg(color(pkg.finding.status));
     }
-    let mut lockfile = p.origins.first().map(|o| o.lockfile.clone()).unwrap_or_default();
+    let mut lockfile = p
+        .origins
+        .first()
+        .map(|o| o.lockfile.clone())
+        .unwrap_or_default();
     if p.origins.len() > 1 {
         let _ = write!(lockfile, " (+{})", p.origins.len() - 1);
     }
@@ -78,7 +93,11 @@ fn summary(out: &mut String, report: &Report) {
         plural(report.summary.total.packages),
         files,
         plural(files),
-        if report.offline { " (offline: no registry was asked)" } else { "" },
+        if report.offline {
+            " (offline: no registry was asked)"
+        } else {
+            ""
+        },
     );
     for (ecosystem, tally) in &report.summary.ecosystems {
         let _ = writeln!(out, "{ecosystem}: {}", tally_line(tally));
@@ -93,8 +112,12 @@ fn summary(out: &mut String, report: &Report) {
 }
 
 fn tally_line(tally: &Tally) -> String {
-    let counts: Vec<String> =
-        tally.by_status.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+    let counts: Vec<String> = tally
+        .by_status
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
     format!(
         "{} package{} ({}); direct: {}; transitive: {}",
         tally.packages,

@@ -1,0 +1,246 @@
+//! The crates.io client: one request per crate to `/api/v1/crates/{name}/versions`.
+//!
+//! The unpaginated versions list gives every version's `trustpub_data` (trusted publishing:
+//! `github` {repository, run_id, sha}, `gitlab` {project_path, job_id, sha}, or a provider
+//! provscan does not know yet), `published_by`, `created_at` and `checksum`. crates.io's
+//! data-access policy binds us: its lane is paced (1 request per second by default) and every
+//! request names provscan in its User-Agent. A crate from another Cargo registry is not asked
+//! about. An API that omits `trustpub_data` altogether does not expose trusted publishing:
+//! `unknown`, never `none`.
+
+use serde::Deserialize;
+
+use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
+use super::wire::{self, lenient, present};
+use super::{Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason};
+use crate::model::{Package, PackageKey, Source};
+
+/// Subset of the versions list.
+#[derive(Debug, Deserialize)]
+struct VersionsDoc {
+    #[serde(default, deserialize_with = "lenient")]
+    versions: Option<Vec<serde_json::Value>>,
+}
+
+/// Subset of one version.
+#[derive(Debug, Default, Deserialize)]
+struct Version {
+    #[serde(default, deserialize_with = "lenient")]
+    num: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    checksum: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    trustpub_data: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    published_by: Option<serde_json::Value>,
+}
+
+impl Version {
+    fn level(&self) -> TrustLevel {
+        match &self.trustpub_data {
+            Some(v) if v.is_object() => TrustLevel::TrustedPublisher,
+            _ => TrustLevel::None,
+        }
+    }
+}
+
+/// The publisher a version's `trustpub_data` names, with a run link where the provider has one.
+pub fn trusted_publisher(data: &serde_json::Value) -> Option<Publisher> {
+    if !data.is_object() {
+        return None;
+    }
+    let s = |k: &str| wire::str_at(data, &[k]).map(str::to_string);
+    let id = |k: &str| s(k).or_else(|| data.get(k).and_then(|v| v.as_u64()).map(|n| n.to_string()));
+    let provider = s("provider").unwrap_or_else(|| "unknown".into());
+    Some(match provider.as_str() {
+        "github" => {
+            let repository = s("repository");
+            let run = repository
+                .as_ref()
+                .zip(id("run_id"))
+                .map(|(r, id)| format!("https://github.com/{r}/actions/runs/{id}"));
+            Publisher {
+                provider,
+                repository,
+                commit: s("sha"),
+                run,
+                ..Publisher::default()
+            }
+        }
+        "gitlab" => {
+            let repository = s("project_path");
+            let run = repository
+                .as_ref()
+                .zip(id("job_id"))
+                .map(|(r, id)| format!("https://gitlab.com/{r}/-/jobs/{id}"));
+            Publisher {
+                provider,
+                repository,
+                commit: s("sha"),
+                run,
+                ..Publisher::default()
+            }
+        }
+        _ => Publisher {
+            provider,
+            repository: s("repository").or_else(|| s("project_path")),
+            commit: s("sha"),
+            ..Publisher::default()
+        },
+    })
+}
+
+/// Look up every pinned version of one crate.
+pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Lookup)> {
+    let (ours, theirs): (Vec<Package>, Vec<Package>) = pkgs
+        .iter()
+        .cloned()
+        .partition(|p| matches!(&p.source, Source::Registry { url: None }));
+    let mut out: Vec<(PackageKey, Lookup)> = theirs
+        .iter()
+        .map(|p| {
+            let reason = match &p.source {
+                Source::Registry { url: Some(u) } => {
+                    format!("from another Cargo registry ({u}); only crates.io's API is asked")
+                }
+                _ => "not a crates.io package".to_string(),
+            };
+            (p.key(), Lookup::Unknown { reason })
+        })
+        .collect();
+    let Some(first) = ours.first() else {
+        return out;
+    };
+    let api = &ctx.endpoints.crates;
+    let name =
+        percent_encoding::utf8_percent_encode(&first.name, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2D", "-")
+            .replace("%5F", "_");
+    let Ok(url) = api.join(&format!("api/v1/crates/{name}/versions")) else {
+        out.extend(all_unknown(&ours, "the crate name cannot be put in a URL"));
+        return out;
+    };
+    let doc = match ctx
+        .http
+        .get_json(
+            &ctx.crates,
+            &url,
+            "application/json",
+            None,
+            wire::json::<VersionsDoc>,
+        )
+        .await
+    {
+        Ok(Some(doc)) => doc,
+        Ok(None) => {
+            out.extend(all_unknown(
+                &ours,
+                "crates.io does not know this crate (404)",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.extend(all_unknown(&ours, &failure_reason("crates.io", &e)));
+            return out;
+        }
+    };
+    let versions: Vec<Version> = doc
+        .versions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap_or_default())
+        .collect();
+    let exposes = versions.iter().any(|v| v.trustpub_data.is_some());
+    let history: Vec<Release> = versions
+        .iter()
+        .filter_map(|v| {
+            let num = v.num.clone()?;
+            Some(Release {
+                key: VersionKey::semver(&num),
+                version: num,
+                published: v.created_at.as_deref().and_then(history::parse_time),
+                level: v.level(),
+            })
+        })
+        .collect();
+    for pkg in &ours {
+        let found = versions
+            .iter()
+            .find(|v| v.num.as_deref() == Some(pkg.version.as_str()));
+        let release = history.iter().find(|r| r.version == pkg.version);
+        let lookup = match (found, release) {
+            (Some(_), Some(_)) if !exposes => Lookup::Unknown {
+                reason: "the crates API at this URL does not expose trusted publishing (no `trustpub_data`)".into(),
+            },
+            (Some(version), Some(release)) => Lookup::Answered(Box::new(evaluate(ctx, pkg, version, release, &history))),
+            _ => Lookup::Unknown { reason: format!("crates.io does not list version {}", pkg.version) },
+        };
+        out.push((pkg.key(), lookup));
+    }
+    out
+}
+
+fn evaluate(
+    ctx: &Ctx,
+    pkg: &Package,
+    version: &Version,
+    release: &Release,
+    history: &[Release],
+) -> Evidence {
+    let mut evidence = Evidence::new(ctx.endpoints.crates.as_str(), release.level);
+    evidence.published = release.published.map(|t| t.to_string());
+    evidence.publisher = version
+        .trustpub_data
+        .as_ref()
+        .and_then(trusted_publisher)
+        .or_else(|| {
+            let user = version.published_by.as_ref()?;
+            let login = wire::str_at(user, &["login"])?;
+            Some(Publisher {
+                provider: "crates-io-user".into(),
+                identity: Some(login.to_string()),
+                ..Publisher::default()
+            })
+        });
+    if let (Some(lock), Some(reg)) = (
+        pkg.integrity.checksum.as_deref(),
+        version.checksum.as_deref(),
+    ) && !lock.eq_ignore_ascii_case(reg)
+    {
+        evidence.integrity_mismatch = Some(IntegrityMismatch {
+            lockfile: lock.to_string(),
+            registry: reg.to_string(),
+        });
+    }
+    match history::check(history, release) {
+        DowngradeCheck::Clear => {}
+        DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
+        DowngradeCheck::Unchecked(why) => evidence.downgrade_unchecked = Some(why),
+    }
+    evidence
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trustpub_providers() {
+        let gh = serde_json::json!({"provider": "github", "repository": "o/r", "run_id": "123", "sha": "abc"});
+        let p = trusted_publisher(&gh).unwrap();
+        assert_eq!(
+            p.run.as_deref(),
+            Some("https://github.com/o/r/actions/runs/123")
+        );
+        let gl = serde_json::json!({"provider": "gitlab", "project_path": "g/p", "job_id": 7, "sha": "abc"});
+        let p = trusted_publisher(&gl).unwrap();
+        assert_eq!(p.repository.as_deref(), Some("g/p"));
+        assert_eq!(p.run.as_deref(), Some("https://gitlab.com/g/p/-/jobs/7"));
+        let other = serde_json::json!({"provider": "codeberg", "repository": "x/y"});
+        assert_eq!(trusted_publisher(&other).unwrap().provider, "codeberg");
+        assert!(trusted_publisher(&serde_json::Value::Null).is_none());
+    }
+}

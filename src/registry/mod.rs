@@ -1,0 +1,291 @@
+//! Registry clients: ask the npm registry, PyPI and crates.io, in parallel, what they say about
+//! how each pinned version was published.
+//!
+//! Packages are grouped by (ecosystem, name) so each name is fetched once per run, however many
+//! lockfiles and versions pin it. Each registry has its own request lane (concurrency cap, and
+//! crates.io's 1 request/s pacing), so a mixed project costs max(npm + PyPI, crates.io) wall time.
+//! The result per package is a [`Lookup`]: the registry's [`Evidence`], or why we could not tell.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::model::{Ecosystem, Package, PackageKey};
+
+pub mod crates;
+pub mod endpoints;
+pub mod history;
+pub mod http;
+pub mod npm;
+pub mod pypi;
+mod wire;
+
+pub use endpoints::Endpoints;
+pub use history::{Downgrade, TrustLevel};
+use http::{Http, HttpConfig, Lane};
+
+/// What the registry stage learned about one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// No request was made because the scan runs offline.
+    Offline,
+    /// The registry could not tell us: network failure, HTTP error, not found, or a registry that
+    /// does not expose provenance at all.
+    Unknown {
+        /// Why, in one sentence.
+        reason: String,
+    },
+    /// The registry answered.
+    Answered(Box<Evidence>),
+}
+
+/// Who published a release, as far as the registry (or its attestation) says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Publisher {
+    /// `github`, `gitlab`, `google`, or the registry's own word for another provider.
+    pub provider: String,
+    /// Repository (`owner/repo`; for GitLab the project path), when known.
+    pub repository: Option<String>,
+    /// Workflow file (GitHub) or CI config path (GitLab), when known.
+    pub workflow: Option<String>,
+    /// Git ref the build ran on, when known.
+    pub git_ref: Option<String>,
+    /// Source commit, when known.
+    pub commit: Option<String>,
+    /// Link to the CI run, when known.
+    pub run: Option<String>,
+    /// CI environment name, when known.
+    pub environment: Option<String>,
+    /// Other identity (a service-account email, or the publishing user for token publishes).
+    pub identity: Option<String>,
+}
+
+/// One distribution file of a PyPI release and whether it carries provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEvidence {
+    /// File name.
+    pub filename: String,
+    /// sha256 the index gives.
+    pub sha256: Option<String>,
+    /// True when the index holds a provenance object for it.
+    pub provenance: bool,
+}
+
+/// A difference between what the lockfile pins and what the registry serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntegrityMismatch {
+    /// What the lockfile records.
+    pub lockfile: String,
+    /// What the registry gives.
+    pub registry: String,
+}
+
+/// What a registry says about one pinned version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The registry URL asked.
+    pub registry: String,
+    /// This version's trust level.
+    pub level: TrustLevel,
+    /// When this version was published (RFC 3339), when the registry says.
+    pub published: Option<String>,
+    /// Who published it, when known.
+    pub publisher: Option<Publisher>,
+    /// Predicate types of its attestations (npm: from `dist.attestations`; both registries:
+    /// from the attestations when fetched).
+    pub predicate_types: Vec<String>,
+    /// PyPI: the files considered (the locked ones, or all of the release's).
+    pub files: Vec<FileEvidence>,
+    /// The earlier, lower release with a higher trust level, when this version is a downgrade.
+    pub downgrade: Option<Downgrade>,
+    /// Why the downgrade rule could not be applied, if it could not.
+    pub downgrade_unchecked: Option<String>,
+    /// The lockfile's integrity differs from the registry's.
+    pub integrity_mismatch: Option<IntegrityMismatch>,
+    /// A qualification of the level (for example, only some locked files have provenance).
+    pub note: Option<String>,
+}
+
+impl Evidence {
+    /// Evidence with a level and nothing else known yet.
+    pub fn new(registry: &str, level: TrustLevel) -> Evidence {
+        Evidence {
+            registry: registry.to_string(),
+            level,
+            published: None,
+            publisher: None,
+            predicate_types: Vec::new(),
+            files: Vec::new(),
+            downgrade: None,
+            downgrade_unchecked: None,
+            integrity_mismatch: None,
+            note: None,
+        }
+    }
+}
+
+/// Settings of the registry stage.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Where to ask.
+    pub endpoints: Endpoints,
+    /// HTTP tuning.
+    pub http: HttpConfig,
+    /// crates.io API requests per second (its data-access policy asks for at most 1).
+    pub crates_rate: f64,
+    /// Fetch attestation / provenance bodies to learn the publisher's identity.
+    pub fetch_identity: bool,
+    /// Draw a progress bar on stderr (only when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// Requests sent per registry (every attempt counts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    /// To the npm registry.
+    pub npm: u64,
+    /// To PyPI.
+    pub pypi: u64,
+    /// To crates.io.
+    pub crates: u64,
+}
+
+/// The registry stage's result.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    /// One lookup per registry-pinned package.
+    pub by_key: HashMap<PackageKey, Lookup>,
+    /// Requests made.
+    pub requests: RequestCounts,
+}
+
+/// Why the registry stage could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The HTTP client or runtime could not be built.
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Shared state of one run's clients.
+pub(crate) struct Ctx {
+    pub(crate) http: Http,
+    pub(crate) endpoints: Endpoints,
+    pub(crate) fetch_identity: bool,
+    pub(crate) npm: Arc<Lane>,
+    pub(crate) pypi: Arc<Lane>,
+    pub(crate) crates: Arc<Lane>,
+}
+
+/// Ask the registries about every registry-pinned package.
+pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Lookups, RegistryError> {
+    let mut groups: BTreeMap<(Ecosystem, String), Vec<Package>> = BTreeMap::new();
+    for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
+        groups
+            .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
+            .or_default()
+            .push(pkg.clone());
+    }
+    if groups.is_empty() {
+        return Ok(Lookups::default());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RegistryError::Client(e.to_string()))?;
+    let http = Http::new(config.http.clone()).map_err(|e| RegistryError::Client(e.to_string()))?;
+    let pace =
+        (config.crates_rate > 0.0).then(|| Duration::from_secs_f64(1.0 / config.crates_rate));
+    let ctx = Arc::new(Ctx {
+        http,
+        endpoints: config.endpoints.clone(),
+        fetch_identity: config.fetch_identity,
+        npm: Lane::new("npm", config.http.concurrency, None),
+        pypi: Lane::new("pypi", config.http.concurrency, None),
+        crates: Lane::new("crates", config.http.concurrency, pace),
+    });
+    let progress = progress_bar(config.progress, groups.len());
+
+    let by_key = runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for ((ecosystem, _), pkgs) in groups {
+            let ctx = Arc::clone(&ctx);
+            tasks.spawn(async move {
+                match ecosystem {
+                    Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
+                    Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
+                    Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
+                }
+            });
+        }
+        let mut by_key = HashMap::new();
+        while let Some(done) = tasks.join_next().await {
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            // A panicking task would be a bug; its packages stay without a lookup and are
+            // reported unknown by the scan rather than taking the whole run down.
+            if let Ok(results) = done {
+                by_key.extend(results);
+            }
+        }
+        by_key
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let requests = RequestCounts {
+        npm: ctx.npm.requests(),
+        pypi: ctx.pypi.requests(),
+        crates: ctx.crates.requests(),
+    };
+    Ok(Lookups { by_key, requests })
+}
+
+fn progress_bar(wanted: bool, total: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} asking registries {pos}/{len} {wide_bar}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// The same `Unknown` lookup for every package of a group.
+pub(crate) fn all_unknown(pkgs: &[Package], reason: &str) -> Vec<(PackageKey, Lookup)> {
+    pkgs.iter()
+        .map(|p| {
+            (
+                p.key(),
+                Lookup::Unknown {
+                    reason: reason.to_string(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Turn a fetch failure into the reason shown for `unknown`.
+pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
+    match err {
+        http::FetchError::Status { status, .. } => format!("{registry} answered HTTP {status}"),
+        http::FetchError::Exhausted {
+            message, attempts, ..
+        } => {
+            format!("{registry} could not be reached: {message} after {attempts} attempts")
+        }
+        http::FetchError::TooLarge { limit, .. } => {
+            format!(
+                "{registry} sent a response larger than {} MiB; refused",
+                limit / (1024 * 1024)
+            )
+        }
+    }
+}

@@ -1,0 +1,584 @@
+//! The npm registry client: one full packument per package name.
+//!
+//! The packument (`{registry}{escaped-name}`, `Accept: application/json`) carries every
+//! version's `dist` (integrity, signatures, attestations), `_npmUser` (trusted publisher) and the
+//! `time` map, which is enough for the trust level of every release and the downgrade rule with no
+//! per-version request. A registry that serves neither `dist.signatures` nor `dist.attestations`
+//! for the pinned version (a mirror that strips them, a private registry) does not expose
+//! provenance: such packages are `unknown`, never `none`. When identity is wanted, the
+//! provenance attestation is fetched from `dist.attestations.url`, re-based on the configured
+//! registry so no request goes to a host the user did not configure.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::Deserialize;
+use url::Url;
+
+use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
+use super::wire::{self, lenient};
+use super::{Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason};
+use crate::model::{Package, PackageKey};
+
+/// Characters escaped in a package name path segment (npm escapes the scope's `/` as `%2f`).
+const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'@')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'*')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'\'');
+
+/// The packument URL for a name: `@scope/name` → `{registry}@scope%2fname`.
+pub fn packument_url(registry: &Url, name: &str) -> Option<Url> {
+    let escaped = percent_encoding::utf8_percent_encode(name, NAME)
+        .to_string()
+        .replace("%2F", "%2f");
+    registry.join(&escaped).ok()
+}
+
+/// Subset of a packument: only the fields provscan reads.
+#[derive(Debug, Deserialize)]
+struct Packument {
+    #[serde(default, deserialize_with = "lenient")]
+    versions: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    time: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// Subset of a version manifest.
+#[derive(Debug, Default, Deserialize)]
+struct Manifest {
+    #[serde(default, deserialize_with = "lenient")]
+    dist: Option<Dist>,
+    #[serde(rename = "_npmUser", default, deserialize_with = "lenient")]
+    npm_user: Option<NpmUser>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Dist {
+    #[serde(default, deserialize_with = "lenient")]
+    integrity: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    shasum: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    signatures: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    attestations: Option<DistAttestations>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DistAttestations {
+    #[serde(default, deserialize_with = "lenient")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    provenance: Option<PredicateRef>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PredicateRef {
+    #[serde(rename = "predicateType", default, deserialize_with = "lenient")]
+    predicate_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NpmUser {
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(rename = "trustedPublisher", default, deserialize_with = "lenient")]
+    trusted_publisher: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Manifest {
+    fn level(&self) -> TrustLevel {
+        let attested = self.dist.as_ref().is_some_and(|d| d.attestations.is_some());
+        let trusted = self
+            .npm_user
+            .as_ref()
+            .is_some_and(|u| u.trusted_publisher.is_some());
+        match (trusted, attested) {
+            (true, true) => TrustLevel::TrustedPublisherProvenance,
+            (true, false) => TrustLevel::TrustedPublisher,
+            (false, true) => TrustLevel::Provenance,
+            (false, false) => TrustLevel::None,
+        }
+    }
+}
+
+/// Look up every pinned version of one package name.
+pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Lookup)> {
+    let Some(first) = pkgs.first() else {
+        return Vec::new();
+    };
+    let registry = ctx.endpoints.npm.as_str();
+    let Some(url) = packument_url(&ctx.endpoints.npm, &first.name) else {
+        return all_unknown(pkgs, "the package name cannot be put in a URL");
+    };
+    let token = ctx.endpoints.npm_token_for(&url);
+    let fetched = ctx
+        .http
+        .get_json(
+            &ctx.npm,
+            &url,
+            "application/json",
+            token,
+            wire::json::<Packument>,
+        )
+        .await;
+    let packument = match fetched {
+        Ok(Some(p)) => p,
+        Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
+        Err(e) => return all_unknown(pkgs, &failure_reason("the npm registry", &e)),
+    };
+    let times = packument.time.unwrap_or_default();
+    let manifests: BTreeMap<String, Manifest> = packument
+        .versions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(v, m)| (v, serde_json::from_value(m).unwrap_or_default()))
+        .collect();
+    let history: Vec<Release> = manifests
+        .iter()
+        .map(|(v, m)| Release {
+            version: v.clone(),
+            key: VersionKey::semver(v),
+            published: times
+                .get(v.as_str())
+                .and_then(|t| t.as_str())
+                .and_then(history::parse_time),
+            level: m.level(),
+        })
+        .collect();
+
+    let mut out = Vec::with_capacity(pkgs.len());
+    for pkg in pkgs {
+        let lookup = match (
+            manifests.get(&pkg.version),
+            history.iter().find(|r| r.version == pkg.version),
+        ) {
+            (Some(manifest), Some(release)) => {
+                evaluate(ctx, registry, pkg, manifest, release, &history).await
+            }
+            _ => Lookup::Unknown {
+                reason: format!("the npm registry does not list version {}", pkg.version),
+            },
+        };
+        out.push((pkg.key(), lookup));
+    }
+    out
+}
+
+async fn evaluate(
+    ctx: &Ctx,
+    registry: &str,
+    pkg: &Package,
+    manifest: &Manifest,
+    release: &Release,
+    history: &[Release],
+) -> Lookup {
+    let dist = manifest.dist.as_ref();
+    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some());
+    if !exposes {
+        return Lookup::Unknown {
+            reason:
+                "the npm registry at this URL does not expose provenance (no dist.signatures or \
+                     dist.attestations; a mirror or private registry that strips them)"
+                    .into(),
+        };
+    }
+    let mut evidence = Evidence::new(registry, release.level);
+    evidence.published = release.published.map(|t| t.to_string());
+    if let Some(pt) = dist
+        .and_then(|d| d.attestations.as_ref())
+        .and_then(|a| a.provenance.as_ref())
+        .and_then(|p| p.predicate_type.clone())
+    {
+        evidence.predicate_types.push(pt);
+    }
+    if let Some(tp) = manifest
+        .npm_user
+        .as_ref()
+        .and_then(|u| u.trusted_publisher.as_ref())
+    {
+        let provider = tp
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown")
+            .to_string();
+        evidence.publisher = Some(Publisher {
+            provider,
+            ..Publisher::default()
+        });
+    } else if let Some(user) = manifest.npm_user.as_ref().and_then(|u| u.name.clone()) {
+        evidence.publisher = Some(Publisher {
+            provider: "npm-user".into(),
+            identity: Some(user),
+            ..Publisher::default()
+        });
+    }
+    evidence.integrity_mismatch =
+        dist.and_then(|d| integrity_mismatch(pkg.integrity.sri.as_deref(), d));
+    match history::check(history, release) {
+        DowngradeCheck::Clear => {}
+        DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
+        DowngradeCheck::Unchecked(why) => evidence.downgrade_unchecked = Some(why),
+    }
+    if ctx.fetch_identity
+        && let Some(att) = dist.and_then(|d| d.attestations.as_ref())
+    {
+        match fetch_identity(ctx, pkg, att).await {
+            Ok(Some((publisher, predicate_types))) => {
+                let provider = evidence.publisher.as_ref().map(|p| p.provider.clone());
+                evidence.publisher = Some(Publisher {
+                    provider: provider
+                        .filter(|p| p != "npm-user")
+                        .unwrap_or(publisher.provider.clone()),
+                    ..publisher
+                });
+                for pt in predicate_types {
+                    if !evidence.predicate_types.contains(&pt) {
+                        evidence.predicate_types.push(pt);
+                    }
+                }
+            }
+            Ok(None) => {
+                evidence.note =
+                    Some("the attestation could not be read for the publisher's identity".into())
+            }
+            Err(reason) => evidence.note = Some(reason),
+        }
+    }
+    Lookup::Answered(Box::new(evidence))
+}
+
+/// Compare the lockfile's SRI with the registry's `dist.integrity` (and `shasum` for sha1).
+fn integrity_mismatch(lock: Option<&str>, dist: &Dist) -> Option<IntegrityMismatch> {
+    let lock = lock?;
+    let registry_sri = dist.integrity.clone().or_else(|| {
+        let hex = dist.shasum.as_deref()?;
+        let bytes = hex_decode(hex)?;
+        Some(format!(
+            "sha1-{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
+    })?;
+    let parse = |sri: &str| -> BTreeMap<String, String> {
+        sri.split_whitespace()
+            .filter_map(|h| h.split_once('-'))
+            .map(|(alg, digest)| {
+                (
+                    alg.to_ascii_lowercase(),
+                    digest.split('?').next().unwrap_or(digest).to_string(),
+                )
+            })
+            .collect()
+    };
+    let mut theirs = parse(&registry_sri);
+    if let Some(bytes) = dist.shasum.as_deref().and_then(hex_decode) {
+        theirs
+            .entry("sha1".into())
+            .or_insert_with(|| base64::engine::general_purpose::STANDARD.encode(bytes));
+    }
+    let ours = parse(lock);
+    let differs = ours
+        .iter()
+        .any(|(alg, d)| theirs.get(alg).is_some_and(|t| t != d));
+    differs.then(|| IntegrityMismatch {
+        lockfile: lock.to_string(),
+        registry: registry_sri,
+    })
+}
+
+fn hex_decode(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The attestations URL for a version, re-based on the configured registry.
+pub fn attestations_url(
+    registry: &Url,
+    name: &str,
+    version: &str,
+    advertised: Option<&str>,
+) -> Option<Url> {
+    const MARK: &str = "/-/npm/v1/attestations/";
+    let tail = advertised
+        .and_then(|u| u.find(MARK).map(|i| u[i + MARK.len()..].to_string()))
+        .filter(|t| !t.is_empty() && !t.contains("..") && !t.contains('#') && !t.contains('?'))
+        .unwrap_or_else(|| {
+            let escaped = percent_encoding::utf8_percent_encode(name, NAME)
+                .to_string()
+                .replace("%2F", "%2f");
+            format!(
+                "{escaped}@{}",
+                percent_encoding::utf8_percent_encode(version, NAME)
+            )
+        });
+    registry.join(&format!("-/npm/v1/attestations/{tail}")).ok()
+}
+
+#[derive(Debug, Deserialize)]
+struct AttestationsDoc {
+    #[serde(default, deserialize_with = "lenient")]
+    attestations: Option<Vec<serde_json::Value>>,
+}
+
+/// Fetch the version's attestations and read the builder's identity from the SLSA provenance.
+async fn fetch_identity(
+    ctx: &Ctx,
+    pkg: &Package,
+    att: &DistAttestations,
+) -> Result<Option<(Publisher, Vec<String>)>, String> {
+    let Some(url) = attestations_url(
+        &ctx.endpoints.npm,
+        &pkg.name,
+        &pkg.version,
+        att.url.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    let token = ctx.endpoints.npm_token_for(&url);
+    let doc = match ctx
+        .http
+        .get_json(
+            &ctx.npm,
+            &url,
+            "application/json",
+            token,
+            wire::json::<AttestationsDoc>,
+        )
+        .await
+    {
+        Ok(Some(doc)) => doc,
+        Ok(None) => return Err("the npm registry lists attestations but serves none (404)".into()),
+        Err(e) => {
+            return Err(failure_reason(
+                "the npm registry's attestations endpoint",
+                &e,
+            ));
+        }
+    };
+    let mut types = Vec::new();
+    let mut publisher = None;
+    for item in doc.attestations.unwrap_or_default() {
+        if let Some(pt) = item.get("predicateType").and_then(|v| v.as_str()) {
+            types.push(pt.to_string());
+        }
+        let Some(payload) = wire::str_at(&item, &["bundle", "dsseEnvelope", "payload"]) else {
+            continue;
+        };
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(payload) else {
+            continue;
+        };
+        let Ok(statement) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        if let Some(p) = slsa_publisher(&statement) {
+            publisher = Some(p);
+        }
+    }
+    Ok(publisher.map(|p| (p, types)))
+}
+
+/// The builder's identity from an in-toto statement with a SLSA provenance predicate
+/// (v0.2 as npm wrote it in 2023, v1 since).
+pub fn slsa_publisher(statement: &serde_json::Value) -> Option<Publisher> {
+    let predicate_type = wire::str_at(statement, &["predicateType"])?;
+    let pred = statement.get("predicate")?;
+    if predicate_type.starts_with("https://slsa.dev/provenance/v1") {
+        let wf = pred.pointer("/buildDefinition/externalParameters/workflow");
+        let repo_url = wf.and_then(|w| wire::str_at(w, &["repository"]));
+        let (provider, repository) = split_forge(repo_url?);
+        let commit = pred
+            .pointer("/buildDefinition/resolvedDependencies/0/digest/gitCommit")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        return Some(Publisher {
+            provider,
+            repository: Some(repository),
+            workflow: wf
+                .and_then(|w| wire::str_at(w, &["path"]))
+                .map(str::to_string),
+            git_ref: wf
+                .and_then(|w| wire::str_at(w, &["ref"]))
+                .map(str::to_string),
+            commit,
+            run: pred
+                .pointer("/runDetails/metadata/invocationId")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            ..Publisher::default()
+        });
+    }
+    if predicate_type.starts_with("https://slsa.dev/provenance/v0.2") {
+        let source = pred.pointer("/invocation/configSource")?;
+        let uri = wire::str_at(source, &["uri"])?;
+        let uri = uri.strip_prefix("git+").unwrap_or(uri);
+        let (repo_url, git_ref) = match uri.rsplit_once('@') {
+            Some((u, r)) if r.starts_with("refs/") => (u, Some(r.to_string())),
+            _ => (uri, None),
+        };
+        let (provider, repository) = split_forge(repo_url);
+        let entry = wire::str_at(source, &["entryPoint"]);
+        let workflow = entry.map(|e| {
+            let e = e.split('@').next().unwrap_or(e);
+            e.strip_prefix(&format!("{repository}/"))
+                .unwrap_or(e)
+                .to_string()
+        });
+        let env = pred.pointer("/invocation/environment");
+        let run = env.and_then(|e| {
+            let server = wire::str_at(e, &["GITHUB_SERVER_URL"]).unwrap_or("https://github.com");
+            let id = wire::str_at(e, &["GITHUB_RUN_ID"])?;
+            let attempt = wire::str_at(e, &["GITHUB_RUN_ATTEMPT"]).unwrap_or("1");
+            Some(format!(
+                "{server}/{repository}/actions/runs/{id}/attempts/{attempt}"
+            ))
+        });
+        return Some(Publisher {
+            provider,
+            repository: Some(repository),
+            workflow,
+            git_ref,
+            commit: wire::str_at(source, &["digest", "sha1"]).map(str::to_string),
+            run,
+            ..Publisher::default()
+        });
+    }
+    None
+}
+
+/// `https://github.com/owner/repo` → (`github`, `owner/repo`).
+fn split_forge(url: &str) -> (String, String) {
+    let trimmed = url.trim_end_matches('/').trim_end_matches(".git");
+    for (host, provider) in [
+        ("https://github.com/", "github"),
+        ("https://gitlab.com/", "gitlab"),
+    ] {
+        if let Some(rest) = trimmed.strip_prefix(host) {
+            return (provider.to_string(), rest.to_string());
+        }
+    }
+    ("other".to_string(), trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_escape_scopes_like_npm() {
+        let reg = Url::parse("http://127.0.0.1:1/npm/").unwrap();
+        assert_eq!(
+            packument_url(&reg, "@scope/pkg").unwrap().as_str(),
+            "http://127.0.0.1:1/npm/@scope%2fpkg"
+        );
+        assert_eq!(
+            packument_url(&reg, "left-pad").unwrap().as_str(),
+            "http://127.0.0.1:1/npm/left-pad"
+        );
+        assert_eq!(
+            packument_url(&reg, "../etc/passwd").unwrap().as_str(),
+            "http://127.0.0.1:1/npm/..%2fetc%2fpasswd"
+        );
+    }
+
+    #[test]
+    fn attestations_url_is_rebased_on_the_configured_registry() {
+        let reg = Url::parse("http://127.0.0.1:1/").unwrap();
+        let u = attestations_url(
+            &reg,
+            "@s/p",
+            "1.0.0",
+            Some("https://elsewhere.example/-/npm/v1/attestations/@s%2fp@1.0.0"),
+        );
+        assert_eq!(
+            u.unwrap().as_str(),
+            "http://127.0.0.1:1/-/npm/v1/attestations/@s%2fp@1.0.0"
+        );
+        let u = attestations_url(&reg, "@s/p", "1.0.0", None);
+        assert_eq!(
+            u.unwrap().as_str(),
+            "http://127.0.0.1:1/-/npm/v1/attestations/@s%2fp@1.0.0"
+        );
+        let u = attestations_url(
+            &reg,
+            "p",
+            "1.0.0",
+            Some("https://evil.example/-/npm/v1/attestations/../../x"),
+        );
+        assert_eq!(
+            u.unwrap().as_str(),
+            "http://127.0.0.1:1/-/npm/v1/attestations/p@1.0.0"
+        );
+    }
+
+    #[test]
+    fn integrity_comparison() {
+        let dist = Dist {
+            integrity: Some("sha512-AAA".into()),
+            ..Dist::default()
+        };
+        assert!(integrity_mismatch(Some("sha512-AAA"), &dist).is_none());
+        assert!(integrity_mismatch(Some("sha512-BBB"), &dist).is_some());
+        assert!(
+            integrity_mismatch(Some("sha1-CCC"), &dist).is_none(),
+            "no common algorithm: nothing to compare"
+        );
+        let dist = Dist {
+            shasum: Some("00ff".into()),
+            integrity: Some("sha512-AAA".into()),
+            ..Dist::default()
+        };
+        assert!(integrity_mismatch(Some("sha1-AP8="), &dist).is_none());
+        assert!(integrity_mismatch(Some("sha1-AAA="), &dist).is_some());
+    }
+
+    #[test]
+    fn slsa_v1_and_v02_identities() {
+        let v1 = serde_json::json!({
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {
+                "buildDefinition": {
+                    "externalParameters": {"workflow": {"ref": "refs/tags/v1", "repository": "https://github.com/o/r", "path": ".github/workflows/p.yml"}},
+                    "resolvedDependencies": [{"digest": {"gitCommit": "abc"}}]
+                },
+                "runDetails": {"metadata": {"invocationId": "https://github.com/o/r/actions/runs/1/attempts/1"}}
+            }
+        });
+        let p = slsa_publisher(&v1).unwrap();
+        assert_eq!(
+            (p.provider.as_str(), p.repository.as_deref()),
+            ("github", Some("o/r"))
+        );
+        assert_eq!(p.workflow.as_deref(), Some(".github/workflows/p.yml"));
+        assert_eq!(p.commit.as_deref(), Some("abc"));
+        let v02 = serde_json::json!({
+            "predicateType": "https://slsa.dev/provenance/v0.2",
+            "predicate": {"invocation": {
+                "configSource": {"uri": "git+https://github.com/o/r@refs/tags/v1", "digest": {"sha1": "def"}, "entryPoint": "o/r/.github/workflows/publish.yml@refs/tags/v1"},
+                "environment": {"GITHUB_RUN_ID": "42", "GITHUB_RUN_ATTEMPT": "2"}
+            }}
+        });
+        let p = slsa_publisher(&v02).unwrap();
+        assert_eq!(p.repository.as_deref(), Some("o/r"));
+        assert_eq!(p.workflow.as_deref(), Some(".github/workflows/publish.yml"));
+        assert_eq!(p.git_ref.as_deref(), Some("refs/tags/v1"));
+        assert_eq!(
+            p.run.as_deref(),
+            Some("https://github.com/o/r/actions/runs/42/attempts/2")
+        );
+        assert!(
+            slsa_publisher(&serde_json::json!({"predicateType": "x", "predicate": {}})).is_none()
+        );
+    }
+}

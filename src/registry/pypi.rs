@@ -1,0 +1,496 @@
+//! The PyPI client: one simple-API request per project.
+//!
+//! `GET {index}{project}/` with `Accept: application/vnd.pypi.simple.v1+json` lists every file
+//! with its hashes, upload time and (API 1.3, PEP 740) a `provenance` URL or `null`. The files of
+//! the pinned version are matched by the lockfile's sha256 (or file name; all of the release's
+//! files when the lockfile names none). An index older than 1.3, or one that omits the
+//! `provenance` key (a mirror that strips it), does not expose provenance: `unknown`, never
+//! `none`. Provenance objects are fetched from the Integrity API only when identity is wanted;
+//! their URL is re-based on the configured index's origin.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use url::Url;
+
+use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
+use super::http::Decoded;
+use super::wire::{self, lenient, present};
+use super::{Ctx, Evidence, FileEvidence, Lookup, Publisher, all_unknown, failure_reason};
+use crate::model::{Package, PackageKey, pep503_normalize};
+
+const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
+const ACCEPT_INTEGRITY: &str = "application/vnd.pypi.integrity.v1+json, application/json;q=0.5";
+
+/// Subset of a simple-API project page.
+#[derive(Debug, Deserialize)]
+struct Page {
+    #[serde(default, deserialize_with = "lenient")]
+    meta: Option<Meta>,
+    #[serde(default, deserialize_with = "lenient")]
+    files: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Meta {
+    #[serde(rename = "api-version", default, deserialize_with = "lenient")]
+    api_version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct File {
+    #[serde(default, deserialize_with = "lenient")]
+    filename: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    hashes: Option<BTreeMap<String, String>>,
+    #[serde(rename = "upload-time", default, deserialize_with = "lenient")]
+    upload_time: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    provenance: Option<serde_json::Value>,
+}
+
+impl File {
+    fn sha256(&self) -> Option<String> {
+        self.hashes
+            .as_ref()?
+            .get("sha256")
+            .map(|h| h.to_ascii_lowercase())
+    }
+    fn provenance_url(&self) -> Option<&str> {
+        self.provenance.as_ref()?.as_str()
+    }
+}
+
+enum Answer {
+    Json(Page),
+    Html,
+}
+
+fn decode(bytes: &[u8]) -> Decoded<Answer> {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| bytes[i]);
+    if start == Some(b'<') {
+        return Decoded::Ok(Answer::Html);
+    }
+    match wire::json::<Page>(bytes) {
+        Decoded::Ok(page) => Decoded::Ok(Answer::Json(page)),
+        Decoded::Malformed(m) => Decoded::Malformed(m),
+    }
+}
+
+/// The version part of a distribution file name (wheel, sdist or egg), if it parses.
+pub fn file_version(filename: &str) -> Option<&str> {
+    if let Some(stem) = filename
+        .strip_suffix(".whl")
+        .or_else(|| filename.strip_suffix(".egg"))
+    {
+        return stem.split('-').nth(1);
+    }
+    let stem = [".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar"]
+        .iter()
+        .find_map(|ext| filename.strip_suffix(ext))?;
+    stem.rsplit_once('-').map(|(_, v)| v)
+}
+
+/// Look up every pinned version of one project.
+pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Lookup)> {
+    let Some(first) = pkgs.first() else {
+        return Vec::new();
+    };
+    let index = &ctx.endpoints.pypi;
+    let project = pep503_normalize(&first.name);
+    let segment: String =
+        percent_encoding::utf8_percent_encode(&project, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2D", "-");
+    let Ok(url) = index.join(&format!("{segment}/")) else {
+        return all_unknown(pkgs, "the project name cannot be put in a URL");
+    };
+    let page = match ctx
+        .http
+        .get_json(&ctx.pypi, &url, ACCEPT, None, decode)
+        .await
+    {
+        Ok(Some(Answer::Json(page))) => page,
+        Ok(Some(Answer::Html)) => {
+            return all_unknown(
+                pkgs,
+                "the index serves only the HTML simple API, which provscan does not read for provenance",
+            );
+        }
+        Ok(None) => return all_unknown(pkgs, "PyPI does not know this project (404)"),
+        Err(e) => return all_unknown(pkgs, &failure_reason("PyPI", &e)),
+    };
+    let api = page.meta.and_then(|m| m.api_version).unwrap_or_default();
+    if !api_at_least(&api, 1, 3) {
+        let shown = if api.is_empty() {
+            "no version".to_string()
+        } else {
+            api
+        };
+        return all_unknown(
+            pkgs,
+            &format!(
+                "the index's simple API ({shown}) is older than 1.3 and does not expose provenance"
+            ),
+        );
+    }
+    let files: Vec<File> = page
+        .files
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| serde_json::from_value(f).unwrap_or_default())
+        .collect();
+
+    // Releases: files grouped by version (PEP 440 equal versions together).
+    let mut releases: BTreeMap<String, Vec<&File>> = BTreeMap::new();
+    for file in &files {
+        if let Some(v) = file.filename.as_deref().and_then(file_version) {
+            let key = VersionKey::pep440(v)
+                .map(|k| canonical(&k))
+                .unwrap_or_else(|| v.to_string());
+            releases.entry(key).or_default().push(file);
+        }
+    }
+    let history: Vec<Release> = releases
+        .iter()
+        .map(|(v, fs)| Release {
+            version: v.clone(),
+            key: VersionKey::pep440(v),
+            published: fs
+                .iter()
+                .filter_map(|f| f.upload_time.as_deref().and_then(history::parse_time))
+                .min(),
+            level: if fs.iter().any(|f| f.provenance_url().is_some()) {
+                TrustLevel::Provenance
+            } else {
+                TrustLevel::None
+            },
+        })
+        .collect();
+
+    let mut out = Vec::with_capacity(pkgs.len());
+    for pkg in pkgs {
+        let key = VersionKey::pep440(&pkg.version)
+            .map(|k| canonical(&k))
+            .unwrap_or_else(|| pkg.version.clone());
+        let lookup = match (
+            releases.get(&key),
+            history.iter().find(|r| r.version == key),
+        ) {
+            (Some(release_files), Some(release)) => {
+                evaluate(ctx, pkg, release_files, release, &history).await
+            }
+            _ => Lookup::Unknown {
+                reason: format!("the index lists no files for version {}", pkg.version),
+            },
+        };
+        out.push((pkg.key(), lookup));
+    }
+    out
+}
+
+fn canonical(key: &VersionKey) -> String {
+    match key {
+        VersionKey::Pep440(v) => v.to_string(),
+        VersionKey::Semver(v) => v.to_string(),
+    }
+}
+
+fn api_at_least(api: &str, major: u32, minor: u32) -> bool {
+    let mut parts = api.trim().split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(ma), Some(mi)) => (ma, mi) >= (major, minor),
+        (Some(ma), None) => ma > major,
+        _ => false,
+    }
+}
+
+async fn evaluate(
+    ctx: &Ctx,
+    pkg: &Package,
+    release_files: &[&File],
+    release: &Release,
+    history: &[Release],
+) -> Lookup {
+    if release_files.iter().all(|f| f.provenance.is_none()) {
+        return Lookup::Unknown {
+            reason:
+                "the index does not expose provenance (its file entries have no `provenance` key; \
+                     a mirror that strips it)"
+                    .into(),
+        };
+    }
+    // Which of the release's files did the lockfile pin?
+    let locked = &pkg.integrity.files;
+    let considered: Vec<&File> = if locked.is_empty() {
+        release_files.to_vec()
+    } else {
+        release_files
+            .iter()
+            .copied()
+            .filter(|f| {
+                locked.iter().any(|l| {
+                    let by_hash = l
+                        .hashes
+                        .get("sha256")
+                        .zip(f.sha256())
+                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(&b));
+                    let by_name =
+                        l.hashes.is_empty() && l.filename.is_some() && l.filename == f.filename;
+                    by_hash || by_name
+                })
+            })
+            .collect()
+    };
+    if considered.is_empty() {
+        return Lookup::Unknown {
+            reason: format!(
+                "none of the {} file(s) the lockfile pins for {} is on the index (different index, or altered files)",
+                locked.len(),
+                pkg.version
+            ),
+        };
+    }
+    let with = considered
+        .iter()
+        .filter(|f| f.provenance_url().is_some())
+        .count();
+    let level = if locked.is_empty() {
+        if with > 0 {
+            TrustLevel::Provenance
+        } else {
+            TrustLevel::None
+        }
+    } else if with == considered.len() {
+        TrustLevel::Provenance
+    } else {
+        TrustLevel::None
+    };
+    let mut evidence = Evidence::new(ctx.endpoints.pypi.as_str(), level);
+    evidence.published = release.published.map(|t| t.to_string());
+    evidence.files = considered
+        .iter()
+        .map(|f| FileEvidence {
+            filename: f.filename.clone().unwrap_or_default(),
+            sha256: f.sha256(),
+            provenance: f.provenance_url().is_some(),
+        })
+        .collect();
+    if !locked.is_empty() && with > 0 && with < considered.len() {
+        evidence.note = Some(format!(
+            "only {with} of the {} locked files have provenance",
+            considered.len()
+        ));
+    }
+    let unmatched = locked.len().saturating_sub(considered.len());
+    if !locked.is_empty() && unmatched > 0 && evidence.note.is_none() {
+        evidence.note = Some(format!(
+            "{unmatched} locked hash(es) match no file on the index"
+        ));
+    }
+    // The pinned level, not the release's best, decides a downgrade.
+    let pinned = Release {
+        level,
+        ..release.clone()
+    };
+    match history::check(history, &pinned) {
+        DowngradeCheck::Clear => {}
+        DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
+        DowngradeCheck::Unchecked(why) => evidence.downgrade_unchecked = Some(why),
+    }
+    if ctx.fetch_identity && with > 0 {
+        match fetch_publishers(ctx, &considered).await {
+            Ok(Some((publisher, types))) => {
+                evidence.predicate_types = types;
+                evidence.publisher = Some(publisher);
+            }
+            Ok(None) => evidence.note = Some("the provenance object names no publisher".into()),
+            Err(reason) => return Lookup::Unknown { reason },
+        }
+    }
+    Lookup::Answered(Box::new(evidence))
+}
+
+/// Re-base a provenance URL on the configured index's origin.
+pub fn rebase(index: &Url, advertised: &str) -> Option<Url> {
+    let parsed = Url::parse(advertised)
+        .or_else(|_| index.join(advertised))
+        .ok()?;
+    let mut url = index.clone();
+    url.set_path(parsed.path());
+    url.set_query(None);
+    url.set_fragment(None);
+    Some(url)
+}
+
+#[derive(Debug, Deserialize)]
+struct Provenance {
+    #[serde(default, deserialize_with = "lenient")]
+    attestation_bundles: Option<Vec<serde_json::Value>>,
+}
+
+/// Read the publisher of the first file with provenance (all files of a release are published
+/// by the same pipeline in practice; the verification stage checks each).
+async fn fetch_publishers(
+    ctx: &Ctx,
+    files: &[&File],
+) -> Result<Option<(Publisher, Vec<String>)>, String> {
+    for file in files {
+        let Some(advertised) = file.provenance_url() else {
+            continue;
+        };
+        let Some(url) = rebase(&ctx.endpoints.pypi, advertised) else {
+            continue;
+        };
+        match ctx
+            .http
+            .get_json(
+                &ctx.pypi,
+                &url,
+                ACCEPT_INTEGRITY,
+                None,
+                wire::json::<Provenance>,
+            )
+            .await
+        {
+            Ok(Some(p)) => {
+                let bundles = p.attestation_bundles.unwrap_or_default();
+                let types = bundles
+                    .iter()
+                    .filter_map(|b| b.get("attestations")?.as_array())
+                    .flatten()
+                    .filter_map(predicate_type)
+                    .fold(Vec::new(), |mut acc, t| {
+                        if !acc.contains(&t) {
+                            acc.push(t);
+                        }
+                        acc
+                    });
+                let publisher = bundles
+                    .iter()
+                    .find_map(|b| b.get("publisher").map(publisher_of));
+                return Ok(publisher.map(|p| (p, types)));
+            }
+            Ok(None) => {
+                return Err(
+                    "PyPI lists provenance for the file but its Integrity API has none (404)"
+                        .into(),
+                );
+            }
+            Err(super::http::FetchError::Status { status: 403, .. }) => {
+                return Err(
+                    "PyPI's Integrity API refused (403: attestations are disabled index-wide), so \
+                            provenance could not be read"
+                        .into(),
+                );
+            }
+            Err(e) => return Err(failure_reason("PyPI's Integrity API", &e)),
+        }
+    }
+    Ok(None)
+}
+
+/// The predicate type inside a PEP 740 attestation's base64 statement.
+fn predicate_type(attestation: &serde_json::Value) -> Option<String> {
+    use base64::Engine;
+    let b64 = wire::str_at(attestation, &["envelope", "statement"])?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let statement: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    wire::str_at(&statement, &["predicateType"]).map(str::to_string)
+}
+
+/// A PEP 740 publisher object, read leniently (unknown kinds keep their name).
+pub fn publisher_of(value: &serde_json::Value) -> Publisher {
+    let s = |k: &str| wire::str_at(value, &[k]).map(str::to_string);
+    let kind = s("kind").unwrap_or_else(|| "unknown".into());
+    let provider = kind.to_ascii_lowercase();
+    match provider.as_str() {
+        "github" | "gitlab" => Publisher {
+            provider,
+            repository: s("repository"),
+            workflow: s("workflow").or_else(|| s("workflow_filepath")),
+            environment: s("environment"),
+            ..Publisher::default()
+        },
+        "google" => Publisher {
+            provider,
+            identity: s("email"),
+            ..Publisher::default()
+        },
+        _ => Publisher {
+            provider,
+            repository: s("repository").or_else(|| s("vcs_origin")),
+            identity: s("project_id").or_else(|| s("email")),
+            ..Publisher::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_file_names() {
+        assert_eq!(
+            file_version("requests-2.31.0-py3-none-any.whl"),
+            Some("2.31.0")
+        );
+        assert_eq!(file_version("zope.interface-6.0.tar.gz"), Some("6.0"));
+        assert_eq!(file_version("foo-bar-1.0rc1.zip"), Some("1.0rc1"));
+        assert_eq!(file_version("README.md"), None);
+    }
+
+    #[test]
+    fn api_versions() {
+        assert!(api_at_least("1.3", 1, 3));
+        assert!(api_at_least("1.4", 1, 3));
+        assert!(api_at_least("2.0", 1, 3));
+        assert!(!api_at_least("1.1", 1, 3));
+        assert!(!api_at_least("", 1, 3));
+    }
+
+    #[test]
+    fn provenance_urls_stay_on_the_index_host() {
+        let index = Url::parse("http://127.0.0.1:9/simple/").unwrap();
+        let u = rebase(
+            &index,
+            "https://elsewhere.example/integrity/p/1.0/p-1.0.tar.gz/provenance",
+        )
+        .unwrap();
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9/integrity/p/1.0/p-1.0.tar.gz/provenance"
+        );
+    }
+
+    #[test]
+    fn publishers_parse_leniently() {
+        let gh = serde_json::json!({"kind": "GitHub", "repository": "o/r", "workflow": "release.yml", "environment": null, "claims": null});
+        let p = publisher_of(&gh);
+        assert_eq!(
+            (
+                p.provider.as_str(),
+                p.repository.as_deref(),
+                p.workflow.as_deref()
+            ),
+            ("github", Some("o/r"), Some("release.yml"))
+        );
+        let gl = serde_json::json!({"kind": "GitLab", "repository": "g/p", "workflow_filepath": ".gitlab-ci.yml", "environment": ""});
+        assert_eq!(
+            publisher_of(&gl).workflow.as_deref(),
+            Some(".gitlab-ci.yml")
+        );
+        let google = serde_json::json!({"kind": "Google", "email": "sa@p.iam.example"});
+        assert_eq!(
+            publisher_of(&google).identity.as_deref(),
+            Some("sa@p.iam.example")
+        );
+        let other = serde_json::json!({"kind": "CircleCI", "project_id": "1234"});
+        assert_eq!(publisher_of(&other).provider, "circleci");
+        assert_eq!(publisher_of(&serde_json::json!(42)).provider, "unknown");
+    }
+}
