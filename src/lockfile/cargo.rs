@@ -146,7 +146,7 @@ fn convert_source(raw: &str) -> Result<Source, String> {
     }
     if id.is_registry() {
         return Ok(Source::Registry {
-            url: Some(raw.to_string()),
+            url: Some(redact(raw)),
         });
     }
     if id.is_git() {
@@ -157,7 +157,7 @@ fn convert_source(raw: &str) -> Result<Source, String> {
             None => (rest, None),
         };
         return Ok(Source::Git {
-            url: url.to_string(),
+            url: redact(url),
             commit,
         });
     }
@@ -167,6 +167,24 @@ fn convert_source(raw: &str) -> Result<Source, String> {
         });
     }
     Err(format!("unsupported package source `{raw}`"))
+}
+
+/// Drop `user:password@` from a source URL, so that no credential reaches a report.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = url.get(authority_start..).unwrap_or_default();
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest.get(..authority_end).and_then(|a| a.rfind('@')) {
+        Some(at) => format!(
+            "{}{}",
+            url.get(..authority_start).unwrap_or_default(),
+            rest.get(at + 1..).unwrap_or_default()
+        ),
+        None => url.to_string(),
+    }
 }
 
 /// v1 `[metadata]` checksums by (name, version, source as written).
@@ -670,6 +688,15 @@ mod tests {
             Source::Git {
                 url: "https://git.example/org/x".into(),
                 commit: None
+            }
+        );
+        let text = "[[package]]\nname = \"p\"\nversion = \"1.0.0\"\n\
+                    source = \"git+https://user:tok@git.example/p?rev=v1#abc\"\n";
+        assert_eq!(
+            packages(text)[0].source,
+            Source::Git {
+                url: "https://git.example/p?rev=v1".into(),
+                commit: Some("abc".into())
             }
         );
     }
