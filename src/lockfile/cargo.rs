@@ -1,8 +1,8 @@
 //! `Cargo.lock` reader, lockfile versions 1 to 4.
 //!
-//! Reads every `[[package]]` entry. Registry crates keep their version as written; crates.io
-//! (whether written as the git index or the sparse index) becomes `Registry { url: None }`, any
-//! other registry `Registry { url: Some(source as written) }`; `git+` sources become
+//! Reads every `[[package]]` entry. Registry crates keep their version as written; the default
+//! registry (written as its git index or its sparse index) becomes `Registry { url: None }`,
+//! any other registry `Registry { url: Some(source as written) }`; `git+` sources become
 //! [`Source::Git`] with the locked commit. Packages without a `source` are the workspace's own
 //! crates and path dependencies: a Cargo.lock alone cannot tell the two apart, so all of them are
 //! treated as workspace members and left out, unless `Options::cargo_metadata` lets
@@ -24,8 +24,9 @@ use toml::Spanned;
 use super::{Input, LockfileError, Parsed, line_column};
 use crate::model::{Ecosystem, LockedPackage, Source};
 
-/// The crates.io sparse index source id. cargo-lock's `SourceId::is_default_registry` already
-/// recognises it (and the git index form); kept here for tests and callers.
+/// The default registry's sparse index source id. cargo-lock's
+/// `SourceId::is_default_registry` already recognises it (and the git index form); kept here
+/// for tests and callers.
 // moves to the endpoints constants module
 pub const CRATES_IO_SPARSE_INDEX: &str = "sparse+https://index.crates.io/";
 
