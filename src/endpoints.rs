@@ -11,6 +11,10 @@ pub const PYPI_INDEX: &str = "https://pypi.org/simple/";
 /// crates.io's web API base: `{base}api/v1/crates/{name}/versions`.
 pub const CRATES_API: &str = "https://crates.io/";
 
+/// crates.io's git index as Cargo.lock writes it (cargo writes this form even over the sparse
+/// protocol).
+pub const CRATES_IO_GIT_INDEX: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
 /// crates.io's sparse index as Cargo.lock may write it (`sparse+` prefix included).
 pub const CRATES_IO_SPARSE_INDEX: &str = "sparse+https://index.crates.io/";
 

@@ -511,7 +511,8 @@ fn cargo_lock(crates: &[(&str, &str)]) -> String {
     s.push_str("]\n");
     for (n, v) in crates {
         s.push_str(&format!(
-            "\n[[package]]\nname = \"{n}\"\nversion = \"{v}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{:0>64}\"\n",
+            "\n[[package]]\nname = \"{n}\"\nversion = \"{v}\"\nsource = \"{}\"\nchecksum = \"{:0>64}\"\n",
+            provscan::endpoints::CRATES_IO_GIT_INDEX,
             1
         ));
     }

@@ -24,12 +24,6 @@ use toml::Spanned;
 use super::{Input, LockfileError, Parsed, line_column};
 use crate::model::{Ecosystem, LockedPackage, Source};
 
-/// The default registry's sparse index source id. cargo-lock's
-/// `SourceId::is_default_registry` already recognises it (and the git index form); kept here
-/// for tests and callers.
-// moves to the endpoints constants module
-pub const CRATES_IO_SPARSE_INDEX: &str = "sparse+https://index.crates.io/";
-
 /// The lockfile versions this reader understands.
 const SUPPORTED_VERSIONS: std::ops::RangeInclusive<i64> = 1..=4;
 
@@ -527,7 +521,7 @@ mod tests {
     use super::*;
     use crate::lockfile::Options;
 
-    const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+    const CRATES_IO: &str = crate::endpoints::CRATES_IO_GIT_INDEX;
 
     fn parse_with(text: &str, path: &Path, options: &Options) -> Result<Parsed, LockfileError> {
         let input = Input {
@@ -639,6 +633,7 @@ mod tests {
 
     #[test]
     fn crates_io_in_both_index_forms_is_the_default_registry() {
+        use crate::endpoints::CRATES_IO_SPARSE_INDEX;
         for source in [
             CRATES_IO,
             CRATES_IO_SPARSE_INDEX,
