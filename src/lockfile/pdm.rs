@@ -4,5 +4,8 @@ use super::{Input, LockfileError, Parsed};
 
 /// Parse the lockfile.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
-    Err(LockfileError::invalid(input.display, "reader not written yet"))
+    Err(LockfileError::invalid(
+        input.display,
+        "reader not written yet",
+    ))
 }
