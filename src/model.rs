@@ -272,10 +272,7 @@ pub struct PackageKey {
 pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
     let mut by_key: BTreeMap<PackageKey, Package> = BTreeMap::new();
     for (locked, lockfile) in found {
-        let origin = Origin {
-            lockfile,
-            line: locked.line,
-        };
+        let origin = Origin { lockfile, line: locked.line };
         let incoming = Package {
             ecosystem: locked.ecosystem,
             name: locked.name,
@@ -340,8 +337,7 @@ fn merge_integrity(pkg: &mut Package, other: Integrity) {
         pkg.integrity = other;
         return;
     }
-    let clash =
-        |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    let clash = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
     if clash(&pkg.integrity.sri, &other.sri) || clash(&pkg.integrity.checksum, &other.checksum) {
         pkg.integrity_conflict = true;
     }
@@ -387,11 +383,7 @@ mod tests {
         assert_eq!(merged[0].name, "Zope.Interface");
         assert_eq!(merged[0].direct, Some(true));
         assert_eq!(merged[0].dev, Some(false));
-        let files: Vec<_> = merged[0]
-            .origins
-            .iter()
-            .map(|o| o.lockfile.as_str())
-            .collect();
+        let files: Vec<_> = merged[0].origins.iter().map(|o| o.lockfile.as_str()).collect();
         assert_eq!(files, ["a/requirements.txt", "b/poetry.lock"]);
     }
 
@@ -401,10 +393,7 @@ mod tests {
         a.integrity.sri = Some("sha512-aaa".into());
         let mut b = a.clone();
         b.integrity.sri = Some("sha512-bbb".into());
-        let merged = merge(vec![
-            (a, "p/package-lock.json".into()),
-            (b, "q/package-lock.json".into()),
-        ]);
+        let merged = merge(vec![(a, "p/package-lock.json".into()), (b, "q/package-lock.json".into())]);
         assert_eq!(merged.len(), 1);
         assert!(merged[0].integrity_conflict);
     }
@@ -413,10 +402,7 @@ mod tests {
     fn git_and_registry_of_same_version_stay_apart() {
         let a = LockedPackage::new(Ecosystem::Npm, "x", "1.0.0");
         let mut b = a.clone();
-        b.source = Source::Git {
-            url: "https://git.example/x.git".into(),
-            commit: None,
-        };
+        b.source = Source::Git { url: "https://git.example/x.git".into(), commit: None };
         assert_eq!(merge(vec![(a, "l".into()), (b, "l".into())]).len(), 2);
     }
 }

@@ -151,10 +151,7 @@ impl Parsed {
     /// A result where every package comes from the same file.
     pub fn from_packages(display: &str, packages: Vec<LockedPackage>) -> Parsed {
         Parsed {
-            packages: packages
-                .into_iter()
-                .map(|p| (p, display.to_string()))
-                .collect(),
+            packages: packages.into_iter().map(|p| (p, display.to_string())).collect(),
             warnings: Vec::new(),
         }
     }
@@ -197,36 +194,16 @@ fn location(line: Option<usize>, column: Option<usize>) -> String {
 impl LockfileError {
     /// A parse error with no known position.
     pub fn invalid(path: &str, message: impl Into<String>) -> LockfileError {
-        LockfileError::Parse {
-            path: path.to_string(),
-            line: None,
-            column: None,
-            message: message.into(),
-        }
+        LockfileError::Parse { path: path.to_string(), line: None, column: None, message: message.into() }
     }
 
     /// A parse error at a line (and column).
-    pub fn at(
-        path: &str,
-        line: usize,
-        column: Option<usize>,
-        message: impl Into<String>,
-    ) -> LockfileError {
-        LockfileError::Parse {
-            path: path.to_string(),
-            line: Some(line),
-            column,
-            message: message.into(),
-        }
+    pub fn at(path: &str, line: usize, column: Option<usize>, message: impl Into<String>) -> LockfileError {
+        LockfileError::Parse { path: path.to_string(), line: Some(line), column, message: message.into() }
     }
 
     /// A parse error at a byte offset of `text`.
-    pub fn at_offset(
-        path: &str,
-        text: &str,
-        offset: usize,
-        message: impl Into<String>,
-    ) -> LockfileError {
+    pub fn at_offset(path: &str, text: &str, offset: usize, message: impl Into<String>) -> LockfileError {
         let (line, column) = line_column(text, offset);
         LockfileError::at(path, line, Some(column), message)
     }
@@ -280,22 +257,14 @@ pub fn line_of(text: &str, needle: &str, from: usize) -> Option<(usize, usize)> 
 /// Read a lockfile from disk: size-capped, and rejected when it is not UTF-8 text.
 pub fn read_text(path: &Path, display: &str) -> Result<String, LockfileError> {
     use std::io::Read;
-    let io = |source| LockfileError::Io {
-        path: display.to_string(),
-        source,
-    };
+    let io = |source| LockfileError::Io { path: display.to_string(), source };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(MAX_LOCKFILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    file.take(MAX_LOCKFILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
         return Err(LockfileError::invalid(
             display,
-            format!(
-                "larger than {} MiB; refusing to read it",
-                MAX_LOCKFILE_BYTES / (1024 * 1024)
-            ),
+            format!("larger than {} MiB; refusing to read it", MAX_LOCKFILE_BYTES / (1024 * 1024)),
         ));
     }
     match String::from_utf8(bytes) {
@@ -309,12 +278,7 @@ pub fn read_text(path: &Path, display: &str) -> Result<String, LockfileError> {
             let offset = e.utf8_error().valid_up_to();
             let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
             let (line, column) = line_column(valid, offset);
-            Err(LockfileError::at(
-                display,
-                line,
-                Some(column),
-                "not UTF-8 text (is this a binary file?)",
-            ))
+            Err(LockfileError::at(display, line, Some(column), "not UTF-8 text (is this a binary file?)"))
         }
     }
 }

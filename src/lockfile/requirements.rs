@@ -4,8 +4,5 @@ use super::{Input, LockfileError, Parsed};
 
 /// Parse the lockfile.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
-    Err(LockfileError::invalid(
-        input.display,
-        "reader not written yet",
-    ))
+    Err(LockfileError::invalid(input.display, "reader not written yet"))
 }
