@@ -169,7 +169,7 @@ pub(crate) fn file_name_of(url_or_path: &str) -> Option<String> {
 pub(crate) fn requirement_name(requirement: &str) -> Option<String> {
     let requirement = requirement.trim();
     if let Ok(req) = requirement.parse::<pep508_rs::Requirement>() {
-        return Some(pep503_normalize(&req.name.to_string()));
+        return Some(pep503_normalize(req.name.as_ref()));
     }
     let egg = requirement.split_once("#egg=")?.1;
     let name: String = egg
