@@ -542,3 +542,82 @@ test = ["pytest", "-e file:///${PROJECT_ROOT}/libs/Foo_Bar#egg=Foo_Bar"]
         assert_eq!(requirement_name("not a requirement!"), None);
     }
 }
+
+/// Test support: compare a reader with the real fixtures' `expected.json` files.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::path::Path;
+
+    use crate::lockfile::{Input, LockfileError, Options, Parsed};
+    use crate::model::pep503_normalize;
+
+    /// Every `lockfile-fixtures/<format>/**/expected.json` must list exactly the pinned registry
+    /// packages the reader finds (normalised name, version; as a multiset). Returns the number of
+    /// lockfiles checked.
+    pub(crate) fn check(
+        format: &str,
+        parse: fn(&Input<'_>) -> Result<Parsed, LockfileError>,
+    ) -> usize {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lockfile-fixtures")
+            .join(format);
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.file_name() != "expected.json" {
+                continue;
+            }
+            let dir = entry.path().parent().unwrap();
+            let expected: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+            for (lockfile, want) in expected {
+                let path = dir.join(&lockfile);
+                let text = crate::lockfile::read_text(&path, &lockfile).unwrap();
+                let options = Options::default();
+                let display = path
+                    .strip_prefix(&base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                let input = Input {
+                    text: &text,
+                    path: &path,
+                    display: &display,
+                    root: &base,
+                    options: &options,
+                };
+                let parsed = parse(&input).unwrap_or_else(|e| panic!("{e}"));
+                assert!(
+                    parsed.warnings.is_empty(),
+                    "{display}: {:?}",
+                    parsed.warnings
+                );
+                let mut got: Vec<(String, String)> = parsed
+                    .packages
+                    .iter()
+                    .map(|(p, _)| p)
+                    .filter(|p| {
+                        p.source.is_registry() && p.unpinned_spec.is_none() && !p.version.is_empty()
+                    })
+                    .map(|p| (pep503_normalize(&p.name), p.version.clone()))
+                    .collect();
+                let mut want: Vec<(String, String)> = want
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        (
+                            pep503_normalize(e["name"].as_str().unwrap()),
+                            e["version"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                got.sort();
+                want.sort();
+                assert_eq!(got, want, "{display}");
+                checked += 1;
+            }
+        }
+        checked
+    }
+}
