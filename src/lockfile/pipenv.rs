@@ -504,4 +504,9 @@ mod tests {
         let e = bad("{\"default\": 4}");
         assert!(e.contains("object of packages"), "{e}");
     }
+
+    #[test]
+    fn real_fixtures_match_expected() {
+        assert!(pyproject::fixtures::check("pipenv", parse) >= 3);
+    }
 }
