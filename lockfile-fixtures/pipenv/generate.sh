@@ -61,7 +61,7 @@ for case in flask-app data-tools; do
     work=$(mktemp -d)
     sed "s#https://pypi.example/simple#$index#" "$dir/Pipfile" > "$work/Pipfile"
     (cd "$work" && PIPENV_VENV_IN_PROJECT=1 PIPENV_CACHE_DIR="$work/.cache" PIPENV_NOSPIN=1 \
-        "$venv/bin/pipenv" lock --python "$(command -v python3)" >/dev/null 2>&1)
+        "$venv/bin/pipenv" lock --python "$(command -v python3)" >"$work/log" 2>&1) || { cat "$work/log" >&2; exit 1; }
     cp "$work/Pipfile.lock" "$dir/Pipfile.lock"
     rm -rf "$work"
     placeholders "$dir/Pipfile.lock"
