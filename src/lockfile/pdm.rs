@@ -5,8 +5,9 @@
 //! project's configured index, which pdm.lock does not record → `Registry { url: None }`) and
 //! `groups`. A package in the `default` group is a production dependency; one outside it is
 //! optional when one of its groups is an optional-dependencies extra in the sibling
-//! pyproject.toml, and dev otherwise (without pyproject.toml a non-default group is taken as dev,
-//! since the lockfile does not tell extras from dev groups). PDM writes a package once more for
+//! pyproject.toml, and dev otherwise. pdm.lock itself does not tell extras from dev groups (both
+//! are just group names), so without pyproject.toml such a package's dev and optional flags stay
+//! unknown. PDM writes a package once more for
 //! each set of extras it is needed with (`extras = [...]`); those entries are folded into one
 //! package. Direct dependencies come from pyproject.toml. Markers are not evaluated.
 
@@ -128,7 +129,8 @@ fn flags(
             (Some(false), Some(true))
         }
         Some(_) => (Some(true), Some(false)),
-        None => (Some(true), None),
+        // An extra or a dev group: pdm.lock alone cannot tell which.
+        None => (None, None),
     }
 }
 
@@ -289,11 +291,11 @@ groups = ["test"]
             got,
             [
                 ("black", "24.10.0", Some(false), Some(false), Some(6)),
-                ("pyyaml", "6.0.2", Some(true), None, Some(24)),
-                ("pytest", "8.3.4", Some(true), None, Some(29)),
+                ("pyyaml", "6.0.2", None, None, Some(24)),
+                ("pytest", "8.3.4", None, None, Some(29)),
                 ("toml", "0.10.2", Some(false), Some(false), Some(34)),
                 ("sub", "0.1", Some(false), Some(false), Some(41)),
-                ("remote", "1.0", Some(true), None, Some(48)),
+                ("remote", "1.0", None, None, Some(48)),
             ]
         );
         let black_files: Vec<_> = pkgs[0]
