@@ -7,9 +7,9 @@
 //! optional when one of its groups is an optional-dependencies extra in the sibling
 //! pyproject.toml, and dev otherwise. pdm.lock itself does not tell extras from dev groups (both
 //! are just group names), so without pyproject.toml such a package's dev and optional flags stay
-//! unknown. PDM writes a package once more for
-//! each set of extras it is needed with (`extras = [...]`); those entries are folded into one
-//! package. Direct dependencies come from pyproject.toml. Markers are not evaluated.
+//! unknown. PDM writes a package once more for each set of extras it is needed with
+//! (`extras = [...]`); those entries are folded into one package. Direct dependencies come from
+//! pyproject.toml. Markers are not evaluated.
 
 use std::collections::BTreeMap;
 
