@@ -66,34 +66,38 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         .collect();
 
     // Which packages are the project: the root (excluded) and workspace members (kept).
-    let mut role = vec![Role::Package; packages.len()];
-    for (i, (_, pkg)) in packages.iter().enumerate() {
-        let src = &pkg.source;
-        let at_root = src.r#virtual.as_deref() == Some(".") || src.editable.as_deref() == Some(".");
-        let local = src.r#virtual.is_some() || src.editable.is_some() || src.directory.is_some();
-        let named_root = local && project.as_ref().is_some_and(|p| p.is_project(&pkg.name));
-        role[i] = if at_root || named_root {
-            Role::Root
-        } else if src.r#virtual.is_some()
-            || (local && members.contains(&pep503_normalize(&pkg.name)))
-        {
-            Role::Member
-        } else {
-            Role::Package
-        };
-    }
+    let role: Vec<Role> = packages
+        .iter()
+        .map(|(_, pkg)| {
+            let src = &pkg.source;
+            let at_root =
+                src.r#virtual.as_deref() == Some(".") || src.editable.as_deref() == Some(".");
+            let local =
+                src.r#virtual.is_some() || src.editable.is_some() || src.directory.is_some();
+            let named_root = local && project.as_ref().is_some_and(|p| p.is_project(&pkg.name));
+            if at_root || named_root {
+                Role::Root
+            } else if src.r#virtual.is_some()
+                || (local && members.contains(&pep503_normalize(&pkg.name)))
+            {
+                Role::Member
+            } else {
+                Role::Package
+            }
+        })
+        .collect();
 
     let graph = Graph::new(&packages);
     let reach = graph.walk(&packages, &role, &wire.manifest);
 
     let mut out = Vec::with_capacity(packages.len());
-    for (i, (line, pkg)) in packages.into_iter().enumerate() {
-        if role[i] == Role::Root {
+    for (i, ((line, pkg), role)) in packages.into_iter().zip(role).enumerate() {
+        if role == Role::Root {
             continue;
         }
         let mut p = LockedPackage::new(Ecosystem::Pypi, pkg.name, pkg.version.unwrap_or_default());
         p.line = Some(line);
-        p.source = if role[i] == Role::Member {
+        p.source = if role == Role::Member {
             let path = pkg
                 .source
                 .r#virtual
