@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
-use super::{Input, LockfileError, Parsed, line_column, pyproject};
+use super::{Input, LockfileError, Parsed, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a Pipfile.lock.
@@ -51,15 +51,20 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let mut categories: Vec<BTreeSet<String>> = Vec::new();
     let mut index: BTreeMap<(String, String, Source), usize> = BTreeMap::new();
     let mut search_from = 0;
+    let mut lines = LineCursor::default();
     for (category, entries) in wire.categories {
         let section_at = find_key(text, &category, search_from);
         if let Some(at) = section_at {
             search_from = at;
         }
+        // Packages follow each other in file order, so each search starts at the previous one.
+        let mut cursor = section_at;
         for (name, entry) in entries.0 {
-            let line = section_at
-                .and_then(|at| find_key(text, &name, at))
-                .map(|at| line_column(text, at).0);
+            let found = cursor.and_then(|at| find_key(text, &name, at));
+            if let Some(at) = found {
+                cursor = Some(at + 1);
+            }
+            let line = found.map(|at| lines.line_at(text, at));
             let pkg = convert(name, entry, &sources, first_source.as_deref(), line);
             let key = (
                 pep503_normalize(&pkg.name),
@@ -176,17 +181,41 @@ fn convert(
     pkg
 }
 
-/// Byte offset of a JSON object key `"key"` (followed by `:`) at or after `from`.
+/// Byte offset of a JSON object key `"key"` whose value is an object (`"key": {`), at or after
+/// `from`. Package and category keys have object values; the fields inside a package do not.
 fn find_key(text: &str, key: &str, from: usize) -> Option<usize> {
     let needle = format!("\"{key}\"");
     let mut at = from;
     loop {
         let pos = text.get(at..)?.find(&needle)? + at;
-        let after = text.get(pos + needle.len()..)?;
-        if after.trim_start().starts_with(':') {
-            return Some(pos);
+        let after = text.get(pos + needle.len()..)?.trim_start();
+        if let Some(value) = after.strip_prefix(':') {
+            if value.trim_start().starts_with('{') {
+                return Some(pos);
+            }
         }
         at = pos + needle.len();
+    }
+}
+
+/// Line numbers of increasing byte offsets without rescanning the text from its start.
+#[derive(Default)]
+struct LineCursor {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCursor {
+    fn line_at(&mut self, text: &str, pos: usize) -> usize {
+        if pos < self.offset || self.line == 0 {
+            *self = LineCursor { offset: 0, line: 1 };
+        }
+        let newlines = text
+            .get(self.offset..pos)
+            .map_or(0, |s| s.matches('\n').count());
+        self.line += newlines;
+        self.offset = pos;
+        self.line
     }
 }
 
@@ -508,5 +537,13 @@ mod tests {
     #[test]
     fn real_fixtures_match_expected() {
         assert!(pyproject::fixtures::check("pipenv", parse) >= 3);
+    }
+
+    #[test]
+    fn lines_skip_fields_named_like_packages() {
+        let text = "{\n\"default\": {\n  \"a\": {\n    \"version\": \"==1\"\n  },\n  \"version\": {\n    \"version\": \"==2\"\n  }\n}\n}";
+        let pkgs = packages(text);
+        let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.line)).collect();
+        assert_eq!(got, [("a", Some(3)), ("version", Some(6))]);
     }
 }
