@@ -1,12 +1,18 @@
 //! Classification: a pure function from a package and what was learned about it to a
 //! [`Finding`]. No I/O happens here, so every rule has a table-driven test.
+//!
+//! Verification rules, in order: a failed check (an attestation, the subject binding, the
+//! signer's identity, or the npm registry signature) is `invalid`, whatever else holds; a
+//! downgrade stays `downgraded`; an attested version whose attestations all verified is
+//! `verified`; one provscan could not judge stays `attested` with the reason.
 
 use crate::model::{Package, Source};
 use crate::registry::{Evidence, Lookup, TrustLevel};
 use crate::report::{Finding, Status};
+use crate::verify::{Outcome, Verification};
 
 /// The finding for one package.
-pub fn classify(pkg: &Package, lookup: &Lookup) -> Finding {
+pub fn classify(pkg: &Package, lookup: &Lookup, verification: Option<&Verification>) -> Finding {
     if let Some(spec) = &pkg.unpinned_spec {
         return Finding {
             status: Status::Unpinned,
@@ -38,11 +44,19 @@ pub fn classify(pkg: &Package, lookup: &Lookup) -> Finding {
             status: Status::Unknown,
             reason: Some(reason.clone()),
         },
-        Lookup::Answered(evidence) => answered(evidence),
+        Lookup::Answered(evidence) => answered(evidence, verification),
     }
 }
 
-fn answered(evidence: &Evidence) -> Finding {
+fn answered(evidence: &Evidence, verification: Option<&Verification>) -> Finding {
+    if let Some(v) = verification
+        && v.outcome == Some(Outcome::Invalid)
+    {
+        return Finding {
+            status: Status::Invalid,
+            reason: v.reason.clone(),
+        };
+    }
     if let Some(earlier) = &evidence.downgrade {
         return Finding {
             status: Status::Downgraded,
@@ -55,7 +69,23 @@ fn answered(evidence: &Evidence) -> Finding {
         };
     }
     let status = match evidence.level {
-        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance => Status::Attested,
+        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance => {
+            match verification.and_then(|v| v.outcome) {
+                Some(Outcome::Verified) => {
+                    return Finding {
+                        status: Status::Verified,
+                        reason: None,
+                    };
+                }
+                Some(Outcome::Unverifiable) => {
+                    return Finding {
+                        status: Status::Attested,
+                        reason: verification.and_then(|v| v.reason.clone()),
+                    };
+                }
+                _ => Status::Attested,
+            }
+        }
         TrustLevel::TrustedPublisher => Status::TrustedPublisher,
         TrustLevel::None => Status::None,
     };
@@ -157,7 +187,7 @@ mod tests {
             (pkg(|p| p.version.clear()), Status::Unpinned, "no version"),
         ];
         for (pkg, status, reason) in cases {
-            let f = classify(&pkg, &Lookup::Offline);
+            let f = classify(&pkg, &Lookup::Offline, None);
             assert_eq!(f.status, status, "{pkg:?}");
             assert!(
                 f.reason.as_deref().unwrap_or_default().contains(reason),
@@ -213,7 +243,7 @@ mod tests {
             ),
         ];
         for (lookup, status, reason) in cases {
-            let f = classify(&p, &lookup);
+            let f = classify(&p, &lookup, None);
             assert_eq!(f.status, status, "{lookup:?}");
             assert!(
                 f.reason.as_deref().unwrap_or_default().contains(reason),
@@ -230,10 +260,104 @@ mod tests {
         assert_eq!(
             classify(
                 &git,
-                &Lookup::Answered(Box::new(ev(TrustLevel::Provenance)))
+                &Lookup::Answered(Box::new(ev(TrustLevel::Provenance))),
+                None
             )
             .status,
             Status::NotApplicable
         );
+    }
+
+    #[test]
+    fn verification_outcomes() {
+        use crate::registry::Downgrade;
+        use crate::verify::{AttestationCheck, Verification};
+        let p = pkg(|_| {});
+        let ev = |level| Evidence::new("http://127.0.0.1/", level);
+        let downgraded = |level| Evidence {
+            downgrade: Some(Downgrade {
+                version: "1.0.0".into(),
+                level: TrustLevel::TrustedPublisherProvenance,
+                published: None,
+            }),
+            ..ev(level)
+        };
+        let v = |outcome: Option<Outcome>, reason: &str| {
+            let mut v = Verification::from_checks(Vec::<AttestationCheck>::new(), None);
+            v.outcome = outcome;
+            v.reason = (!reason.is_empty()).then(|| reason.to_string());
+            v
+        };
+        let cases: Vec<(Evidence, Option<Verification>, Status, &str)> = vec![
+            (ev(TrustLevel::Provenance), None, Status::Attested, ""),
+            (
+                ev(TrustLevel::Provenance),
+                Some(v(Some(Outcome::Verified), "")),
+                Status::Verified,
+                "",
+            ),
+            (
+                ev(TrustLevel::TrustedPublisherProvenance),
+                Some(v(Some(Outcome::Verified), "")),
+                Status::Verified,
+                "",
+            ),
+            (
+                ev(TrustLevel::Provenance),
+                Some(v(Some(Outcome::Unverifiable), "unsupported bundle media type")),
+                Status::Attested,
+                "unsupported bundle media type",
+            ),
+            (
+                ev(TrustLevel::Provenance),
+                Some(v(Some(Outcome::Invalid), "DSSE signature")),
+                Status::Invalid,
+                "DSSE signature",
+            ),
+            // A bad registry signature makes even a package without provenance invalid.
+            (
+                ev(TrustLevel::None),
+                Some(v(Some(Outcome::Invalid), "registry signature")),
+                Status::Invalid,
+                "registry signature",
+            ),
+            (
+                ev(TrustLevel::None),
+                Some(v(None, "")),
+                Status::None,
+                "neither",
+            ),
+            (
+                ev(TrustLevel::TrustedPublisher),
+                Some(v(None, "")),
+                Status::TrustedPublisher,
+                "",
+            ),
+            // Invalid beats downgraded; downgraded beats verified.
+            (
+                downgraded(TrustLevel::Provenance),
+                Some(v(Some(Outcome::Invalid), "subject")),
+                Status::Invalid,
+                "subject",
+            ),
+            (
+                downgraded(TrustLevel::Provenance),
+                Some(v(Some(Outcome::Verified), "")),
+                Status::Downgraded,
+                "after the earlier release",
+            ),
+        ];
+        for (evidence, verification, status, reason) in cases {
+            let f = classify(
+                &p,
+                &Lookup::Answered(Box::new(evidence.clone())),
+                verification.as_ref(),
+            );
+            assert_eq!(f.status, status, "{evidence:?} {verification:?}");
+            assert!(
+                f.reason.as_deref().unwrap_or_default().contains(reason),
+                "{f:?}"
+            );
+        }
     }
 }

@@ -36,9 +36,15 @@ pub struct Cli {
     pub offline: bool,
 
     /// Check presence only: fetch no attestation or provenance bodies (one request per package
-    /// name); publisher identity then comes only from registry metadata.
+    /// name) and verify nothing; attested packages stay `attested` and publisher identity comes
+    /// only from registry metadata.
     #[arg(long)]
     pub no_verify: bool,
+
+    /// Sigstore trusted root (`trusted_root.json`) to verify attestations against, for another
+    /// Sigstore instance. Default: the production root embedded in provscan.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_verify")]
+    pub trusted_root: Option<PathBuf>,
 
     /// npm registry to ask (packuments at URL + escaped name). Default: PROVSCAN_NPM_REGISTRY,
     /// then .npmrc `registry=` / npm_config_registry, then the public npm registry.

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::lockfile::LockfileKind;
 use crate::model::{Ecosystem, Package};
 use crate::registry::{Evidence, RequestCounts};
+use crate::verify::Verification;
 
 /// A package's provenance status. The words are a contract (docs/statuses.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -89,6 +90,8 @@ pub struct PackageReport {
     pub finding: Finding,
     /// What the registry said, when it answered.
     pub evidence: Option<Evidence>,
+    /// What verification found, when it ran and there was something to check.
+    pub verification: Option<Verification>,
 }
 
 /// A lockfile that was read.

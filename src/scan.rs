@@ -1,6 +1,7 @@
 //! The orchestrator: the only place that knows the order of the stages.
 //!
-//! discover → read lockfiles (in parallel) → merge → ask registries → classify → [`Report`].
+//! discover → read lockfiles (in parallel) → merge → ask registries → verify (offline, in
+//! parallel) → classify → [`Report`].
 
 use rayon::prelude::*;
 
@@ -11,6 +12,7 @@ use crate::model;
 use crate::registry::{self, Lookup, RegistryError};
 use crate::report::{LockfileReport, PackageReport, Report, Summary};
 use crate::settings::Settings;
+use crate::verify::{self, Verifier, VerifyError};
 
 /// Why a scan could not produce a report.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +26,9 @@ pub enum ScanError {
     /// The registry stage could not start.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The verification stage could not start (unusable trusted root).
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
 }
 
 /// Run a scan and build its report. Warnings are collected in the report for the caller to show.
@@ -51,10 +56,19 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     }
     let packages = model::merge(found);
 
+    // Load the trusted root before any request, so a bad `--trusted-root` fails fast.
+    let verifier = match &settings.verify {
+        Some(config) if !settings.offline => Some(Verifier::new(config)?),
+        _ => None,
+    };
     let mut lookups = if settings.offline {
         registry::Lookups::default()
     } else {
         registry::lookup_all(&packages, &settings.registry)?
+    };
+    let mut verifications = match &verifier {
+        Some(v) => verify::verify_all(v, &packages, &lookups.by_key, lookups.npm_keys.as_ref()),
+        None => Default::default(),
     };
     let packages: Vec<PackageReport> = packages
         .into_iter()
@@ -66,7 +80,8 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
                     reason: "the registry lookup did not complete".into(),
                 },
             };
-            let finding = classify(&package, &lookup);
+            let verification = verifications.remove(&package.key());
+            let finding = classify(&package, &lookup, verification.as_ref());
             let evidence = match lookup {
                 Lookup::Answered(evidence) => Some(*evidence),
                 _ => None,
@@ -74,6 +89,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
             PackageReport {
                 finding,
                 evidence,
+                verification,
                 package,
             }
         })

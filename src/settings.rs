@@ -9,6 +9,7 @@ use crate::lockfile::Options;
 use crate::registry::RegistryConfig;
 use crate::registry::endpoints::{ConfigSources, EndpointError, Endpoints, Overrides};
 use crate::registry::http::HttpConfig;
+use crate::verify::VerifyConfig;
 
 /// Why the settings are unusable.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,8 @@ pub struct Settings {
     pub reader: Options,
     /// Registry stage settings.
     pub registry: RegistryConfig,
+    /// Verification stage settings; `None` with `--no-verify`.
+    pub verify: Option<VerifyConfig>,
     /// Report format.
     pub format: Format,
     /// Where to write the report (`None` = standard output).
@@ -86,6 +89,9 @@ impl Settings {
                 fetch_identity: !cli.no_verify,
                 progress: true,
             },
+            verify: (!cli.no_verify).then(|| VerifyConfig {
+                trusted_root: cli.trusted_root,
+            }),
             format: cli.format,
             output: cli.output,
         })

@@ -106,6 +106,46 @@ pub struct Evidence {
     pub integrity_mismatch: Option<IntegrityMismatch>,
     /// A qualification of the level (for example, only some locked files have provenance).
     pub note: Option<String>,
+    /// Raw attestation material for the verification stage (not part of the JSON report).
+    #[serde(skip)]
+    pub material: Material,
+}
+
+/// What the verification stage needs from a registry answer, kept verbatim.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Material {
+    /// npm: the registry's `dist.integrity` for the version.
+    pub npm_integrity: Option<String>,
+    /// npm: `dist.signatures` (`{keyid, sig}` objects).
+    pub npm_signatures: Vec<serde_json::Value>,
+    /// npm: the attestations response's `attestations` items, when they were fetched.
+    pub npm_attestations: Option<Vec<serde_json::Value>>,
+    /// npm: `_npmUser.trustedPublisher`, when present.
+    pub npm_trusted_publisher: Option<serde_json::Value>,
+    /// npm: the declared `repository` (its URL or shorthand).
+    pub declared_repository: Option<String>,
+    /// PyPI: the provenance object of each considered file that has one.
+    pub pypi: Vec<FileProvenance>,
+}
+
+/// One PyPI file's provenance object (PEP 740), as the Integrity API served it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProvenance {
+    /// The file name on the index.
+    pub filename: String,
+    /// The index's sha256 for it.
+    pub sha256: Option<String>,
+    /// The provenance object.
+    pub provenance: serde_json::Value,
+}
+
+/// The npm registry's signing keys (`/-/npm/v1/keys`), fetched once per run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NpmKeys {
+    /// The keys document as served.
+    Served(serde_json::Value),
+    /// Why there are none (404, error): signature status is then `unknown`.
+    Unavailable(String),
 }
 
 impl Evidence {
@@ -122,6 +162,7 @@ impl Evidence {
             downgrade_unchecked: None,
             integrity_mismatch: None,
             note: None,
+            material: Material::default(),
         }
     }
 }
@@ -159,6 +200,8 @@ pub struct Lookups {
     pub by_key: HashMap<PackageKey, Lookup>,
     /// Requests made.
     pub requests: RequestCounts,
+    /// The npm registry's signing keys, when verification wants them and npm packages exist.
+    pub npm_keys: Option<NpmKeys>,
 }
 
 /// Why the registry stage could not run at all.
@@ -207,8 +250,10 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         crates: Lane::new("crates", config.http.concurrency, pace),
     });
     let progress = progress_bar(config.progress, groups.len());
+    let wants_keys = config.fetch_identity && groups.keys().any(|(e, _)| *e == Ecosystem::Npm);
 
-    let by_key = runtime.block_on(async {
+    let (by_key, npm_keys) = runtime.block_on(async {
+        let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(Arc::clone(&ctx))));
         let mut tasks = tokio::task::JoinSet::new();
         for ((ecosystem, _), pkgs) in groups {
             let ctx = Arc::clone(&ctx);
@@ -231,7 +276,13 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
                 by_key.extend(results);
             }
         }
-        by_key
+        let npm_keys = match keys {
+            Some(task) => Some(task.await.unwrap_or_else(|_| {
+                NpmKeys::Unavailable("fetching the npm registry's keys failed".into())
+            })),
+            None => None,
+        };
+        (by_key, npm_keys)
     });
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -241,7 +292,11 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         pypi: ctx.pypi.requests(),
         crates: ctx.crates.requests(),
     };
-    Ok(Lookups { by_key, requests })
+    Ok(Lookups {
+        by_key,
+        requests,
+        npm_keys,
+    })
 }
 
 fn progress_bar(wanted: bool, total: usize) -> Option<indicatif::ProgressBar> {

@@ -17,7 +17,9 @@ use url::Url;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::wire::{self, lenient};
-use super::{Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason};
+use super::{
+    Ctx, Evidence, IntegrityMismatch, Lookup, NpmKeys, Publisher, all_unknown, failure_reason,
+};
 use crate::model::{Package, PackageKey};
 
 /// Characters escaped in a package name path segment (npm escapes the scope's `/` as `%2f`).
@@ -57,6 +59,18 @@ struct Manifest {
     dist: Option<Dist>,
     #[serde(rename = "_npmUser", default, deserialize_with = "lenient")]
     npm_user: Option<NpmUser>,
+    #[serde(default, deserialize_with = "lenient")]
+    repository: Option<serde_json::Value>,
+}
+
+impl Manifest {
+    /// The declared repository: `repository` as a string, or its `url`.
+    fn declared_repository(&self) -> Option<String> {
+        match self.repository.as_ref()? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            v => wire::str_at(v, &["url"]).map(str::to_string),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +236,16 @@ async fn evaluate(
     }
     evidence.integrity_mismatch =
         dist.and_then(|d| integrity_mismatch(pkg.integrity.sri.as_deref(), d));
+    evidence.material.npm_integrity = dist.and_then(|d| d.integrity.clone());
+    evidence.material.npm_signatures = dist
+        .and_then(|d| d.signatures.clone())
+        .unwrap_or_default();
+    evidence.material.npm_trusted_publisher = manifest
+        .npm_user
+        .as_ref()
+        .and_then(|u| u.trusted_publisher.clone())
+        .map(serde_json::Value::Object);
+    evidence.material.declared_repository = manifest.declared_repository();
     match history::check(history, release) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
@@ -231,14 +255,17 @@ async fn evaluate(
         && let Some(att) = dist.and_then(|d| d.attestations.as_ref())
     {
         match fetch_identity(ctx, pkg, att).await {
-            Ok(Some((publisher, predicate_types))) => {
-                let provider = evidence.publisher.as_ref().map(|p| p.provider.clone());
-                evidence.publisher = Some(Publisher {
-                    provider: provider
-                        .filter(|p| p != "npm-user")
-                        .unwrap_or(publisher.provider.clone()),
-                    ..publisher
-                });
+            Ok(Some((publisher, predicate_types, items))) => {
+                evidence.material.npm_attestations = Some(items);
+                if let Some(publisher) = publisher {
+                    let provider = evidence.publisher.as_ref().map(|p| p.provider.clone());
+                    evidence.publisher = Some(Publisher {
+                        provider: provider
+                            .filter(|p| p != "npm-user")
+                            .unwrap_or(publisher.provider.clone()),
+                        ..publisher
+                    });
+                }
                 for pt in predicate_types {
                     if !evidence.predicate_types.contains(&pt) {
                         evidence.predicate_types.push(pt);
@@ -332,12 +359,16 @@ struct AttestationsDoc {
     attestations: Option<Vec<serde_json::Value>>,
 }
 
+/// What the attestations endpoint gave: the builder (from the SLSA provenance), the predicate
+/// types, and the raw items for the verification stage.
+type Fetched = (Option<Publisher>, Vec<String>, Vec<serde_json::Value>);
+
 /// Fetch the version's attestations and read the builder's identity from the SLSA provenance.
 async fn fetch_identity(
     ctx: &Ctx,
     pkg: &Package,
     att: &DistAttestations,
-) -> Result<Option<(Publisher, Vec<String>)>, String> {
+) -> Result<Option<Fetched>, String> {
     let Some(url) = attestations_url(
         &ctx.endpoints.npm,
         &pkg.name,
@@ -369,7 +400,8 @@ async fn fetch_identity(
     };
     let mut types = Vec::new();
     let mut publisher = None;
-    for item in doc.attestations.unwrap_or_default() {
+    let items = doc.attestations.unwrap_or_default();
+    for item in &items {
         if let Some(pt) = item.get("predicateType").and_then(|v| v.as_str()) {
             types.push(pt.to_string());
         }
@@ -386,7 +418,34 @@ async fn fetch_identity(
             publisher = Some(p);
         }
     }
-    Ok(publisher.map(|p| (p, types)))
+    // A publish attestation alone names no builder; keep the items for verification anyway.
+    if publisher.is_none() && items.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((publisher, types, items)))
+}
+
+/// Fetch the registry's signing keys (`/-/npm/v1/keys`), once per run.
+pub(crate) async fn fetch_keys(ctx: std::sync::Arc<Ctx>) -> NpmKeys {
+    let Ok(url) = ctx.endpoints.npm.join("-/npm/v1/keys") else {
+        return NpmKeys::Unavailable("the keys URL cannot be built".into());
+    };
+    let token = ctx.endpoints.npm_token_for(&url);
+    match ctx
+        .http
+        .get_json(
+            &ctx.npm,
+            &url,
+            "application/json",
+            token,
+            wire::json::<serde_json::Value>,
+        )
+        .await
+    {
+        Ok(Some(doc)) => NpmKeys::Served(doc),
+        Ok(None) => NpmKeys::Unavailable("the npm registry serves no signing keys (404)".into()),
+        Err(e) => NpmKeys::Unavailable(failure_reason("the npm registry's keys endpoint", &e)),
+    }
 }
 
 /// The builder's identity from an in-toto statement with a SLSA provenance predicate

@@ -16,7 +16,9 @@ use url::Url;
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
 use super::wire::{self, lenient, present};
-use super::{Ctx, Evidence, FileEvidence, Lookup, Publisher, all_unknown, failure_reason};
+use super::{
+    Ctx, Evidence, FileEvidence, FileProvenance, Lookup, Publisher, all_unknown, failure_reason,
+};
 use crate::model::{Package, PackageKey, pep503_normalize};
 
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
@@ -303,9 +305,10 @@ async fn evaluate(
     }
     if ctx.fetch_identity && with > 0 {
         match fetch_publishers(ctx, &considered).await {
-            Ok(Some((publisher, types))) => {
+            Ok(Some((publisher, types, provenance))) => {
                 evidence.predicate_types = types;
                 evidence.publisher = Some(publisher);
+                evidence.material.pypi = provenance;
             }
             Ok(None) => evidence.note = Some("the provenance object names no publisher".into()),
             Err(reason) => return Lookup::Unknown { reason },
@@ -326,54 +329,36 @@ pub fn rebase(index: &Url, advertised: &str) -> Option<Url> {
     Some(url)
 }
 
-#[derive(Debug, Deserialize)]
-struct Provenance {
-    #[serde(default, deserialize_with = "lenient")]
-    attestation_bundles: Option<Vec<serde_json::Value>>,
-}
-
-/// Read the publisher of the first file with provenance (all files of a release are published
-/// by the same pipeline in practice; the verification stage checks each).
+/// Fetch the provenance object of every considered file that has one (the verification stage
+/// checks each), and read the publisher and predicate types from them.
 async fn fetch_publishers(
     ctx: &Ctx,
     files: &[&File],
-) -> Result<Option<(Publisher, Vec<String>)>, String> {
-    for file in files {
-        let Some(advertised) = file.provenance_url() else {
-            continue;
-        };
-        let Some(url) = rebase(&ctx.endpoints.pypi, advertised) else {
-            continue;
-        };
-        match ctx
-            .http
-            .get_json(
-                &ctx.pypi,
-                &url,
-                ACCEPT_INTEGRITY,
-                None,
-                wire::json::<Provenance>,
-            )
-            .await
-        {
-            Ok(Some(p)) => {
-                let bundles = p.attestation_bundles.unwrap_or_default();
-                let types = bundles
-                    .iter()
-                    .filter_map(|b| b.get("attestations")?.as_array())
-                    .flatten()
-                    .filter_map(predicate_type)
-                    .fold(Vec::new(), |mut acc, t| {
-                        if !acc.contains(&t) {
-                            acc.push(t);
-                        }
-                        acc
-                    });
-                let publisher = bundles
-                    .iter()
-                    .find_map(|b| b.get("publisher").map(publisher_of));
-                return Ok(publisher.map(|p| (p, types)));
-            }
+) -> Result<Option<(Publisher, Vec<String>, Vec<FileProvenance>)>, String> {
+    let fetches = files.iter().filter_map(|file| {
+        let url = rebase(&ctx.endpoints.pypi, file.provenance_url()?)?;
+        Some(async move {
+            let got = ctx
+                .http
+                .get_json(
+                    &ctx.pypi,
+                    &url,
+                    ACCEPT_INTEGRITY,
+                    None,
+                    wire::json::<serde_json::Value>,
+                )
+                .await;
+            (file, got)
+        })
+    });
+    let mut provenance = Vec::new();
+    for (file, got) in futures::future::join_all(fetches).await {
+        match got {
+            Ok(Some(p)) => provenance.push(FileProvenance {
+                filename: file.filename.clone().unwrap_or_default(),
+                sha256: file.sha256(),
+                provenance: p,
+            }),
             Ok(None) => {
                 return Err(
                     "PyPI lists provenance for the file but its Integrity API has none (404)"
@@ -390,7 +375,26 @@ async fn fetch_publishers(
             Err(e) => return Err(failure_reason("PyPI's Integrity API", &e)),
         }
     }
-    Ok(None)
+    let bundles: Vec<&serde_json::Value> = provenance
+        .iter()
+        .filter_map(|p| p.provenance.get("attestation_bundles")?.as_array())
+        .flatten()
+        .collect();
+    let types = bundles
+        .iter()
+        .filter_map(|b| b.get("attestations")?.as_array())
+        .flatten()
+        .filter_map(predicate_type)
+        .fold(Vec::new(), |mut acc, t| {
+            if !acc.contains(&t) {
+                acc.push(t);
+            }
+            acc
+        });
+    let publisher = bundles
+        .iter()
+        .find_map(|b| b.get("publisher").map(publisher_of));
+    Ok(publisher.map(|p| (p, types, provenance)))
 }
 
 /// The predicate type inside a PEP 740 attestation's base64 statement.

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
 use crate::report::{Coverage, LockfileReport, Report, Tally};
+use crate::verify::Verification;
 
 /// The schema version written in every report.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -52,6 +53,7 @@ struct JsonPackage<'a> {
     lockfiles: Vec<&'a str>,
     locations: Vec<Location<'a>>,
     evidence: Option<&'a Evidence>,
+    verification: Option<&'a Verification>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +133,7 @@ pub fn render(report: &Report) -> String {
                         })
                         .collect(),
                     evidence: r.evidence.as_ref(),
+                    verification: r.verification.as_ref(),
                 }
             })
             .collect(),

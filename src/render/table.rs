@@ -6,6 +6,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::Style;
 use crate::report::{Coverage, PackageReport, Report, Status, Tally};
+use crate::verify::{SignatureCheck, SignatureStatus};
 
 /// Render the report as a table followed by summary lines.
 pub fn render(report: &Report, style: Style) -> String {
@@ -21,16 +22,26 @@ pub fn render(report: &Report, style: Style) -> String {
         if style.color {
             table.enforce_styling();
         }
-        table.set_header([
+        // "built by" appears once anything was verified: who built each verified package.
+        let show_built_by = report.packages.iter().any(|p| built_by(p).is_some());
+        let mut header = vec![
             "ecosystem",
             "package",
             "version",
             "dependency",
             "status",
             "lockfile",
-        ]);
+        ];
+        if show_built_by {
+            header.insert(5, "built by");
+        }
+        table.set_header(header);
         for pkg in &report.packages {
-            table.add_row(row(pkg, style));
+            let mut cells = row(pkg, style);
+            if show_built_by {
+                cells.insert(5, Cell::new(built_by(pkg).unwrap_or_default()));
+            }
+            table.add_row(cells);
         }
         let _ = writeln!(out, "{table}");
     }
@@ -75,6 +86,22 @@ fn row(pkg: &PackageReport, style: Style) -> Vec<Cell> {
     ]
 }
 
+/// `github:owner/repo` and the workflow file, for a verified package.
+fn built_by(pkg: &PackageReport) -> Option<String> {
+    if pkg.finding.status != Status::Verified {
+        return None;
+    }
+    let id = pkg.verification.as_ref()?.identity.as_ref()?;
+    let workflow = id
+        .workflow
+        .as_deref()
+        .map(|w| w.rsplit('/').next().unwrap_or(w));
+    Some(match workflow {
+        Some(w) => format!("{} ({w})", id.short()),
+        None => id.short(),
+    })
+}
+
 fn color(status: Status) -> Color {
     match status {
         Status::Verified | Status::Attested | Status::TrustedPublisher => Color::Green,
@@ -102,11 +129,30 @@ fn summary(out: &mut String, report: &Report) {
     for (ecosystem, tally) in &report.summary.ecosystems {
         let _ = writeln!(out, "{ecosystem}: {}", tally_line(tally));
     }
+    signatures_line(out, report);
     if !report.summary.ecosystems.is_empty() {
         let _ = writeln!(
             out,
             "A project's own provenance covers only what it publishes; each dependency's provenance is its \
              own maintainers' choice."
+        );
+    }
+}
+
+/// npm registry signatures that could not be checked are said, not skipped silently.
+fn signatures_line(out: &mut String, report: &Report) {
+    let unknown: Vec<&SignatureCheck> = report
+        .packages
+        .iter()
+        .filter_map(|p| p.verification.as_ref()?.registry_signature.as_ref())
+        .filter(|s| s.status == SignatureStatus::Unknown)
+        .collect();
+    if let Some(first) = unknown.first() {
+        let _ = writeln!(
+            out,
+            "npm registry signatures: {} not checked ({})",
+            unknown.len(),
+            first.reason.as_deref().unwrap_or("no keys")
         );
     }
 }

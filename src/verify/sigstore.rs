@@ -1,0 +1,350 @@
+//! The only file that calls the `sigstore-*` crates (sigstore-rust, pinned `=0.15.1`).
+//!
+//! Everything else in provscan sees provscan's own types: a [`TrustRoot`], a [`Digest`], the
+//! [`Checked`] result with the certificate's claims as plain strings, and a [`Failure`] that says
+//! whether a bundle is *invalid* (it does not hold up) or *unsupported* (provscan cannot judge
+//! it). When the crate's API changes, only this file changes.
+//!
+//! What the crate checks for a keyless bundle (`Verifier::verify` with
+//! `VerificationPolicy::any_identity()`, plus `require_issuer` when the caller knows which
+//! issuer to expect): the Fulcio chain to a CA of the trusted root valid at the signing time,
+//! the certificate's validity at the Rekor integrated time, its embedded SCT against the CT log
+//! keys, the Rekor entry's signed entry timestamp and (where present) its inclusion proof and
+//! signed checkpoint, the entry body against the envelope and certificate, the DSSE signature
+//! over the PAE encoding, and that one in-toto subject carries the artifact digest. For a
+//! key-signed bundle (npm's publish attestation) the same minus the certificate steps, with the
+//! caller's key. The identity policy is not the crate's (its matching is exact): the claims are
+//! returned and `verify::identity` applies provscan's rules.
+
+use sigstore_trust_root::{SIGSTORE_PRODUCTION_TRUSTED_ROOT, TrustedRoot};
+use sigstore_types::{
+    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, SignatureBytes,
+    SignatureContent,
+};
+use sigstore_verify::crypto::{SigningScheme, SubjectAltName};
+use sigstore_verify::{Error, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+
+/// Bundle media types the verifier accepts.
+pub const MEDIA_TYPES: [&str; 4] = [
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+];
+
+/// Rekor entry kinds the verifier accepts (`kind/version`).
+pub const TLOG_KINDS: [&str; 3] = ["intoto/0.0.2", "dsse/0.0.1", "hashedrekord/0.0.1"];
+
+/// A trusted root, parsed and prepared once, shared by every verification of a run.
+pub struct TrustRoot {
+    verifier: Verifier,
+    /// sha256 (hex) of the root's JSON text.
+    pub sha256: String,
+    /// Where it came from: `embedded` or the file given.
+    pub source: String,
+}
+
+impl std::fmt::Debug for TrustRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustRoot")
+            .field("sha256", &self.sha256)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl TrustRoot {
+    /// The production Sigstore root embedded in `sigstore-trust-root` (its `src/trusted_root.json`).
+    pub fn embedded() -> Result<TrustRoot, String> {
+        TrustRoot::from_json(SIGSTORE_PRODUCTION_TRUSTED_ROOT, "embedded")
+    }
+
+    /// A root from `trusted_root.json` text (for `--trusted-root FILE`).
+    pub fn from_json(text: &str, source: &str) -> Result<TrustRoot, String> {
+        let root = TrustedRoot::from_json(text).map_err(|e| e.to_string())?;
+        let verifier = Verifier::new(&root).map_err(|e| e.to_string())?;
+        Ok(TrustRoot {
+            verifier,
+            sha256: sigstore_verify::crypto::sha256(text.as_bytes()).to_hex(),
+            source: source.to_string(),
+        })
+    }
+}
+
+/// The digest the attestation's subject must carry (the lockfile's, never a download's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Digest {
+    /// PyPI files.
+    Sha256(Vec<u8>),
+    /// npm tarballs (`integrity: sha512-…`).
+    Sha512(Vec<u8>),
+}
+
+/// Why a bundle was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The bundle does not hold up: a signature, proof, chain, time or subject check failed.
+    Invalid(String),
+    /// provscan cannot judge this bundle (unknown media type, log entry kind, payload type).
+    Unsupported(String),
+}
+
+/// The Fulcio certificate's claims, as strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertClaims {
+    /// Subject alternative name (URI or e-mail).
+    pub san: Option<String>,
+    /// OIDC issuer (extension 1.3.6.1.4.1.57264.1.8, or the legacy .1.1).
+    pub issuer: Option<String>,
+    /// .1.9 build signer URI.
+    pub build_signer_uri: Option<String>,
+    /// .1.12 source repository URI.
+    pub source_repository_uri: Option<String>,
+    /// .1.13 source repository digest (commit).
+    pub source_repository_digest: Option<String>,
+    /// .1.14 source repository ref.
+    pub source_repository_ref: Option<String>,
+    /// .1.18 build config URI.
+    pub build_config_uri: Option<String>,
+    /// .1.21 run invocation URI.
+    pub run_invocation_uri: Option<String>,
+    /// .1.5 (deprecated) GitHub workflow repository (`owner/repo`).
+    pub legacy_repository: Option<String>,
+    /// .1.6 (deprecated) GitHub workflow ref.
+    pub legacy_ref: Option<String>,
+    /// .1.3 (deprecated) GitHub workflow commit.
+    pub legacy_sha: Option<String>,
+}
+
+/// What a bundle that verified says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The in-toto statement (the DSSE payload), parsed.
+    pub statement: serde_json::Value,
+    /// The signing certificate's claims (keyless bundles).
+    pub cert: Option<CertClaims>,
+    /// The Rekor integrated time (Unix seconds), authenticated by the SET or inclusion proof.
+    pub integrated_time: Option<i64>,
+}
+
+/// Check the parts of a bundle's JSON the crate would refuse as unknown, so they are reported as
+/// unsupported rather than invalid.
+pub fn precheck(bundle: &serde_json::Value) -> Result<(), Failure> {
+    let media = bundle
+        .get("mediaType")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    if !MEDIA_TYPES.contains(&media) {
+        return Err(Failure::Unsupported(format!(
+            "unsupported bundle media type `{media}`"
+        )));
+    }
+    let entries = bundle
+        .pointer("/verificationMaterial/tlogEntries")
+        .and_then(|v| v.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for entry in entries {
+        let kind = entry
+            .pointer("/kindVersion/kind")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let version = entry
+            .pointer("/kindVersion/version")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let kv = format!("{kind}/{version}");
+        if !TLOG_KINDS.contains(&kv.as_str()) {
+            return Err(Failure::Unsupported(format!(
+                "unsupported transparency-log entry kind `{kv}`"
+            )));
+        }
+    }
+    let payload_type = bundle
+        .pointer("/dsseEnvelope/payloadType")
+        .and_then(|v| v.as_str());
+    match payload_type {
+        Some("application/vnd.in-toto+json") => Ok(()),
+        Some(other) => Err(Failure::Unsupported(format!(
+            "unsupported DSSE payload type `{other}`"
+        ))),
+        None => Err(Failure::Unsupported(
+            "the bundle holds no DSSE envelope (only in-toto attestations are checked)".into(),
+        )),
+    }
+}
+
+fn parse(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
+    precheck(bundle)?;
+    // v0.1 bundles written by npm in 2023 carry `"inclusionProof": null`; absent and null mean
+    // the same (no proof, SET only), so drop the null before handing the JSON over.
+    let mut bundle = bundle.clone();
+    if let Some(entries) = bundle
+        .pointer_mut("/verificationMaterial/tlogEntries")
+        .and_then(|v| v.as_array_mut())
+    {
+        for entry in entries {
+            if let Some(obj) = entry.as_object_mut() {
+                obj.retain(|_, v| !v.is_null());
+            }
+        }
+    }
+    Bundle::from_json(&bundle.to_string())
+        .map_err(|e| Failure::Unsupported(format!("the bundle could not be read: {e}")))
+}
+
+fn artifact(digest: &Digest) -> Result<Artifact<'static>, Failure> {
+    let (alg, bytes) = match digest {
+        Digest::Sha256(b) => (HashAlgorithm::Sha2256, b),
+        Digest::Sha512(b) => (HashAlgorithm::Sha2512, b),
+    };
+    ArtifactDigest::new(alg, bytes.clone())
+        .map(Artifact::from_digest)
+        .map_err(|e| Failure::Invalid(format!("bad digest: {e}")))
+}
+
+fn statement_of(bundle: &Bundle) -> Result<serde_json::Value, Failure> {
+    match &bundle.content {
+        SignatureContent::DsseEnvelope(env) => serde_json::from_slice(env.payload.as_bytes())
+            .map_err(|e| Failure::Invalid(format!("the in-toto statement is not JSON: {e}"))),
+        _ => Err(Failure::Unsupported(
+            "the bundle holds no DSSE envelope".into(),
+        )),
+    }
+}
+
+fn classify_error(e: Error) -> Failure {
+    match e {
+        Error::UnsupportedBundle(m) => Failure::Unsupported(m),
+        Error::UnsupportedArtifact(m) => Failure::Unsupported(m),
+        Error::Bundle(sigstore_verify::bundle::Error::UnsupportedMediaType(m)) => {
+            Failure::Unsupported(format!("unsupported bundle media type {m}"))
+        }
+        Error::ArtifactMismatch(_) => Failure::Invalid(
+            "the attested subject digest differs from the lockfile's (the pinned bytes are not \
+             the attested bytes)"
+                .into(),
+        ),
+        other => Failure::Invalid(other.to_string()),
+    }
+}
+
+/// Verify a keyless (Fulcio certificate) bundle against `digest`, optionally requiring an issuer.
+pub fn verify_keyless(
+    root: &TrustRoot,
+    bundle: &serde_json::Value,
+    digest: &Digest,
+    issuer: Option<&str>,
+) -> Result<Checked, Failure> {
+    let parsed = parse(bundle)?;
+    if bundle
+        .pointer("/verificationMaterial/publicKey")
+        .is_some()
+    {
+        return Err(Failure::Unsupported(
+            "key-signed bundle where a certificate was expected".into(),
+        ));
+    }
+    let mut policy = VerificationPolicy::any_identity();
+    if let Some(issuer) = issuer {
+        policy = policy.require_issuer(issuer);
+    }
+    let result = root
+        .verifier
+        .verify(artifact(digest)?, &parsed, &policy)
+        .map_err(|e| match e {
+            Error::IssuerMismatch { expected, actual } => Failure::Invalid(format!(
+                "identity disagreement: the certificate's issuer is {} but the publisher claim \
+                 needs {expected}",
+                actual.as_deref().unwrap_or("absent")
+            )),
+            other => classify_error(other),
+        })?;
+    let cert = result.certificate().map(|info| {
+        let c = &info.ci_claims;
+        let legacy = &c.deprecated_github;
+        CertClaims {
+            san: info.identity.as_ref().map(san_string),
+            issuer: info.issuer.clone(),
+            build_signer_uri: c.build_signer_uri.clone(),
+            source_repository_uri: c.source_repository_uri.clone(),
+            source_repository_digest: c.source_repository_digest.clone(),
+            source_repository_ref: c.source_repository_ref.clone(),
+            build_config_uri: c.build_config_uri.clone(),
+            run_invocation_uri: c.run_invocation_uri.clone(),
+            legacy_repository: legacy.workflow_repository.clone(),
+            legacy_ref: legacy.workflow_ref.clone(),
+            legacy_sha: legacy.workflow_sha.clone(),
+        }
+    });
+    Ok(Checked {
+        statement: statement_of(&parsed)?,
+        cert,
+        integrated_time: result.integrated_time().map(|t| t.as_second()),
+    })
+}
+
+fn san_string(san: &SubjectAltName) -> String {
+    san.as_str().to_string()
+}
+
+/// Verify a key-signed bundle (npm's publish attestation) with a DER SPKI public key.
+pub fn verify_with_key(
+    root: &TrustRoot,
+    bundle: &serde_json::Value,
+    digest: &Digest,
+    key_der: &[u8],
+) -> Result<Checked, Failure> {
+    let parsed = parse(bundle)?;
+    let policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(key_der.to_vec()));
+    let result = root
+        .verifier
+        .verify(artifact(digest)?, &parsed, &policy)
+        .map_err(classify_error)?;
+    Ok(Checked {
+        statement: statement_of(&parsed)?,
+        cert: None,
+        integrated_time: result.integrated_time().map(|t| t.as_second()),
+    })
+}
+
+/// Check an ECDSA P-256 / SHA-256 signature (DER) over `message` with a DER SPKI key: npm's
+/// registry signatures.
+pub fn ecdsa_p256_valid(key_der: &[u8], message: &[u8], signature_der: &[u8]) -> bool {
+    sigstore_verify::crypto::verify_signature(
+        &DerPublicKey::new(key_der.to_vec()),
+        message,
+        &SignatureBytes::new(signature_der.to_vec()),
+        SigningScheme::EcdsaP256Sha256,
+    )
+    .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_root_loads() {
+        let root = TrustRoot::embedded().unwrap();
+        assert_eq!(root.source, "embedded");
+        assert_eq!(root.sha256.len(), 64);
+    }
+
+    #[test]
+    fn unknown_shapes_are_unsupported_not_invalid() {
+        let b = serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle+json;version=9"});
+        assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("media type")));
+        let b = serde_json::json!({
+            "mediaType": MEDIA_TYPES[2],
+            "verificationMaterial": {"tlogEntries": [{"kindVersion": {"kind": "cose", "version": "0.0.1"}}]},
+            "dsseEnvelope": {"payloadType": "application/vnd.in-toto+json"}
+        });
+        assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("cose/0.0.1")));
+        let b = serde_json::json!({
+            "mediaType": MEDIA_TYPES[0],
+            "dsseEnvelope": {"payloadType": "text/plain"}
+        });
+        assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("text/plain")));
+    }
+}
