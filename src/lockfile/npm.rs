@@ -812,9 +812,75 @@ impl<'a> KeyFinder<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lockfile::Options;
+
+    /// Compare a reader with every `expected.json` under `lockfile-fixtures/<format>/`: the
+    /// registry packages it reports (as a set of name and version) must be exactly those listed.
+    pub(crate) fn check_fixtures(
+        format: &str,
+        parse: fn(&Input<'_>) -> Result<Parsed, LockfileError>,
+    ) {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lockfile-fixtures")
+            .join(format);
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.file_name() != "expected.json" {
+                continue;
+            }
+            let dir = entry.path().parent().unwrap();
+            let expected: BTreeMap<String, Vec<serde_json::Value>> =
+                serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+            for (lockfile, want) in expected {
+                let path = dir.join(&lockfile);
+                let text = crate::lockfile::read_text(&path, &lockfile).unwrap();
+                let options = Options::default();
+                let display = path
+                    .strip_prefix(&base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let input = Input {
+                    text: &text,
+                    path: &path,
+                    display: &display,
+                    root: &base,
+                    options: &options,
+                };
+                let parsed = parse(&input).unwrap_or_else(|e| panic!("{e}"));
+                let got: std::collections::BTreeSet<(String, String)> = parsed
+                    .packages
+                    .iter()
+                    .filter(|(p, _)| p.source.is_registry() && !p.version.is_empty())
+                    .map(|(p, _)| (p.name.clone(), p.version.clone()))
+                    .collect();
+                let want: std::collections::BTreeSet<(String, String)> = want
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["name"].as_str().unwrap().to_string(),
+                            e["version"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(got, want, "{display}");
+                assert!(
+                    parsed.packages.iter().all(|(p, _)| p.line.is_some()),
+                    "{display}: every package has a line"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "no fixtures under {}", base.display());
+    }
+
+    #[test]
+    fn fixtures() {
+        check_fixtures("npm", parse);
+    }
 
     fn run_at(path: &Path, text: &str) -> Result<Parsed, LockfileError> {
         let options = Options::default();

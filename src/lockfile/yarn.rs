@@ -698,14 +698,25 @@ fn parse_berry(
             let kinds: Vec<Kind> = key
                 .split(',')
                 .map(str::trim)
-                .filter_map(|d| {
+                .flat_map(|d| {
                     let (n, r) = split_descriptor(d);
-                    direct_kinds.get(&normalize_descriptor(n, r))
+                    // a patched dependency is declared as the descriptor it patches
+                    let patched = r.strip_prefix("patch:").map(|p| {
+                        let inner = percent_decode(p.split('#').next().unwrap_or(p));
+                        let (pn, pr) = split_descriptor(&inner);
+                        normalize_descriptor(pn, pr)
+                    });
+                    [Some(normalize_descriptor(n, r)), patched]
                 })
+                .flatten()
+                .filter_map(|d| direct_kinds.get(&d))
                 .flatten()
                 .copied()
                 .collect();
             apply_kinds(&mut pkg, &kinds);
+            if matches!(pkg.source, Source::Workspace { .. }) {
+                pkg.direct = Some(true); // a member of the project itself
+            }
         }
         out.push(pkg);
     }
@@ -1228,6 +1239,11 @@ __metadata:
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("w/yarn.lock:"), "{err}");
+    }
+
+    #[test]
+    fn fixtures() {
+        crate::lockfile::npm::tests::check_fixtures("yarn", parse);
     }
 
     #[test]
