@@ -156,7 +156,7 @@ fn parse_classic(
         });
     }
     let mut pos = 0;
-    let top = parse_block(&lines, &mut pos, 0).map_err(|(l, c, m)| err(l, c, &m))?;
+    let top = parse_block(&lines, &mut pos, 0, 0).map_err(|(l, c, m)| err(l, c, &m))?;
     if let Some(extra) = lines.get(pos) {
         return Err(err(
             extra.number,
@@ -193,12 +193,23 @@ fn parse_classic(
 
 type SyntaxError = (usize, usize, String);
 
+/// Deeper nesting than any yarn.lock has is refused (and keeps the recursion bounded).
+const MAX_DEPTH: usize = 16;
+
 /// Parse lines at exactly `indent` (and their nested blocks) starting at `pos`.
 fn parse_block(
     lines: &[Line<'_>],
     pos: &mut usize,
     indent: usize,
+    depth: usize,
 ) -> Result<Vec<Item>, SyntaxError> {
+    if let Some(line) = lines.get(*pos).filter(|_| depth > MAX_DEPTH) {
+        return Err((
+            line.number,
+            line.indent + 1,
+            "nested too deeply".to_string(),
+        ));
+    }
     let mut items = Vec::new();
     while let Some(line) = lines.get(*pos) {
         if line.indent < indent {
@@ -230,7 +241,7 @@ fn parse_block(
             match lines.get(*pos) {
                 Some(next) if next.indent > indent => {
                     let nested_indent = next.indent;
-                    Value::Block(parse_block(lines, pos, nested_indent)?)
+                    Value::Block(parse_block(lines, pos, nested_indent, depth + 1)?)
                 }
                 _ => Value::Block(Vec::new()),
             }
@@ -1012,6 +1023,8 @@ t@^4:
     #[test]
     fn classic_syntax_errors_have_positions() {
         let msg = |t: &str| run(t).unwrap_err().to_string();
+        let deep: String = (0..40).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        assert_eq!(msg(&deep), "w/yarn.lock:18:18: nested too deeply");
         assert_eq!(
             msg("a@^1:\n  version \"1.0.0\n"),
             "w/yarn.lock:2:11: unterminated quoted string"
