@@ -1023,7 +1023,9 @@ t@^4:
     #[test]
     fn classic_syntax_errors_have_positions() {
         let msg = |t: &str| run(t).unwrap_err().to_string();
-        let deep: String = (0..40).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let deep: String = (0..40)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         assert_eq!(msg(&deep), "w/yarn.lock:18:18: nested too deeply");
         assert_eq!(
             msg("a@^1:\n  version \"1.0.0\n"),
