@@ -21,7 +21,7 @@
 //! Not done: peer flags (pnpm does not mark auto-installed peers), `patchedDependencies`,
 //! `overrides`, catalogs. Never touches the network; the only file read is the lockfile.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::Deserialize;
@@ -351,96 +351,115 @@ fn read_document(
         direct.insert(lookup_key(package_key(format, &dep_path)));
     }
 
-    // Dev-only and optional-only, for v9 (v5/v6 record them per package).
-    let v9_flags = if format == Format::V9 {
-        Some(v9_flags(&snapshots, &roots))
-    } else {
-        None
+    let doc = Document {
+        display,
+        format,
+        // Dev-only and optional-only are computed for v9; v5/v6 record them per package.
+        v9_flags: (format == Format::V9).then(|| v9_flags(&snapshots, &roots)),
+        flags_recorded: entries(&packages)
+            .iter()
+            .any(|(_, p)| p.as_ref().is_some_and(|p| p.dev.is_some())),
+        importer_ids: &importer_ids,
+        direct: &direct,
     };
-    let flags_recorded = entries(&packages)
-        .iter()
-        .any(|(_, p)| p.as_ref().is_some_and(|p| p.dev.is_some()));
-
     let mut seen: HashMap<(String, String, Source), usize> = HashMap::new();
     for (key, pkg) in entries(&packages) {
-        let line = usize::try_from(key.referenced.line())
-            .ok()
-            .filter(|l| *l > 0);
-        let key = key.value.as_str();
-        let empty = PackageWire::default();
-        let pkg = pkg.as_ref().unwrap_or(&empty);
-        let parsed = parse_key(format, key).ok_or_else(|| {
-            let message = format!(
-                "invalid dependency path `{key}` (expected {})",
-                match format {
-                    Format::V5 => "`/name/version`",
-                    Format::V6 => "`/name@version`",
-                    Format::V9 => "`name@version`",
-                }
-            );
-            match line {
-                Some(line) => LockfileError::at(display, line, None, message),
-                None => LockfileError::invalid(display, message),
-            }
-        })?;
-        let name = pkg
-            .name
-            .as_ref()
-            .map(|t| t.0.clone())
-            .or(parsed.name.clone());
-        let version = pkg
-            .version
-            .as_ref()
-            .map(|t| t.0.clone())
-            .or(parsed.version.clone());
-        let resolution = pkg.resolution.as_ref();
-        let source = name
-            .as_ref()
-            .map(|name| source_of(key, &parsed, resolution, name, &importer_ids));
-        // A directory or git dependency may have no version; a registry one always has one.
-        let (Some(name), Some(source)) = (name, source) else {
-            out.warnings.push(format!(
-                "{display}{}: cannot tell the package name of `{key}`; skipped",
-                line.map(|l| format!(":{l}")).unwrap_or_default()
-            ));
-            continue;
-        };
-        let Some(version) = version.or_else(|| (!source.is_registry()).then(String::new)) else {
-            out.warnings.push(format!(
-                "{display}{}: cannot tell the version of `{key}`; skipped",
-                line.map(|l| format!(":{l}")).unwrap_or_default()
-            ));
-            continue;
-        };
-        let mut locked = LockedPackage::new(Ecosystem::Npm, name, version);
-        locked.integrity = Integrity {
-            sri: resolution.and_then(|r| r.integrity.clone()),
-            ..Integrity::default()
-        };
-        locked.line = line;
-        locked.direct = Some(direct.contains(&lookup_key(key)));
-        match &v9_flags {
-            Some(flags) => {
-                let (dev, optional) = flags.get(key).copied().unwrap_or((None, None));
-                locked.dev = dev;
-                locked.optional = optional;
-            }
-            None if flags_recorded => {
-                locked.dev = Some(pkg.dev == Some(true));
-                locked.optional = Some(pkg.optional == Some(true));
-            }
-            None => {
-                locked.dev = pkg.dev.filter(|d| *d);
-                locked.optional = pkg.optional.filter(|o| *o);
-            }
+        if let Some(locked) = doc.package(key, pkg.as_ref(), &mut out.warnings)? {
+            merge_into(&mut out.packages, &mut seen, locked);
         }
-        locked.source = source;
-        merge_into(&mut out.packages, &mut seen, locked);
     }
     for link in links {
         merge_into(&mut out.packages, &mut seen, link);
     }
     Ok(())
+}
+
+/// A package's (dev-only, optional-only) flags.
+type DevOptional = (Option<bool>, Option<bool>);
+
+/// What one document says about its packages as a whole.
+struct Document<'a> {
+    display: &'a str,
+    format: Format,
+    v9_flags: Option<HashMap<String, DevOptional>>,
+    /// v5/v6: some package has `dev`, so a missing `dev` means "reachable from both".
+    flags_recorded: bool,
+    importer_ids: &'a HashSet<String>,
+    /// `packages` keys (see [`lookup_key`]) the importers depend on.
+    direct: &'a HashSet<String>,
+}
+
+impl Document<'_> {
+    /// One `packages` entry as a package; `None` (with a warning) when it cannot be named.
+    fn package(
+        &self,
+        key: &Spanned<String>,
+        pkg: Option<&PackageWire>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<LockedPackage>, LockfileError> {
+        let display = self.display;
+        let line = usize::try_from(key.referenced.line())
+            .ok()
+            .filter(|l| *l > 0);
+        let key = key.value.as_str();
+        let empty = PackageWire::default();
+        let pkg = pkg.unwrap_or(&empty);
+        let parsed = parse_key(self.format, key).ok_or_else(|| {
+            let expected = match self.format {
+                Format::V5 => "`/name/version`",
+                Format::V6 => "`/name@version`",
+                Format::V9 => "`name@version`",
+            };
+            let message = format!("invalid dependency path `{key}` (expected {expected})");
+            match line {
+                Some(line) => LockfileError::at(display, line, None, message),
+                None => LockfileError::invalid(display, message),
+            }
+        })?;
+        let at_line = line.map(|l| format!(":{l}")).unwrap_or_default();
+        let name = pkg
+            .name
+            .as_ref()
+            .map(|t| t.0.clone())
+            .or(parsed.name.clone());
+        let Some(name) = name else {
+            warnings.push(format!(
+                "{display}{at_line}: cannot tell the package name of `{key}`; skipped"
+            ));
+            return Ok(None);
+        };
+        let resolution = pkg.resolution.as_ref();
+        let source = source_of(key, &parsed, resolution, &name, self.importer_ids);
+        // A directory or git dependency may have no version; a registry one always has one.
+        let version = pkg
+            .version
+            .as_ref()
+            .map(|t| t.0.clone())
+            .or(parsed.version.clone());
+        let Some(version) = version.or_else(|| (!source.is_registry()).then(String::new)) else {
+            warnings.push(format!(
+                "{display}{at_line}: cannot tell the version of `{key}`; skipped"
+            ));
+            return Ok(None);
+        };
+        let mut locked = LockedPackage::new(Ecosystem::Npm, name, version);
+        locked.source = source;
+        locked.integrity = Integrity {
+            sri: resolution.and_then(|r| r.integrity.clone()),
+            ..Integrity::default()
+        };
+        locked.line = line;
+        locked.direct = Some(self.direct.contains(&lookup_key(key)));
+        (locked.dev, locked.optional) = match &self.v9_flags {
+            Some(flags) => flags.get(key).copied().unwrap_or((None, None)),
+            None if self.flags_recorded => (
+                Some(pkg.dev == Some(true)),
+                Some(pkg.optional == Some(true)),
+            ),
+            None => (pkg.dev.filter(|d| *d), pkg.optional.filter(|o| *o)),
+        };
+        Ok(Some(locked))
+    }
 }
 
 fn format_of(display: &str, version: &Spanned<Text>) -> Result<Format, LockfileError> {
@@ -704,7 +723,7 @@ fn registry_version(version: &str) -> Option<&str> {
 fn dep_path_of(format: Format, name: &str, reference: &str) -> String {
     match format {
         Format::V5 => {
-            if reference.contains('/') {
+            if reference.starts_with("file:") || reference.contains('/') {
                 reference.to_string()
             } else {
                 format!("/{name}/{reference}")
@@ -835,7 +854,7 @@ fn registry_base(tarball: &str, name: &str) -> Option<String> {
 fn v9_flags(
     snapshot_entries: &Option<Entries<String, Option<SnapshotWire>>>,
     roots: &[Root<'_>],
-) -> HashMap<String, (Option<bool>, Option<bool>)> {
+) -> HashMap<String, DevOptional> {
     let snapshots: HashMap<&str, &SnapshotWire> = entries(snapshot_entries)
         .iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k.as_str(), v)))
@@ -870,7 +889,7 @@ fn v9_flags(
     let prod = walk(start(&[Group::Prod, Group::Optional]));
     let dev = walk(start(&[Group::Dev]));
 
-    let mut flags: BTreeMap<String, (Option<bool>, Option<bool>)> = BTreeMap::new();
+    let mut flags: HashMap<String, DevOptional> = HashMap::new();
     for (snapshot_key, snap) in entries(snapshot_entries) {
         let d = if prod.contains(snapshot_key) {
             Some(false)
@@ -885,7 +904,7 @@ fn v9_flags(
             .or_insert((d, o));
         *slot = (all(slot.0, d), all(slot.1, o));
     }
-    flags.into_iter().collect()
+    flags
 }
 
 #[cfg(test)]
