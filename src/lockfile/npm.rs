@@ -9,9 +9,8 @@
 //! package. `direct` comes from the root's (and workspace members') declared dependencies,
 //! read from `packages[""]` or, for version 1, from the `package.json` beside the lockfile.
 //!
-//! Not done here: no network, no reading of `node_modules`, no npm range semantics. A
-//! `package-lock.json` with an `npm-shrinkwrap.json` beside it yields nothing (npm ignores it).
-//! The URL helpers at the end are shared with the yarn reader.
+//! Not done here: no network, no reading of `node_modules`, no npm range semantics, and not
+//! npm's shrinkwrap-wins rule (discovery applies it, before any file is read). The URL helpers at the end are shared with the yarn reader.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -26,15 +25,6 @@ use crate::model::{Ecosystem, Integrity, LockedPackage, Source};
 
 /// Parse a package-lock.json or npm-shrinkwrap.json.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
-    if shadowed_by_shrinkwrap(input.path) {
-        return Ok(Parsed {
-            packages: Vec::new(),
-            warnings: vec![format!(
-                "{}: ignored, because npm uses the npm-shrinkwrap.json beside it",
-                input.display
-            )],
-        });
-    }
     let text = input.text;
     if text.trim().is_empty() {
         return Ok(Parsed::default());
@@ -95,14 +85,6 @@ fn parse_wire(input: &Input<'_>) -> Result<Wire, LockfileError> {
         ));
     }
     serde_json::from_str(input.text).map_err(json_error)
-}
-
-/// True when `path` is a package-lock.json with an npm-shrinkwrap.json beside it.
-fn shadowed_by_shrinkwrap(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == "package-lock.json")
-        && path
-            .parent()
-            .is_some_and(|dir| dir.join("npm-shrinkwrap.json").is_file())
 }
 
 /// Check `lockfileVersion`: 1, 2, 3 or absent (read like version 2).
@@ -808,17 +790,17 @@ impl<'a> KeyFinder<'a> {
             let start = from + rel;
             let end = start + needle.len();
             let rest = self.text.get(end..)?.trim_start();
-            if let Some(after_colon) = rest.strip_prefix(':') {
-                if !object || after_colon.trim_start().starts_with('{') {
-                    self.line += self
-                        .text
-                        .get(self.pos..start)?
-                        .bytes()
-                        .filter(|&b| b == b'\n')
-                        .count();
-                    self.pos = end; // the key holds no newline
-                    return Some(self.line);
-                }
+            if let Some(after_colon) = rest.strip_prefix(':')
+                && (!object || after_colon.trim_start().starts_with('{'))
+            {
+                self.line += self
+                    .text
+                    .get(self.pos..start)?
+                    .bytes()
+                    .filter(|&b| b == b'\n')
+                    .count();
+                self.pos = end; // the key holds no newline
+                return Some(self.line);
             }
             from = end;
         }
@@ -1265,19 +1247,6 @@ pub(crate) mod tests {
         let pkgs = run(text).unwrap();
         assert_eq!(pkgs[0].direct, None);
         assert_eq!(pkgs[1].direct, Some(false));
-    }
-
-    #[test]
-    fn shrinkwrap_beside_package_lock_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("npm-shrinkwrap.json"), "{}").unwrap();
-        let text =
-            r#"{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": "1.0.0"}}}"#;
-        let parsed = run_at(&dir.path().join("package-lock.json"), text).unwrap();
-        assert!(parsed.packages.is_empty());
-        assert_eq!(parsed.warnings.len(), 1);
-        let parsed = run_at(&dir.path().join("npm-shrinkwrap.json"), text).unwrap();
-        assert_eq!(parsed.packages.len(), 1);
     }
 
     #[test]

@@ -28,16 +28,15 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         .metadata
         .as_ref()
         .and_then(|m| m.lock_version.as_deref())
+        && version.split('.').next() != Some("4")
     {
-        if version.split('.').next() != Some("4") {
-            let line = line_of(text, "lock_version", 0).map_or(1, |(l, _)| l);
-            return Err(LockfileError::at(
-                input.display,
-                line,
-                None,
-                format!("unsupported pdm.lock lock_version {version:?} (this reader knows 4.x)"),
-            ));
-        }
+        let line = line_of(text, "lock_version", 0).map_or(1, |(l, _)| l);
+        return Err(LockfileError::at(
+            input.display,
+            line,
+            None,
+            format!("unsupported pdm.lock lock_version {version:?} (this reader knows 4.x)"),
+        ));
     }
     let mut warnings = Vec::new();
     let project = match pyproject::read_sibling(input) {

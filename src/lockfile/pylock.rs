@@ -143,16 +143,16 @@ pub fn attestation_identities(
 
 fn read_wire(text: &str, display: &str) -> Result<Wire, LockfileError> {
     let wire: Wire = toml::from_str(text).map_err(|e| LockfileError::toml(display, text, &e))?;
-    if let Some(version) = &wire.lock_version {
-        if version.split('.').next().map(str::trim) != Some("1") {
-            let line = line_of(text, "lock-version", 0).map_or(1, |(l, _)| l);
-            return Err(LockfileError::at(
-                display,
-                line,
-                None,
-                format!("unsupported pylock.toml lock-version {version:?} (this reader knows 1.x)"),
-            ));
-        }
+    if let Some(version) = &wire.lock_version
+        && version.split('.').next().map(str::trim) != Some("1")
+    {
+        let line = line_of(text, "lock-version", 0).map_or(1, |(l, _)| l);
+        return Err(LockfileError::at(
+            display,
+            line,
+            None,
+            format!("unsupported pylock.toml lock-version {version:?} (this reader knows 1.x)"),
+        ));
     }
     Ok(wire)
 }
@@ -193,10 +193,11 @@ fn source_of(pkg: &WirePackage) -> Source {
         };
     }
     let dists: Vec<&WireDist> = pkg.sdist.iter().chain(&pkg.wheels).collect();
-    if !dists.is_empty() && dists.iter().all(|d| d.url.is_none()) {
-        if let Some(path) = dists.iter().find_map(|d| d.path.clone()) {
-            return Source::Path { path };
-        }
+    if !dists.is_empty()
+        && dists.iter().all(|d| d.url.is_none())
+        && let Some(path) = dists.iter().find_map(|d| d.path.clone())
+    {
+        return Source::Path { path };
     }
     Source::DEFAULT_REGISTRY
 }

@@ -374,10 +374,11 @@ fn classic_source(name: &str, ranges: &[&str], resolved: Option<&str>) -> Source
     };
     let (url, fragment) = resolved.split_once('#').unwrap_or((resolved, ""));
     let http = url.starts_with("http://") || url.starts_with("https://");
-    if http && git_range.is_none() {
-        if let Some(base) = registry_base(url, name) {
-            return Source::Registry { url: Some(base) };
-        }
+    if http
+        && git_range.is_none()
+        && let Some(base) = registry_base(url, name)
+    {
+        return Source::Registry { url: Some(base) };
     }
     let archive = [".tgz", ".tar.gz", ".zip"]
         .iter()
@@ -415,14 +416,13 @@ fn commit_in_url(url: &str) -> Option<&str> {
         }
     }
     let no_fragment = url.split('#').next().unwrap_or(url);
-    if let Some((_, query)) = no_fragment.split_once('?') {
-        if let Some(r) = query
+    if let Some((_, query)) = no_fragment.split_once('?')
+        && let Some(r) = query
             .split('&')
             .find_map(|p| p.strip_prefix("ref="))
             .filter(|r| is_full_commit(r))
-        {
-            return Some(r);
-        }
+    {
+        return Some(r);
     }
     no_fragment
         .rsplit('/')
