@@ -250,14 +250,16 @@ struct Lock {
 fn read_packages(display: &str, text: &str, wire: &LockWire) -> Result<Lock, LockfileError> {
     let mut entries = Vec::with_capacity(wire.packages.len());
     let mut index = HashMap::with_capacity(wire.packages.len());
+    let lines = super::LineIndex::new(text);
     let mut cursor = text.find("\"packages\"").unwrap_or(0);
     for (key, value) in &wire.packages {
         let quoted = serde_json::to_string(key).unwrap_or_default();
         // Bun writes each entry on its own line, indented by four spaces; fall back to the key.
-        let line = if let Some((line, end)) = line_of(text, &format!("\n    {quoted}:"), cursor) {
+        let line = if let Some((line, end)) = lines.find(text, &format!("\n    {quoted}:"), cursor)
+        {
             cursor = end;
             Some(line + 1)
-        } else if let Some((line, end)) = line_of(text, &quoted, cursor) {
+        } else if let Some((line, end)) = lines.find(text, &quoted, cursor) {
             cursor = end;
             Some(line)
         } else {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column, line_of, pyproject};
+use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a pdm.lock.
@@ -50,8 +50,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let mut out: Vec<LockedPackage> = Vec::new();
     let mut groups: Vec<Vec<String>> = Vec::new();
     let mut seen: BTreeMap<(String, String, Source), usize> = BTreeMap::new();
+    let lines = super::LineIndex::new(text);
     for spanned in wire.package {
-        let line = line_column(text, spanned.span().start).0;
+        let line = lines.line(spanned.span().start);
         let pkg = spanned.into_inner();
         let source = source_of(&pkg);
         let is_project =

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column, line_of, pyproject};
+use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// The attestation identities a pylock.toml records for one package.
@@ -56,8 +56,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let contexts = Contexts::new(&wire);
 
     let mut out = Vec::with_capacity(wire.packages.len());
+    let lines = super::LineIndex::new(text);
     for spanned in wire.packages {
-        let line = line_column(text, spanned.span().start).0;
+        let line = lines.line(spanned.span().start);
         let pkg = spanned.into_inner();
         if let Some(dir) = &pkg.directory {
             let at_root = matches!(dir.path.trim_end_matches('/'), "." | "");
