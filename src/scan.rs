@@ -8,8 +8,10 @@ use crate::classify::classify;
 use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
 use crate::model;
-use crate::registry::{self, Lookup, RegistryError};
-use crate::report::{LockfileReport, PackageReport, Report, Summary};
+use crate::registry::{self, Evidence, Lookup, RegistryError};
+use crate::report::{
+    Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+};
 use crate::settings::Settings;
 
 /// Why a scan could not produce a report.
@@ -71,10 +73,14 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
                 Lookup::Answered(evidence) => Some(*evidence),
                 _ => None,
             };
+            let flags = registry_flags(evidence.as_ref());
             PackageReport {
                 finding,
                 evidence,
                 package,
+                flags,
+                ignored: None,
+                failing: false,
             }
         })
         .collect();
@@ -86,8 +92,25 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         summary: Summary::of(&packages),
         packages,
         requests: lookups.requests,
+        cached: 0,
+        policy: PolicyOutcome::default(),
         warnings,
     })
+}
+
+/// Flags the registry's evidence raises.
+fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if let Some(m) = evidence.and_then(|e| e.integrity_mismatch.as_ref()) {
+        flags.push(Flag {
+            kind: FlagKind::IntegrityMismatch,
+            message: format!(
+                "the lockfile pins {} but the registry serves {}",
+                m.lockfile, m.registry
+            ),
+        });
+    }
+    flags
 }
 
 /// Read every lockfile on rayon's pool; all errors are reported, not just the first.
