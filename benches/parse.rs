@@ -14,7 +14,7 @@ use provscan::cli::Format;
 use provscan::lockfile::{self, Input, LockfileKind, Options};
 
 fn name(i: usize) -> String {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         format!("@scope{}/pkg-{i}", i % 97)
     } else {
         format!("pkg-{i}")
@@ -52,9 +52,10 @@ fn npm(n: usize) -> String {
         };
         let _ = write!(
             s,
-            ",\n    \"{path}\": {{\n      \"version\": \"{v}\",\n      \"resolved\": \"https://registry.npm.example/{n}/-/x-{v}.tgz\",\n      \"integrity\": \"{sri}\",\n      \"dev\": {dev},\n      \"dependencies\": {{\n        \"{d}\": \"^1.0.0\"\n      }}\n    }}",
+            ",\n    \"{path}\": {{\n      \"version\": \"{v}\",\n      \"resolved\": \"https://registry.npm.example/{n}/-/{u}-{v}.tgz\",\n      \"integrity\": \"{sri}\",\n      \"dev\": {dev},\n      \"dependencies\": {{\n        \"{d}\": \"^1.0.0\"\n      }}\n    }}",
             v = version(i),
             n = name(i),
+            u = name(i).rsplit('/').next().unwrap_or_default(),
             sri = sri(i),
             dev = i % 3 == 0,
             d = name((i + 1) % n),
@@ -128,8 +129,9 @@ fn yarn(n: usize) -> String {
     for i in 0..n {
         let _ = writeln!(
             s,
-            "\n\"{n}@^{v}\":\n  version \"{v}\"\n  resolved \"https://registry.yarn.example/{n}/-/x-{v}.tgz#abc\"\n  integrity {sri}\n  dependencies:\n    \"{d}\" \"^1.0.0\"",
+            "\n\"{n}@^{v}\":\n  version \"{v}\"\n  resolved \"https://registry.yarn.example/{n}/-/{u}-{v}.tgz#abc\"\n  integrity {sri}\n  dependencies:\n    \"{d}\" \"^1.0.0\"",
             n = name(i),
+            u = name(i).rsplit('/').next().unwrap_or_default(),
             v = version(i),
             sri = sri(i),
             d = name((i + 1) % n)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Show, package by package, whether each pinned dependency of a project carries provenance.
 ///
@@ -12,8 +12,19 @@ use clap::{Parser, ValueEnum};
 /// and reports a status per package. A project's own provenance covers only what it publishes;
 /// each dependency's provenance is its maintainers' choice, and this shows it.
 #[derive(Debug, Parser)]
-#[command(name = "provscan", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "provscan",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Compare two JSON reports instead of scanning.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Directory to scan for lockfiles (recursively).
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
@@ -31,7 +42,35 @@ pub struct Cli {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Make no network request: registry packages are reported `unknown`.
+    /// Fail (exit 1) when a package has one of these statuses or flags (comma-separated), after
+    /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
+    /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
+    /// publisher-changed. Default: provscan.toml's `fail-on`, else invalid,downgraded.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub fail_on: Option<Vec<String>>,
+
+    /// Fail (exit 1) when less than PCT percent of registry packages are verified, attested or
+    /// trusted-publisher: overall (`60`) or for one ecosystem (`npm=80`). Repeatable.
+    #[arg(long, value_name = "[ECOSYSTEM=]PCT")]
+    pub min_coverage: Vec<String>,
+
+    /// Policy file (default: provscan.toml in the scanned directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Apply the policy only to packages that are new or worse than in this earlier JSON report.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// Persistent cache directory (default: the platform cache directory).
+    #[arg(long, value_name = "DIR", env = "PROVSCAN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the persistent cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Make no network request: registry packages are answered from the cache, else `unknown`.
     #[arg(long)]
     pub offline: bool,
 
@@ -87,4 +126,48 @@ pub enum Format {
     Table,
     /// The documented JSON report (docs/json-schema.md).
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// Markdown: a summary and the packages that need attention (for $GITHUB_STEP_SUMMARY and
+    /// pull-request comments).
+    Markdown,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compare two JSON reports: packages added and removed, status changes and regressions.
+    /// Exits 1 when something got weaker.
+    Diff(DiffArgs),
+}
+
+/// `provscan diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier JSON report.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+
+    /// The later JSON report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+
+    /// Write the diff to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Diff output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A table for people.
+    Table,
+    /// JSON (docs/json-schema.md, "diff").
+    Json,
+    /// Markdown.
+    Markdown,
 }

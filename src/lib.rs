@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod exit;
 pub mod lockfile;
 pub mod model;
+pub mod prior;
 pub mod registry;
 pub mod render;
 pub mod report;

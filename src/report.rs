@@ -70,6 +70,108 @@ impl Status {
             Status::Verified | Status::Attested | Status::TrustedPublisher
         )
     }
+    /// How strong the status is, for "got weaker" comparisons; `None` for statuses that say
+    /// nothing about the registry's provenance (`unknown`, `not-applicable`, `unpinned`).
+    pub fn strength(self) -> Option<u8> {
+        match self {
+            Status::Verified => Some(5),
+            Status::Attested => Some(4),
+            Status::TrustedPublisher => Some(3),
+            Status::None => Some(2),
+            Status::Downgraded => Some(1),
+            Status::Invalid => Some(0),
+            Status::Unknown | Status::NotApplicable | Status::Unpinned => None,
+        }
+    }
+
+    /// Parse a status word.
+    pub fn parse(word: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+/// Something worth knowing about a package beyond its status; a policy can fail on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlagKind {
+    /// The lockfile's integrity differs from what the registry serves for this version.
+    IntegrityMismatch,
+    /// The identity that built the package disagrees with the package's declared repository.
+    SourceMismatch,
+    /// The publisher (repository, workflow) differs from the most recent earlier release's.
+    PublisherChanged,
+}
+
+impl FlagKind {
+    /// Every flag kind.
+    pub const ALL: [FlagKind; 3] = [
+        FlagKind::IntegrityMismatch,
+        FlagKind::SourceMismatch,
+        FlagKind::PublisherChanged,
+    ];
+
+    /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::IntegrityMismatch => "integrity-mismatch",
+            FlagKind::SourceMismatch => "source-mismatch",
+            FlagKind::PublisherChanged => "publisher-changed",
+        }
+    }
+
+    /// Parse a flag name.
+    pub fn parse(word: &str) -> Option<FlagKind> {
+        FlagKind::ALL.into_iter().find(|f| f.as_str() == word)
+    }
+}
+
+/// A flag raised on a package, with what it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flag {
+    /// What kind.
+    pub kind: FlagKind,
+    /// One sentence.
+    pub message: String,
+}
+
+/// An ignore from the configuration that applies to a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// The ignore's `package` pattern.
+    pub pattern: String,
+    /// Why it is ignored (required in the configuration).
+    pub reason: String,
+    /// Until when (inclusive), if limited.
+    pub until: Option<String>,
+}
+
+/// Why the policy failed: one line each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The rule: a status word, a flag kind, or `min-coverage`.
+    pub rule: String,
+    /// The package (`ecosystem:name@version`), when the rule is about one.
+    pub package: Option<String>,
+    /// One sentence.
+    pub message: String,
+}
+
+/// The policy's verdict on the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyOutcome {
+    /// Statuses and flags that fail the policy.
+    pub fail_on: Vec<String>,
+    /// True when a baseline limited the policy to new or worse packages.
+    pub baseline: bool,
+    /// Every reason the policy failed (empty = passed).
+    pub violations: Vec<Violation>,
+}
+
+impl PolicyOutcome {
+    /// True when nothing violates the policy.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
 }
 
 /// A status and the reason behind it.
@@ -92,6 +194,12 @@ pub struct PackageReport {
     pub evidence: Option<Evidence>,
     /// What verification found, when it ran and there was something to check.
     pub verification: Option<Verification>,
+    /// Flags beyond the status.
+    pub flags: Vec<Flag>,
+    /// The configuration ignore that applies, if any.
+    pub ignored: Option<Ignored>,
+    /// True when a policy rule fails on this package (after ignores and the baseline).
+    pub failing: bool,
 }
 
 /// A lockfile that was read.
@@ -159,6 +267,21 @@ pub struct Summary {
     pub ecosystems: Vec<(Ecosystem, Tally)>,
     /// All packages.
     pub total: Tally,
+    /// The repository owners whose pipelines publish most of the covered packages
+    /// (`github:owner`, `gitlab:group`), most first, at most [`TOP_PUBLISHERS`].
+    pub publishers: Vec<PublisherCount>,
+}
+
+/// How many publishers the summary names.
+pub const TOP_PUBLISHERS: usize = 5;
+
+/// A repository owner and how many covered packages its pipelines published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublisherCount {
+    /// `provider:owner`, e.g. `github:sigstore`.
+    pub owner: String,
+    /// Covered packages published from that owner's repositories.
+    pub packages: usize,
 }
 
 impl Summary {
@@ -176,8 +299,43 @@ impl Summary {
             .iter()
             .filter_map(|e| per.remove(e).map(|t| (*e, t)))
             .collect();
-        Summary { ecosystems, total }
+        Summary {
+            ecosystems,
+            total,
+            publishers: top_publishers(packages),
+        }
     }
+}
+
+/// Count covered packages per repository owner of their publisher.
+fn top_publishers(packages: &[PackageReport]) -> Vec<PublisherCount> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for pkg in packages.iter().filter(|p| p.finding.status.is_covered()) {
+        let Some(publisher) = pkg.evidence.as_ref().and_then(|e| e.publisher.as_ref()) else {
+            continue;
+        };
+        let Some(owner) = publisher
+            .repository
+            .as_deref()
+            .and_then(|r| r.split('/').next())
+        else {
+            continue;
+        };
+        *counts
+            .entry(format!("{}:{owner}", publisher.provider))
+            .or_default() += 1;
+    }
+    let mut list: Vec<PublisherCount> = counts
+        .into_iter()
+        .map(|(owner, packages)| PublisherCount { owner, packages })
+        .collect();
+    list.sort_by(|a, b| {
+        b.packages
+            .cmp(&a.packages)
+            .then_with(|| a.owner.cmp(&b.owner))
+    });
+    list.truncate(TOP_PUBLISHERS);
+    list
 }
 
 /// Everything a renderer needs.
@@ -195,6 +353,10 @@ pub struct Report {
     pub summary: Summary,
     /// Requests made to each registry.
     pub requests: RequestCounts,
+    /// Packages answered from the persistent cache.
+    pub cached: usize,
+    /// The policy's verdict.
+    pub policy: PolicyOutcome,
     /// Things the user should know (also printed on stderr).
     pub warnings: Vec<String>,
 }

@@ -9,8 +9,10 @@ use crate::classify::classify;
 use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
 use crate::model;
-use crate::registry::{self, Lookup, RegistryError};
-use crate::report::{LockfileReport, PackageReport, Report, Summary};
+use crate::registry::{self, Evidence, Lookup, RegistryError};
+use crate::report::{
+    Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+};
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
 
@@ -86,11 +88,16 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
                 Lookup::Answered(evidence) => Some(*evidence),
                 _ => None,
             };
+            let mut flags = registry_flags(evidence.as_ref());
+            flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
             PackageReport {
                 finding,
                 evidence,
                 verification,
                 package,
+                flags,
+                ignored: None,
+                failing: false,
             }
         })
         .collect();
@@ -102,8 +109,25 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         summary: Summary::of(&packages),
         packages,
         requests: lookups.requests,
+        cached: 0,
+        policy: PolicyOutcome::default(),
         warnings,
     })
+}
+
+/// Flags the registry's evidence raises.
+fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if let Some(m) = evidence.and_then(|e| e.integrity_mismatch.as_ref()) {
+        flags.push(Flag {
+            kind: FlagKind::IntegrityMismatch,
+            message: format!(
+                "the lockfile pins {} but the registry serves {}",
+                m.lockfile, m.registry
+            ),
+        });
+    }
+    flags
 }
 
 /// Read every lockfile on rayon's pool; all errors are reported, not just the first.

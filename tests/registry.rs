@@ -27,7 +27,7 @@ fn npm_lock(deps: &[(&str, &str)]) -> String {
             format!("node_modules/{name}"),
             json!({
                 "version": version,
-                "resolved": format!("https://registry.npm.example/{name}/-/x-{version}.tgz"),
+                "resolved": format!("https://registry.npm.example/{name}/-/{}-{version}.tgz", name.rsplit('/').next().unwrap()),
                 "integrity": integrity(name, version),
             }),
         );

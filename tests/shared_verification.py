@@ -145,7 +145,7 @@ def lockfile(case, directory: Path) -> Path:
                 "": {"name": "ci", "version": "1.0.0", "dependencies": {name: case["version"]}},
                 f"node_modules/{name}": {
                     "version": case["version"],
-                    "resolved": f"https://registry.invalid/{name}/-/x-{case['version']}.tgz",
+                    "resolved": f"https://registry.npm.example/{name}/-/{name.split('/')[-1]}-{case['version']}.tgz",
                     "integrity": case["integrity"],
                 },
             },

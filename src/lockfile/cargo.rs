@@ -21,7 +21,7 @@ use cargo_lock::SourceId;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column};
+use super::{Input, LineIndex, LockfileError, Parsed, line_column};
 use crate::model::{Ecosystem, LockedPackage, Source};
 
 /// The lockfile versions this reader understands.
@@ -93,6 +93,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     }
 
     let direct = direct_flags(input, &wire, &sources)?;
+    let lines = LineIndex::new(input.text);
     let mut packages = Vec::new();
     for (index, (entry, source)) in wire.package.iter().zip(sources).enumerate() {
         let pkg = entry.get_ref();
@@ -108,7 +109,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
                 .map(|c| c.to_string())
         });
         locked.direct = direct.get(index).copied().flatten();
-        locked.line = Some(line_column(input.text, entry.span().start).0);
+        locked.line = Some(lines.line(entry.span().start));
         packages.push(Indexed { index, locked });
     }
 
@@ -446,6 +447,7 @@ mod metadata {
             .iter()
             .map(|p| (&p.id, p.manifest_path.as_path()))
             .collect();
+        let lines = crate::lockfile::LineIndex::new(text);
         for (index, entry) in wire.package.iter().enumerate() {
             let pkg = entry.get_ref();
             if pkg.source.is_some() {
@@ -474,7 +476,7 @@ mod metadata {
             } else {
                 None
             };
-            locked.line = Some(crate::lockfile::line_column(text, entry.span().start).0);
+            locked.line = Some(lines.line(entry.span().start));
             packages.push(Indexed { index, locked });
         }
         packages.sort_by_key(|p| p.index);

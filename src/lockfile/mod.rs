@@ -269,12 +269,46 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// 1-based line of the first occurrence of `needle` at or after byte `from`, for readers that
-/// want cheap line numbers without a span-aware parser.
+/// 1-based line of the first occurrence of `needle` at or after byte `from`, and the byte just
+/// past it. For one-off lookups; readers that ask per package use [`LineIndex`].
 pub fn line_of(text: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     let start = from.min(text.len());
     let pos = text.get(start..)?.find(needle)? + start;
     Some((line_column(text, pos).0, pos + needle.len()))
+}
+
+/// Line numbers for many offsets of one text: the line starts are found once, and each lookup
+/// is a binary search (a per-package `line_column` would make large lockfiles quadratic).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|start| *start <= offset)
+    }
+
+    /// Like [`line_of`], with this index: the line of `needle`'s first occurrence at or after
+    /// `from`, and the byte just past it.
+    pub fn find(&self, text: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
+        let start = from.min(text.len());
+        let pos = text.get(start..)?.find(needle)? + start;
+        Some((self.line(pos), pos + needle.len()))
+    }
 }
 
 /// Read a lockfile from disk: size-capped, and rejected when it is not UTF-8 text.
@@ -377,6 +411,21 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(LockfileKind::from_file_name(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_column() {
+        let text = "a\nbc\n\ndef\n";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(
+                index.line(offset),
+                line_column(text, offset).0,
+                "offset {offset}"
+            );
+        }
+        assert_eq!(index.find(text, "def", 0), line_of(text, "def", 0));
+        assert_eq!(index.find(text, "zz", 0), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column, line_of, pyproject};
+use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a pdm.lock.
@@ -28,16 +28,15 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         .metadata
         .as_ref()
         .and_then(|m| m.lock_version.as_deref())
+        && version.split('.').next() != Some("4")
     {
-        if version.split('.').next() != Some("4") {
-            let line = line_of(text, "lock_version", 0).map_or(1, |(l, _)| l);
-            return Err(LockfileError::at(
-                input.display,
-                line,
-                None,
-                format!("unsupported pdm.lock lock_version {version:?} (this reader knows 4.x)"),
-            ));
-        }
+        let line = line_of(text, "lock_version", 0).map_or(1, |(l, _)| l);
+        return Err(LockfileError::at(
+            input.display,
+            line,
+            None,
+            format!("unsupported pdm.lock lock_version {version:?} (this reader knows 4.x)"),
+        ));
     }
     let mut warnings = Vec::new();
     let project = match pyproject::read_sibling(input) {
@@ -51,8 +50,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let mut out: Vec<LockedPackage> = Vec::new();
     let mut groups: Vec<Vec<String>> = Vec::new();
     let mut seen: BTreeMap<(String, String, Source), usize> = BTreeMap::new();
+    let lines = super::LineIndex::new(text);
     for spanned in wire.package {
-        let line = line_column(text, spanned.span().start).0;
+        let line = lines.line(spanned.span().start);
         let pkg = spanned.into_inner();
         let source = source_of(&pkg);
         let is_project =

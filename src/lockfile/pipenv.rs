@@ -189,10 +189,10 @@ fn find_key(text: &str, key: &str, from: usize) -> Option<usize> {
     loop {
         let pos = text.get(at..)?.find(&needle)? + at;
         let after = text.get(pos + needle.len()..)?.trim_start();
-        if let Some(value) = after.strip_prefix(':') {
-            if value.trim_start().starts_with('{') {
-                return Some(pos);
-            }
+        if let Some(value) = after.strip_prefix(':')
+            && value.trim_start().starts_with('{')
+        {
+            return Some(pos);
         }
         at = pos + needle.len();
     }

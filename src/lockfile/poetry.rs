@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column, line_of, pyproject};
+use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a poetry.lock.
@@ -60,8 +60,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         .collect();
 
     let mut packages = Vec::with_capacity(wire.package.len());
+    let lines = super::LineIndex::new(text);
     for spanned in wire.package {
-        let line = line_column(text, spanned.span().start).0;
+        let line = lines.line(spanned.span().start);
         let pkg = spanned.into_inner();
         let mut out = LockedPackage::new(Ecosystem::Pypi, pkg.name, pkg.version);
         out.line = Some(line);

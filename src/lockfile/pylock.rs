@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column, line_of, pyproject};
+use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// The attestation identities a pylock.toml records for one package.
@@ -56,8 +56,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let contexts = Contexts::new(&wire);
 
     let mut out = Vec::with_capacity(wire.packages.len());
+    let lines = super::LineIndex::new(text);
     for spanned in wire.packages {
-        let line = line_column(text, spanned.span().start).0;
+        let line = lines.line(spanned.span().start);
         let pkg = spanned.into_inner();
         if let Some(dir) = &pkg.directory {
             let at_root = matches!(dir.path.trim_end_matches('/'), "." | "");
@@ -143,16 +144,16 @@ pub fn attestation_identities(
 
 fn read_wire(text: &str, display: &str) -> Result<Wire, LockfileError> {
     let wire: Wire = toml::from_str(text).map_err(|e| LockfileError::toml(display, text, &e))?;
-    if let Some(version) = &wire.lock_version {
-        if version.split('.').next().map(str::trim) != Some("1") {
-            let line = line_of(text, "lock-version", 0).map_or(1, |(l, _)| l);
-            return Err(LockfileError::at(
-                display,
-                line,
-                None,
-                format!("unsupported pylock.toml lock-version {version:?} (this reader knows 1.x)"),
-            ));
-        }
+    if let Some(version) = &wire.lock_version
+        && version.split('.').next().map(str::trim) != Some("1")
+    {
+        let line = line_of(text, "lock-version", 0).map_or(1, |(l, _)| l);
+        return Err(LockfileError::at(
+            display,
+            line,
+            None,
+            format!("unsupported pylock.toml lock-version {version:?} (this reader knows 1.x)"),
+        ));
     }
     Ok(wire)
 }
@@ -193,10 +194,11 @@ fn source_of(pkg: &WirePackage) -> Source {
         };
     }
     let dists: Vec<&WireDist> = pkg.sdist.iter().chain(&pkg.wheels).collect();
-    if !dists.is_empty() && dists.iter().all(|d| d.url.is_none()) {
-        if let Some(path) = dists.iter().find_map(|d| d.path.clone()) {
-            return Source::Path { path };
-        }
+    if !dists.is_empty()
+        && dists.iter().all(|d| d.url.is_none())
+        && let Some(path) = dists.iter().find_map(|d| d.path.clone())
+    {
+        return Source::Path { path };
     }
     Source::DEFAULT_REGISTRY
 }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_column, line_of, pyproject};
+use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a uv.lock.
@@ -53,10 +53,11 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         }
     };
 
+    let lines = super::LineIndex::new(text);
     let packages: Vec<(usize, WirePackage)> = wire
         .package
         .into_iter()
-        .map(|p| (line_column(text, p.span().start).0, p.into_inner()))
+        .map(|p| (lines.line(p.span().start), p.into_inner()))
         .collect();
     let members: BTreeSet<String> = wire
         .manifest

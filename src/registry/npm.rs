@@ -321,7 +321,7 @@ fn integrity_mismatch(lock: Option<&str>, dist: &Dist) -> Option<IntegrityMismat
 }
 
 fn hex_decode(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
-use crate::report::{Coverage, LockfileReport, Report, Tally};
+use crate::report::{
+    Coverage, Flag, Ignored, LockfileReport, PublisherCount, Report, Tally, Violation,
+};
 use crate::verify::Verification;
 
 /// The schema version written in every report.
@@ -24,9 +26,19 @@ struct JsonReport<'a> {
     offline: bool,
     lockfiles: &'a [LockfileReport],
     packages: Vec<JsonPackage<'a>>,
-    summary: JsonSummary,
+    summary: JsonSummary<'a>,
     requests: &'a RequestCounts,
+    cached: usize,
+    policy: JsonPolicy<'a>,
     warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonPolicy<'a> {
+    passed: bool,
+    fail_on: &'a [String],
+    baseline: bool,
+    violations: &'a [Violation],
 }
 
 #[derive(Serialize)]
@@ -54,6 +66,9 @@ struct JsonPackage<'a> {
     locations: Vec<Location<'a>>,
     evidence: Option<&'a Evidence>,
     verification: Option<&'a Verification>,
+    flags: &'a [Flag],
+    ignored: Option<&'a Ignored>,
+    failing: bool,
 }
 
 #[derive(Serialize)]
@@ -63,10 +78,11 @@ struct Location<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonSummary {
+struct JsonSummary<'a> {
     #[serde(flatten)]
     total: JsonTally,
     ecosystems: BTreeMap<&'static str, JsonTally>,
+    publishers: &'a [PublisherCount],
 }
 
 #[derive(Serialize)]
@@ -134,6 +150,9 @@ pub fn render(report: &Report) -> String {
                         .collect(),
                     evidence: r.evidence.as_ref(),
                     verification: r.verification.as_ref(),
+                    flags: &r.flags,
+                    ignored: r.ignored.as_ref(),
+                    failing: r.failing,
                 }
             })
             .collect(),
@@ -145,8 +164,16 @@ pub fn render(report: &Report) -> String {
                 .iter()
                 .map(|(e, t)| (e.as_str(), t.into()))
                 .collect(),
+            publishers: &report.summary.publishers,
         },
         requests: &report.requests,
+        cached: report.cached,
+        policy: JsonPolicy {
+            passed: report.policy.passed(),
+            fail_on: &report.policy.fail_on,
+            baseline: report.policy.baseline,
+            violations: &report.policy.violations,
+        },
         warnings: &report.warnings,
     };
     let mut text = serde_json::to_string_pretty(&doc)

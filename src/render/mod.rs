@@ -7,6 +7,8 @@ use crate::cli::Format;
 use crate::report::Report;
 
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 /// How the table may be decorated.
@@ -41,5 +43,7 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Table => table::render(report, style),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::model::{Ecosystem, Package, PackageKey};
 use crate::registry::{Evidence, Lookup, NpmKeys};
+use crate::report::Flag;
 
 pub mod identity;
 pub mod npm;
@@ -98,15 +99,6 @@ pub struct AttestationCheck {
     pub reason: Option<String>,
 }
 
-/// Something worth knowing that does not make the package invalid (a policy may fail on it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifyFinding {
-    /// Stable kebab-case code (`source-mismatch`).
-    pub code: &'static str,
-    /// One sentence.
-    pub message: String,
-}
-
 /// Everything verification learned about one package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
@@ -120,8 +112,9 @@ pub struct Verification {
     pub attestations: Vec<AttestationCheck>,
     /// npm registry signature.
     pub registry_signature: Option<SignatureCheck>,
-    /// Findings such as `source-mismatch`.
-    pub findings: Vec<VerifyFinding>,
+    /// Flags such as `source-mismatch` (reported on the package, not here).
+    #[serde(skip)]
+    pub flags: Vec<Flag>,
 }
 
 impl Verification {
@@ -143,7 +136,7 @@ impl Verification {
             identity,
             attestations: checks,
             registry_signature: None,
-            findings: Vec::new(),
+            flags: Vec::new(),
         }
     }
 

@@ -16,12 +16,11 @@ use base64::Engine;
 
 use super::identity::{self, BuildIdentity, GITHUB_ISSUER, GITLAB_ISSUER};
 use super::sigstore::{self, Digest, Failure, TrustRoot};
-use super::{
-    AttestationCheck, Outcome, SignatureCheck, SignatureStatus, Verification, VerifyFinding, rfc3339,
-};
+use super::{AttestationCheck, Outcome, SignatureCheck, SignatureStatus, Verification, rfc3339};
 use crate::model::Package;
 use crate::registry::npm::slsa_publisher;
 use crate::registry::{Evidence, NpmKeys, TrustLevel};
+use crate::report::{Flag, FlagKind};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -136,9 +135,9 @@ pub fn verify(
     }
     v.registry_signature = Some(signature);
     if let (Some(id), Some(declared)) = (&v.identity, &m.declared_repository)
-        && let Some(finding) = source_mismatch(id, declared)
+        && let Some(flag) = source_mismatch(id, declared)
     {
-        v.findings.push(finding);
+        v.flags.push(flag);
     }
     Some(v)
 }
@@ -285,6 +284,13 @@ fn attestations(
             outcome: Outcome::Verified,
             reason: None,
         };
+        let label = match check.predicate_type.as_deref() {
+            Some(p) if p.starts_with("https://slsa.dev/provenance/") => "provenance attestation",
+            Some(p) if p.contains("npm/attestation/tree/main/specs/publish") => {
+                "publish attestation"
+            }
+            _ => "attestation",
+        };
         let result = one(
             root,
             &bundle,
@@ -307,11 +313,11 @@ fn attestations(
             }
             Err(Failure::Invalid(why)) => {
                 check.outcome = Outcome::Invalid;
-                check.reason = Some(why);
+                check.reason = Some(format!("{label}: {why}"));
             }
             Err(Failure::Unsupported(why)) => {
                 check.outcome = Outcome::Unverifiable;
-                check.reason = Some(why);
+                check.reason = Some(format!("{label}: {why}"));
             }
         }
         checks.push(check);
@@ -499,16 +505,16 @@ fn agree(
     Ok(())
 }
 
-/// A `source-mismatch` finding when the declared repository is not the one that built it.
-pub fn source_mismatch(id: &BuildIdentity, declared: &str) -> Option<VerifyFinding> {
+/// A `source-mismatch` flag when the declared repository is not the one that built it.
+pub fn source_mismatch(id: &BuildIdentity, declared: &str) -> Option<Flag> {
     let built = id.source_key()?;
     let declared_key = identity::normalize_repository(declared)?;
     let same = declared_key == built
         || declared_key
             .strip_prefix(&built)
             .is_some_and(|rest| rest.starts_with('/'));
-    (!same).then(|| VerifyFinding {
-        code: "source-mismatch",
+    (!same).then(|| Flag {
+        kind: FlagKind::SourceMismatch,
         message: format!(
             "built from {built} but the package declares its repository as {declared}"
         ),
@@ -559,7 +565,7 @@ mod tests {
         assert!(source_mismatch(&id, "https://github.com/o/r/tree/main/pkg").is_none());
         assert!(source_mismatch(&id, "github:o/r").is_none());
         let f = source_mismatch(&id, "https://github.com/someone/else").unwrap();
-        assert_eq!(f.code, "source-mismatch");
+        assert_eq!(f.kind, FlagKind::SourceMismatch);
         assert!(source_mismatch(&id, "https://github.com/o/r-other").is_some());
         assert!(source_mismatch(&id, "nonsense").is_none());
     }

@@ -216,11 +216,11 @@ fn verify_file(
                 }
                 Err(Failure::Invalid(why)) => {
                     check.outcome = Outcome::Invalid;
-                    check.reason = Some(why);
+                    check.reason = Some(format!("{}: {why}", file.filename));
                 }
                 Err(Failure::Unsupported(why)) => {
                     check.outcome = Outcome::Unverifiable;
-                    check.reason = Some(why);
+                    check.reason = Some(format!("{}: {why}", file.filename));
                 }
             }
             out.push((check, id));

@@ -74,7 +74,7 @@ pub fn packument(name: &str, versions: &[(&str, u32, Npm)]) -> Value {
         let mut dist = json!({
             "integrity": integrity(name, v),
             "shasum": "0000000000000000000000000000000000000000",
-            "tarball": format!("https://registry.npm.example/{name}/-/x-{v}.tgz"),
+            "tarball": format!("https://registry.npm.example/{name}/-/{}-{v}.tgz", name.rsplit('/').next().unwrap()),
         });
         if !matches!(level, Npm::Stripped) {
             dist["signatures"] = json!([{"keyid": "SHA256:test", "sig": "MEUCIQ=="}]);
