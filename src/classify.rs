@@ -304,7 +304,10 @@ mod tests {
             ),
             (
                 ev(TrustLevel::Provenance),
-                Some(v(Some(Outcome::Unverifiable), "unsupported bundle media type")),
+                Some(v(
+                    Some(Outcome::Unverifiable),
+                    "unsupported bundle media type",
+                )),
                 Status::Attested,
                 "unsupported bundle media type",
             ),

@@ -89,7 +89,7 @@ impl Settings {
                 fetch_identity: !cli.no_verify,
                 progress: true,
             },
-            verify: (!cli.no_verify).then(|| VerifyConfig {
+            verify: (!cli.no_verify).then_some(VerifyConfig {
                 trusted_root: cli.trusted_root,
             }),
             format: cli.format,

@@ -237,9 +237,7 @@ async fn evaluate(
     evidence.integrity_mismatch =
         dist.and_then(|d| integrity_mismatch(pkg.integrity.sri.as_deref(), d));
     evidence.material.npm_integrity = dist.and_then(|d| d.integrity.clone());
-    evidence.material.npm_signatures = dist
-        .and_then(|d| d.signatures.clone())
-        .unwrap_or_default();
+    evidence.material.npm_signatures = dist.and_then(|d| d.signatures.clone()).unwrap_or_default();
     evidence.material.npm_trusted_publisher = manifest
         .npm_user
         .as_ref()
@@ -405,7 +403,7 @@ async fn fetch_identity(
         if let Some(pt) = item.get("predicateType").and_then(|v| v.as_str()) {
             types.push(pt.to_string());
         }
-        let Some(payload) = wire::str_at(&item, &["bundle", "dsseEnvelope", "payload"]) else {
+        let Some(payload) = wire::str_at(item, &["bundle", "dsseEnvelope", "payload"]) else {
             continue;
         };
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(payload) else {

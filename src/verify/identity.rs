@@ -158,7 +158,11 @@ pub fn normalize_repository(raw: &str) -> Option<String> {
         Some((user, rest)) if !user.contains('/') => rest.replacen(':', "/", 1),
         _ => s,
     };
-    let s = s.split(['#', '?']).next().unwrap_or("").trim_end_matches('/');
+    let s = s
+        .split(['#', '?'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
     let s = s.strip_suffix(".git").unwrap_or(s);
     let parts: Vec<&str> = s.split('/').filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
@@ -205,9 +209,7 @@ mod tests {
     #[test]
     fn identities_from_current_and_legacy_claims() {
         let current = CertClaims {
-            san: Some(
-                "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1".into(),
-            ),
+            san: Some("https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1".into()),
             issuer: Some(GITHUB_ISSUER.into()),
             source_repository_uri: Some("https://github.com/o/r".into()),
             source_repository_digest: Some("abc".into()),
@@ -219,7 +221,10 @@ mod tests {
         };
         let id = from_cert(&current);
         assert_eq!(id.short(), "github:o/r");
-        assert_eq!(id.workflow.as_deref(), Some(".github/workflows/release.yml"));
+        assert_eq!(
+            id.workflow.as_deref(),
+            Some(".github/workflows/release.yml")
+        );
         assert_eq!(id.git_ref.as_deref(), Some("refs/tags/v1"));
         assert_eq!(id.commit.as_deref(), Some("abc"));
         assert_eq!(id.source_key().as_deref(), Some("github.com/o/r"));

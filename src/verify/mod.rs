@@ -235,7 +235,7 @@ pub(crate) fn rfc3339(secs: i64) -> Option<String> {
 
 /// Decode hex to bytes.
 pub(crate) fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

@@ -68,7 +68,9 @@ impl Keys {
             })
             .collect();
         if keys.is_empty() {
-            return Keys(Err("the npm registry's keys document lists no usable key".into()));
+            return Keys(Err(
+                "the npm registry's keys document lists no usable key".into()
+            ));
         }
         Keys(Ok(keys))
     }
@@ -107,14 +109,24 @@ pub fn verify(
         evidence.level,
         TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
     );
-    if m.npm_signatures.is_empty() && m.npm_attestations.is_none() && !attested {
+    if m.npm_integrity.is_none()
+        && m.npm_signatures.is_empty()
+        && m.npm_attestations.is_none()
+        && !attested
+    {
         return None;
     }
     let published = evidence
         .published
         .as_deref()
         .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let signature = registry_signature(pkg, m.npm_integrity.as_deref(), &m.npm_signatures, published, keys);
+    let signature = registry_signature(
+        pkg,
+        m.npm_integrity.as_deref(),
+        &m.npm_signatures,
+        published,
+        keys,
+    );
 
     let mut v = match &m.npm_attestations {
         Some(items) => attestations(root, pkg, evidence, items, keys),
@@ -325,6 +337,9 @@ fn attestations(
     Verification::from_checks(checks, identity)
 }
 
+/// A verified attestation: (integrated time, identity, caveat).
+type Verified = (Option<i64>, Option<BuildIdentity>, Option<String>);
+
 /// Verify one attestation: `Ok((integrated time, identity, caveat))`, where a caveat makes it
 /// unverifiable although nothing failed.
 fn one(
@@ -335,7 +350,7 @@ fn one(
     name: &str,
     trusted_publisher: Option<&serde_json::Value>,
     keys: Option<&Keys>,
-) -> Result<(Option<i64>, Option<BuildIdentity>, Option<String>), Failure> {
+) -> Result<Verified, Failure> {
     sigstore::precheck(bundle)?;
     let claimed = unverified_statement(bundle)
         .ok_or_else(|| Failure::Invalid("the DSSE payload is not an in-toto statement".into()))?;
@@ -527,7 +542,10 @@ mod tests {
 
     #[test]
     fn purls_escape_the_scope() {
-        assert_eq!(purl("@playwright/cli", "0.1.1"), "pkg:npm/%40playwright/cli@0.1.1");
+        assert_eq!(
+            purl("@playwright/cli", "0.1.1"),
+            "pkg:npm/%40playwright/cli@0.1.1"
+        );
         assert_eq!(purl("left-pad", "1.3.0"), "pkg:npm/left-pad@1.3.0");
     }
 
@@ -587,17 +605,49 @@ mod tests {
                     "repository": repo, "path": path, "ref": r}}}}
             })
         };
-        let ok = statement("https://github.com/o/r", ".github/workflows/publish.yml", "refs/tags/v1");
+        let ok = statement(
+            "https://github.com/o/r",
+            ".github/workflows/publish.yml",
+            "refs/tags/v1",
+        );
         assert!(agree(&id, &ok, None).is_ok());
         let gh = serde_json::json!({"id": "github"});
         assert!(agree(&id, &ok, Some(&gh)).is_ok());
         let gl = serde_json::json!({"id": "gitlab"});
-        assert!(agree(&id, &ok, Some(&gl)).unwrap_err().contains("gitlab trusted publisher"));
+        assert!(
+            agree(&id, &ok, Some(&gl))
+                .unwrap_err()
+                .contains("gitlab trusted publisher")
+        );
         let table = [
-            (statement("https://github.com/attacker/r", ".github/workflows/publish.yml", "refs/tags/v1"), "repository"),
-            (statement("https://github.com/o/r", ".github/workflows/other.yml", "refs/tags/v1"), "workflow"),
-            (statement("https://github.com/o/r", ".github/workflows/publish.yml", "refs/tags/v2"), "ref"),
-            (statement("https://gitlab.com/o/r", ".gitlab-ci.yml", "refs/tags/v1"), "provider"),
+            (
+                statement(
+                    "https://github.com/attacker/r",
+                    ".github/workflows/publish.yml",
+                    "refs/tags/v1",
+                ),
+                "repository",
+            ),
+            (
+                statement(
+                    "https://github.com/o/r",
+                    ".github/workflows/other.yml",
+                    "refs/tags/v1",
+                ),
+                "workflow",
+            ),
+            (
+                statement(
+                    "https://github.com/o/r",
+                    ".github/workflows/publish.yml",
+                    "refs/tags/v2",
+                ),
+                "ref",
+            ),
+            (
+                statement("https://gitlab.com/o/r", ".gitlab-ci.yml", "refs/tags/v1"),
+                "provider",
+            ),
         ];
         for (s, what) in table {
             let err = agree(&id, &s, None).unwrap_err();

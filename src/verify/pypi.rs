@@ -57,15 +57,21 @@ pub fn to_bundle(attestation: &serde_json::Value) -> Result<serde_json::Value, F
     }))
 }
 
+/// A version as compared: PEP 440 when it parses (`1.0` == `1.0.0`), else the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DistVersion {
+    /// A PEP 440 version.
+    Pep440(pep508_rs::pep440_rs::Version),
+    /// Anything else, lower-cased.
+    Raw(String),
+}
+
 /// A distribution file name, parsed for comparison: (normalised name, version, wheel tags).
-pub fn parse_dist(filename: &str) -> Option<(String, String, Option<String>)> {
+pub fn parse_dist(filename: &str) -> Option<(String, DistVersion, Option<String>)> {
     let version = |v: &str| {
-        crate::registry::history::VersionKey::pep440(v)
-            .map(|k| match k {
-                crate::registry::history::VersionKey::Pep440(v) => v.to_string(),
-                crate::registry::history::VersionKey::Semver(v) => v.to_string(),
-            })
-            .unwrap_or_else(|| v.to_ascii_lowercase())
+        v.parse::<pep508_rs::pep440_rs::Version>()
+            .map(DistVersion::Pep440)
+            .unwrap_or_else(|_| DistVersion::Raw(v.to_ascii_lowercase()))
     };
     if let Some(stem) = filename.strip_suffix(".whl") {
         let parts: Vec<&str> = stem.split('-').collect();
@@ -229,13 +235,21 @@ fn verify_file(
     if out.is_empty() {
         return fail(
             Outcome::Unverifiable,
-            format!("the provenance object for {} holds no attestation", file.filename),
+            format!(
+                "the provenance object for {} holds no attestation",
+                file.filename
+            ),
         );
     }
     out
 }
 
-type Verified = (Option<String>, Option<i64>, Option<BuildIdentity>, Option<String>);
+type Verified = (
+    Option<String>,
+    Option<i64>,
+    Option<BuildIdentity>,
+    Option<String>,
+);
 
 fn one(
     root: &TrustRoot,
@@ -356,9 +370,10 @@ pub fn policy(publisher: &serde_json::Value, cert: &CertClaims) -> Policy {
             .as_ref()
             .ok_or("the certificate has no build config URI")?;
         let suffixes = [&cert.source_repository_digest, &cert.source_repository_ref];
-        let ok = suffixes.iter().filter_map(|s| s.as_ref()).any(|suffix| {
-            *config == format!("https://{host}/{repo}/{sep}{workflow}@{suffix}")
-        });
+        let ok = suffixes
+            .iter()
+            .filter_map(|s| s.as_ref())
+            .any(|suffix| *config == format!("https://{host}/{repo}/{sep}{workflow}@{suffix}"));
         if ok {
             Ok(())
         } else {
@@ -369,7 +384,12 @@ pub fn policy(publisher: &serde_json::Value, cert: &CertClaims) -> Policy {
         }
     };
     let verdict = match kind {
-        "GitHub" => forge("github.com", GITHUB_ISSUER, ".github/workflows/", "workflow"),
+        "GitHub" => forge(
+            "github.com",
+            GITHUB_ISSUER,
+            ".github/workflows/",
+            "workflow",
+        ),
         "GitLab" => forge("gitlab.com", GITLAB_ISSUER, "/", "workflow_filepath"),
         "Google" => match s("email") {
             Some(email) => eq("issuer", cert.issuer.as_ref(), GOOGLE_ISSUER)
@@ -379,7 +399,11 @@ pub fn policy(publisher: &serde_json::Value, cert: &CertClaims) -> Policy {
         "CircleCI" => (|| {
             eq("issuer", cert.issuer.as_ref(), CIRCLECI_ISSUER)?;
             if let Some(origin) = s("vcs_origin") {
-                eq("source repository", cert.source_repository_uri.as_ref(), origin)?;
+                eq(
+                    "source repository",
+                    cert.source_repository_uri.as_ref(),
+                    origin,
+                )?;
             }
             if let Some(r) = s("vcs_ref") {
                 eq("source ref", cert.source_repository_ref.as_ref(), r)?;
@@ -440,8 +464,14 @@ mod tests {
             "envelope": {"statement": "e30=", "signature": "c2ln"}
         });
         let b = to_bundle(&att).unwrap();
-        assert_eq!(b["dsseEnvelope"]["payloadType"], "application/vnd.in-toto+json");
-        assert_eq!(b["verificationMaterial"]["certificate"]["rawBytes"], "Y2VydA==");
+        assert_eq!(
+            b["dsseEnvelope"]["payloadType"],
+            "application/vnd.in-toto+json"
+        );
+        assert_eq!(
+            b["verificationMaterial"]["certificate"]["rawBytes"],
+            "Y2VydA=="
+        );
     }
 
     #[test]
@@ -456,14 +486,15 @@ mod tests {
             ),
             ..CertClaims::default()
         };
-        let gh = |repo: &str, wf: &str| {
-            serde_json::json!({"kind": "GitHub", "repository": repo, "workflow": wf})
-        };
+        let gh = |repo: &str, wf: &str| serde_json::json!({"kind": "GitHub", "repository": repo, "workflow": wf});
         let table = [
             (gh("o/r", "release.yml"), "holds"),
             (gh("o/other", "release.yml"), "fails"),
             (gh("o/r", "other.yml"), "fails"),
-            (serde_json::json!({"kind": "Google", "email": "x@y"}), "fails"),
+            (
+                serde_json::json!({"kind": "Google", "email": "x@y"}),
+                "fails",
+            ),
             (serde_json::json!({"kind": "ActiveState"}), "unknown"),
         ];
         for (publisher, want) in table {

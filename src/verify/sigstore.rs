@@ -18,8 +18,7 @@
 
 use sigstore_trust_root::{SIGSTORE_PRODUCTION_TRUSTED_ROOT, TrustedRoot};
 use sigstore_types::{
-    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, SignatureBytes,
-    SignatureContent,
+    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, SignatureBytes, SignatureContent,
 };
 use sigstore_verify::crypto::{SigningScheme, SubjectAltName};
 use sigstore_verify::{Error, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
@@ -237,10 +236,7 @@ pub fn verify_keyless(
     issuer: Option<&str>,
 ) -> Result<Checked, Failure> {
     let parsed = parse(bundle)?;
-    if bundle
-        .pointer("/verificationMaterial/publicKey")
-        .is_some()
-    {
+    if bundle.pointer("/verificationMaterial/publicKey").is_some() {
         return Err(Failure::Unsupported(
             "key-signed bundle where a certificate was expected".into(),
         ));
@@ -333,7 +329,8 @@ mod tests {
 
     #[test]
     fn unknown_shapes_are_unsupported_not_invalid() {
-        let b = serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle+json;version=9"});
+        let b =
+            serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle+json;version=9"});
         assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("media type")));
         let b = serde_json::json!({
             "mediaType": MEDIA_TYPES[2],
