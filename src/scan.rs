@@ -59,10 +59,8 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     let packages = model::merge(found);
 
     // Load the trusted root before any request, so a bad `--trusted-root` fails fast.
-    let verifier = match &settings.verify {
-        Some(config) if !settings.offline => Some(Verifier::new(config)?),
-        _ => None,
-    };
+    // Verification itself needs no network, so it also runs on answers from a cache.
+    let verifier = settings.verify.as_ref().map(Verifier::new).transpose()?;
     let mut lookups = if settings.offline {
         registry::Lookups::default()
     } else {
