@@ -5,11 +5,13 @@
 
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod endpoints;
 pub mod exit;
 pub mod lockfile;
 pub mod model;
+pub mod policy;
 pub mod prior;
 pub mod registry;
 pub mod render;

@@ -53,5 +53,19 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
             }
         }
     }
-    Ok(Exit::Success)
+    if report.policy.passed() {
+        return Ok(Exit::Success);
+    }
+    eprintln!("policy failed:");
+    for v in &report.policy.violations {
+        eprintln!(
+            "  {}{}",
+            v.package
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
+            v.message
+        );
+    }
+    Ok(Exit::PolicyFailed)
 }

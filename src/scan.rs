@@ -1,6 +1,7 @@
 //! The orchestrator: the only place that knows the order of the stages.
 //!
-//! discover → read lockfiles (in parallel) → merge → ask registries → classify → [`Report`].
+//! discover → read lockfiles (in parallel) → merge → ask registries → classify → policy →
+//! [`Report`].
 
 use rayon::prelude::*;
 
@@ -8,6 +9,7 @@ use crate::classify::classify;
 use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
 use crate::model;
+use crate::policy;
 use crate::registry::{self, Evidence, Lookup, RegistryError};
 use crate::report::{
     Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
@@ -85,7 +87,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         })
         .collect();
 
-    Ok(Report {
+    let mut report = Report {
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
@@ -95,7 +97,15 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         cached: 0,
         policy: PolicyOutcome::default(),
         warnings,
-    })
+    };
+    let policy_warnings = policy::apply(
+        &mut report,
+        &settings.policy,
+        settings.baseline.as_deref(),
+        settings.today,
+    );
+    report.warnings.extend(policy_warnings);
+    Ok(report)
 }
 
 /// Flags the registry's evidence raises.
