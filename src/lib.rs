@@ -3,6 +3,7 @@
 //! The pipeline (see `docs/architecture.md`) is driven by [`scan::run`]; the binary in
 //! `main.rs` only parses the command line, calls it and renders the [`report::Report`].
 
+pub mod cache;
 pub mod classify;
 pub mod cli;
 pub mod config;
