@@ -39,7 +39,7 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
         render::Style::detect(settings.output.is_none()),
     );
     match &settings.output {
-        Some(path) => std::fs::write(path, rendered)
+        Some(path) => std::fs::write(path, &rendered)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
@@ -53,10 +53,10 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
             }
         }
     }
-    if report.policy.passed() {
-        return Ok(Exit::Success);
+    let passed = report.policy.passed();
+    if !passed {
+        eprintln!("policy failed:");
     }
-    eprintln!("policy failed:");
     for v in &report.policy.violations {
         eprintln!(
             "  {}{}",
@@ -67,5 +67,7 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
             v.message
         );
     }
-    Ok(Exit::PolicyFailed)
+    // The process ends here: freeing a large report and its text is work nobody needs.
+    std::mem::forget((report, rendered));
+    Ok(if passed { Exit::Success } else { Exit::PolicyFailed })
 }
