@@ -69,5 +69,9 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
     }
     // The process ends here: freeing a large report and its text is work nobody needs.
     std::mem::forget((report, rendered));
-    Ok(if passed { Exit::Success } else { Exit::PolicyFailed })
+    Ok(if passed {
+        Exit::Success
+    } else {
+        Exit::PolicyFailed
+    })
 }

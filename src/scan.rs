@@ -182,6 +182,20 @@ fn store(
 /// Flags the registry's evidence raises.
 fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
     let mut flags = Vec::new();
+    if let Some(change) = evidence.and_then(|e| e.publisher_change.as_ref()) {
+        let now = evidence
+            .and_then(|e| e.publisher.as_ref())
+            .map(|p| p.describe())
+            .unwrap_or_default();
+        flags.push(Flag {
+            kind: FlagKind::PublisherChanged,
+            message: format!(
+                "published by {now}, but the earlier release {} was published by {}",
+                change.version,
+                change.publisher.describe()
+            ),
+        });
+    }
     if let Some(m) = evidence.and_then(|e| e.integrity_mismatch.as_ref()) {
         flags.push(Flag {
             kind: FlagKind::IntegrityMismatch,

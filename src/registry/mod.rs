@@ -106,6 +106,66 @@ pub struct Evidence {
     pub integrity_mismatch: Option<IntegrityMismatch>,
     /// A qualification of the level (for example, only some locked files have provenance).
     pub note: Option<String>,
+    /// The most recent earlier release with a publisher, when its publisher differs from this
+    /// version's (another repository, project or workflow).
+    pub publisher_change: Option<PublisherChange>,
+}
+
+/// An earlier release whose publisher differs from the pinned version's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublisherChange {
+    /// The earlier release.
+    pub version: String,
+    /// Its publisher.
+    pub publisher: Publisher,
+}
+
+impl Publisher {
+    /// The pipeline identity compared across releases: provider, repository and (where the
+    /// registry names it) workflow. `None` for token publishes, which name no pipeline.
+    pub fn pipeline(&self) -> Option<(String, Option<String>, Option<String>)> {
+        if self.repository.is_none() && self.workflow.is_none() {
+            return None;
+        }
+        let norm = |s: &Option<String>| {
+            s.as_ref()
+                .map(|v| v.trim_end_matches('/').to_ascii_lowercase())
+        };
+        Some((
+            self.provider.clone(),
+            norm(&self.repository),
+            norm(&self.workflow),
+        ))
+    }
+
+    /// `provider:repository` plus the workflow, for messages.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "{}:{}",
+            self.provider,
+            self.repository.as_deref().unwrap_or("?")
+        );
+        if let Some(w) = &self.workflow {
+            text.push_str(&format!(" ({w})"));
+        }
+        text
+    }
+}
+
+/// Compare the pinned version's publisher with the most recent earlier release that had one.
+/// A workflow is compared only when both sides name it.
+pub fn publisher_change(
+    current: Option<&Publisher>,
+    earlier: Option<(&str, &Publisher)>,
+) -> Option<PublisherChange> {
+    let (version, before) = earlier?;
+    let (p1, r1, w1) = current?.pipeline()?;
+    let (p0, r0, w0) = before.pipeline()?;
+    let workflow_differs = matches!((&w1, &w0), (Some(a), Some(b)) if a != b);
+    (p1 != p0 || r1 != r0 || workflow_differs).then(|| PublisherChange {
+        version: version.to_string(),
+        publisher: before.clone(),
+    })
 }
 
 impl Evidence {
@@ -122,6 +182,7 @@ impl Evidence {
             downgrade_unchecked: None,
             integrity_mismatch: None,
             note: None,
+            publisher_change: None,
         }
     }
 }
@@ -287,5 +348,54 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
                 limit / (1024 * 1024)
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gh(repo: &str, workflow: Option<&str>) -> Publisher {
+        Publisher {
+            provider: "github".into(),
+            repository: Some(repo.into()),
+            workflow: workflow.map(str::to_string),
+            ..Publisher::default()
+        }
+    }
+
+    #[test]
+    fn publisher_changes() {
+        let a = gh("o/r", Some("release.yml"));
+        assert_eq!(
+            publisher_change(Some(&a), Some(("1.0.0", &gh("O/R/", Some("release.yml"))))),
+            None
+        );
+        assert_eq!(
+            publisher_change(Some(&a), Some(("1.0.0", &gh("o/r", None)))),
+            None,
+            "workflow unknown on one side"
+        );
+        assert!(
+            publisher_change(Some(&a), Some(("1.0.0", &gh("o/r", Some("other.yml"))))).is_some()
+        );
+        let moved = publisher_change(Some(&a), Some(("1.0.0", &gh("x/r", None)))).unwrap();
+        assert_eq!(moved.version, "1.0.0");
+        let gitlab = Publisher {
+            provider: "gitlab".into(),
+            ..gh("o/r", None)
+        };
+        assert!(publisher_change(Some(&a), Some(("1.0.0", &gitlab))).is_some());
+        let token = Publisher {
+            provider: "npm-user".into(),
+            identity: Some("me".into()),
+            ..Publisher::default()
+        };
+        assert_eq!(
+            publisher_change(Some(&token), Some(("1.0.0", &a))),
+            None,
+            "token publishes name no pipeline"
+        );
+        assert_eq!(publisher_change(Some(&a), None), None);
     }
 }

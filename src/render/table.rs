@@ -121,7 +121,11 @@ fn summary(out: &mut String, report: &Report) {
             .iter()
             .map(|p| format!("{} ({})", p.owner, p.packages))
             .collect();
-        let _ = writeln!(out, "most covered packages are published by: {}", top.join(", "));
+        let _ = writeln!(
+            out,
+            "most covered packages are published by: {}",
+            top.join(", ")
+        );
     }
     if report.cached > 0 {
         let _ = writeln!(out, "{} answered from the cache", report.cached);
