@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod diff;
 pub mod discover;
 pub mod endpoints;
 pub mod exit;

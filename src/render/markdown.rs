@@ -229,12 +229,14 @@ fn attention(out: &mut String, report: &Report) {
 }
 
 /// Escape text for a Markdown table cell: Markdown punctuation gets a backslash, `|` included
-/// (GitHub tables split on it even inside code spans), and line breaks become spaces.
+/// (GitHub tables split on it even inside code spans), `<` so no HTML tag can open, and line
+/// breaks become spaces. `>` is left alone: it quotes only at the start of a line, never in a
+/// cell.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\\' | '`' | '|' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '~' => {
+            '\\' | '`' | '|' | '*' | '_' | '[' | ']' | '<' | '#' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -270,7 +272,8 @@ mod tests {
     fn cells_escape_pipes_backticks_and_newlines() {
         assert_eq!(escape("a|b`c`\nd"), "a\\|b\\`c\\` d");
         assert_eq!(escape("typing_extensions"), "typing\\_extensions");
-        assert_eq!(escape("<script>"), "\\<script\\>");
+        assert_eq!(escape("<script>"), "\\<script>");
+        assert_eq!(escape("a -> b >=2"), "a -> b >=2");
         assert_eq!(escape_code("gh:a|`b`"), "gh:a  b ");
     }
 }
