@@ -43,7 +43,21 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
         render::Style::detect(settings.output.is_none()),
     );
     emit(settings.output.as_deref(), &rendered)?;
-    Ok(Exit::Success)
+    if report.policy.passed() {
+        return Ok(Exit::Success);
+    }
+    eprintln!("policy failed:");
+    for v in &report.policy.violations {
+        eprintln!(
+            "  {}{}",
+            v.package
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
+            v.message
+        );
+    }
+    Ok(Exit::PolicyFailed)
 }
 
 /// `provscan diff`: exit 1 when something got weaker.

@@ -143,10 +143,12 @@ fn npm_statuses_and_downgrade_rule() {
         .arg(dir.path())
         .output()
         .unwrap();
+    // Exit 1: downgraded packages fail the default policy, and stderr says which.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("policy failed:") && stderr.contains("downgraded:"),
+        "{stderr}"
     );
     let report = json_out(&out);
     let status = |n: &str, v: &str| {
@@ -451,10 +453,12 @@ fn pypi_statuses() {
         .arg(dir.path())
         .output()
         .unwrap();
+    // Exit 1: downgraded packages fail the default policy, and stderr says which.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("policy failed:") && stderr.contains("downgraded:"),
+        "{stderr}"
     );
     let report = json_out(&out);
     let p = |n: &str, v: &str| package(&report, n, v).clone();
@@ -570,10 +574,12 @@ fn crates_statuses() {
         .arg(dir.path())
         .output()
         .unwrap();
+    // Exit 1: downgraded packages fail the default policy, and stderr says which.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("policy failed:") && stderr.contains("downgraded:"),
+        "{stderr}"
     );
     let report = json_out(&out);
     let p = |n: &str, v: &str| package(&report, n, v).clone();

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Ecosystem, Package, PackageKey};
 
@@ -42,7 +42,7 @@ pub enum Lookup {
 }
 
 /// Who published a release, as far as the registry (or its attestation) says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Publisher {
     /// `github`, `gitlab`, `google`, or the registry's own word for another provider.
     pub provider: String,
@@ -63,7 +63,7 @@ pub struct Publisher {
 }
 
 /// One distribution file of a PyPI release and whether it carries provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEvidence {
     /// File name.
     pub filename: String,
@@ -74,7 +74,7 @@ pub struct FileEvidence {
 }
 
 /// A difference between what the lockfile pins and what the registry serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrityMismatch {
     /// What the lockfile records.
     pub lockfile: String,
@@ -83,7 +83,7 @@ pub struct IntegrityMismatch {
 }
 
 /// What a registry says about one pinned version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The registry URL asked.
     pub registry: String,

@@ -179,6 +179,8 @@ pub fn provscan(home: &Path) -> Command {
         "PROVSCAN_NPM_REGISTRY",
         "PROVSCAN_PYPI_INDEX",
         "PROVSCAN_CRATES_API",
+        "PROVSCAN_CACHE_DIR",
+        "XDG_CACHE_HOME",
         "npm_config_registry",
         "NPM_CONFIG_REGISTRY",
         "PIP_INDEX_URL",
