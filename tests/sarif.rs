@@ -119,6 +119,10 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/none",
             "provscan/unknown",
             "provscan/unpinned",
+            "provscan/not-applicable",
+            "provscan/trusted-publisher",
+            "provscan/attested",
+            "provscan/verified",
             "provscan/integrity-mismatch",
             "provscan/source-mismatch",
             "provscan/publisher-changed",
@@ -179,6 +183,27 @@ fn one_result_per_finding_with_levels_from_the_policy() {
             .unwrap()
             .starts_with("requests >=2 (pypi) is unpinned")
     );
+}
+
+#[test]
+fn statuses_that_are_normally_fine_are_reported_when_the_policy_fails_on_them() {
+    let mut report = sample::everything();
+    report.policy.fail_on.push("not-applicable".into());
+    for p in &mut report.packages {
+        if p.package.name == "git-dep" {
+            p.failing = true;
+        }
+    }
+    let doc: Value = serde_json::from_str(&sarif::render(&report)).unwrap();
+    assert!(schema_errors(&doc).is_empty());
+    let r = result(&doc, "git-dep", "provscan/not-applicable");
+    assert_eq!(r["level"], "error");
+    assert_eq!(
+        r["message"]["text"],
+        "git-dep@0.0.0 (npm) is not-applicable: a git dependency: registry provenance does not apply"
+    );
+    // Still nothing for the attested, verified and trusted-publisher packages.
+    assert_eq!(results(&doc).len(), 11);
 }
 
 #[test]
@@ -300,6 +325,18 @@ fn the_binary_writes_valid_sarif_for_an_offline_scan() {
         .assert()
         .success();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["runs"][0]["results"][0]["level"], "note");
+
+    // The same scan with a policy that fails on `unknown`: exit 1, and the result is an error.
+    common::provscan(home.path())
+        .current_dir(project.path())
+        .args(["--offline", "--no-cache", "--fail-on", "unknown"])
+        .args(["--format", "sarif", "-o"])
+        .arg(&out)
+        .arg("web")
+        .assert()
+        .code(1);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let errors = schema_errors(&doc);
     assert!(
         errors.is_empty(),
@@ -308,7 +345,7 @@ fn the_binary_writes_valid_sarif_for_an_offline_scan() {
     );
     let r = &doc["runs"][0]["results"][0];
     assert_eq!(r["ruleId"], "provscan/unknown");
-    assert_eq!(r["level"], "note");
+    assert_eq!(r["level"], "error");
     assert_eq!(
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "web/package-lock.json"

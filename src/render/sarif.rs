@@ -4,12 +4,12 @@
 //! A small model of only what is emitted, after the OASIS standard "Static Analysis Results
 //! Interchange Format (SARIF) Version 2.1.0" (§ numbers below), checked against the official
 //! JSON schema in `tests/sarif.rs`. The rule ids are a contract, documented in `docs/sarif.md`:
-//! one rule per status that needs attention and one per flag kind, named with the same
-//! kebab-case words as the JSON report.
+//! one rule per status and one per flag kind, named with the same kebab-case words as the JSON
+//! report and `--fail-on`.
 //!
-//! One result is written per package and rule: the package's status (for `invalid`,
-//! `downgraded`, `none`, `unknown`, `unpinned`) and each of its flags. `verified`, `attested`,
-//! `trusted-publisher` and `not-applicable` packages without flags produce nothing. An ignored
+//! One result is written per package and rule: the package's status (always for `invalid`,
+//! `downgraded`, `none`, `unknown`, `unpinned`; for `verified`, `attested`, `trusted-publisher`
+//! and `not-applicable` only when the policy's `fail_on` names it) and each of its flags. An ignored
 //! package keeps its results, each with an accepted external suppression carrying the ignore's
 //! reason, so dashboards show it as suppressed rather than forget it. This module does not
 //! decide the policy: it reads `failing` and `policy.fail_on` from the report.
@@ -56,10 +56,14 @@ pub struct Rule {
     pub full: &'static str,
     /// Level when the policy does not fail on it.
     pub level: Level,
+    /// Written for every package it applies to; when false, only when the policy's `fail_on`
+    /// names it (a status that is normally fine, such as `trusted-publisher` for a team that
+    /// requires attestations).
+    pub always: bool,
 }
 
 /// Every rule, in the order written to `tool.driver.rules`.
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 12] = [
     Rule {
         id: "provscan/invalid",
         word: "invalid",
@@ -68,6 +72,7 @@ pub const RULES: [Rule; 8] = [
         full: "The pinned bytes or the provenance attestation did not hold up when checked: the \
                package may not have been built from the source it claims.",
         level: Level::Warning,
+        always: true,
     },
     Rule {
         id: "provscan/downgraded",
@@ -78,6 +83,7 @@ pub const RULES: [Rule; 8] = [
                published before it and is lower in version order, as when a release pipeline is \
                bypassed with a stolen token.",
         level: Level::Warning,
+        always: true,
     },
     Rule {
         id: "provscan/none",
@@ -88,6 +94,7 @@ pub const RULES: [Rule; 8] = [
                attestation nor trusted publishing: nothing links it to a source repository and \
                build.",
         level: Level::Warning,
+        always: true,
     },
     Rule {
         id: "provscan/unknown",
@@ -97,6 +104,7 @@ pub const RULES: [Rule; 8] = [
         full: "provscan could not tell (offline, network failure, a registry that does not expose \
                provenance, a package the registry does not know); the message says why.",
         level: Level::Note,
+        always: true,
     },
     Rule {
         id: "provscan/unpinned",
@@ -105,6 +113,47 @@ pub const RULES: [Rule; 8] = [
         short: "Not pinned to one version",
         full: "The lockfile does not pin one version, so no release's provenance can be checked.",
         level: Level::Note,
+        always: true,
+    },
+    Rule {
+        id: "provscan/not-applicable",
+        word: "not-applicable",
+        name: "NotARegistryPackage",
+        short: "Not a registry package",
+        full: "A git, path, URL or workspace dependency: registry provenance cannot apply. \
+               Reported only when the policy fails on `not-applicable`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/trusted-publisher",
+        word: "trusted-publisher",
+        name: "TrustedPublisherWithoutAttestation",
+        short: "Trusted publishing without an attestation",
+        full: "Published through trusted publishing (OIDC) with no provenance attestation. \
+               Reported only when the policy fails on `trusted-publisher`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/attested",
+        word: "attested",
+        name: "AttestedNotVerified",
+        short: "Attested, not verified",
+        full: "The registry holds a provenance attestation that was not checked \
+               cryptographically. Reported only when the policy fails on `attested`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/verified",
+        word: "verified",
+        name: "Verified",
+        short: "Provenance verified",
+        full: "Provenance was checked cryptographically and holds. Reported only when the policy \
+               fails on `verified`.",
+        level: Level::Warning,
+        always: false,
     },
     Rule {
         id: "provscan/integrity-mismatch",
@@ -114,6 +163,7 @@ pub const RULES: [Rule; 8] = [
         full: "The integrity or checksum the lockfile pins differs from what the registry serves \
                for this version: the locked bytes are not the published ones.",
         level: Level::Warning,
+        always: true,
     },
     Rule {
         id: "provscan/source-mismatch",
@@ -123,6 +173,7 @@ pub const RULES: [Rule; 8] = [
         full: "The identity that built the package disagrees with the repository the package \
                declares.",
         level: Level::Warning,
+        always: true,
     },
     Rule {
         id: "provscan/publisher-changed",
@@ -133,11 +184,13 @@ pub const RULES: [Rule; 8] = [
                the pinned version differs from that of the most recent earlier release that had \
                one: a moved or hijacked release pipeline.",
         level: Level::Warning,
+        always: true,
     },
 ];
 
-/// The rule for a status, when the status needs attention.
+/// The rule for a status.
 pub fn status_rule(status: Status) -> Option<&'static Rule> {
+    // Every status has one; `Option` keeps callers honest should a status be added.
     RULES.iter().find(|r| r.word == status.as_str())
 }
 
@@ -351,7 +404,9 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
 fn package_results<'a>(report: &'a Report, pkg: &'a PackageReport) -> Vec<SarifResult<'a>> {
     let label = label(pkg);
     let mut found: Vec<(&'static Rule, String)> = Vec::new();
-    if let Some(rule) = status_rule(pkg.finding.status) {
+    if let Some(rule) = status_rule(pkg.finding.status)
+        && (rule.always || in_policy(&report.policy, rule))
+    {
         let why = pkg.finding.reason.as_deref().unwrap_or(rule.short);
         found.push((
             rule,
@@ -524,9 +579,10 @@ mod tests {
     }
 
     #[test]
-    fn every_status_and_flag_word_has_at_most_one_rule() {
+    fn every_status_and_flag_word_has_one_rule() {
         for status in Status::ALL {
-            let want = matches!(
+            let rule = status_rule(status).expect("a rule for every status");
+            let always = matches!(
                 status,
                 Status::Invalid
                     | Status::Downgraded
@@ -534,7 +590,7 @@ mod tests {
                     | Status::Unknown
                     | Status::Unpinned
             );
-            assert_eq!(status_rule(status).is_some(), want, "{status:?}");
+            assert_eq!(rule.always, always, "{status:?}");
         }
         for kind in FlagKind::ALL {
             assert_eq!(flag_rule(kind).word, kind.as_str());
