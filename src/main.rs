@@ -62,8 +62,10 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
 
 /// `provscan diff`: exit 1 when something got weaker.
 fn run_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
-    let old = prior::load(&args.old)?;
-    let new = prior::load(&args.new)?;
+    // The error already names its cause; its source chain would repeat it.
+    let load = |path: &Path| prior::load(path).map_err(|e| anyhow::anyhow!("{e}"));
+    let old = load(&args.old)?;
+    let new = load(&args.new)?;
     let diff = diff::compare(&old, &new);
     let rendered = diff::render(
         &diff,

@@ -182,6 +182,7 @@ fn unreadable_input_exits_2_naming_the_file() {
     let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: missing.json: cannot read"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "the cause once: {err}");
     assert!(assert.get_output().stdout.is_empty());
 
     let dir = tempfile::tempdir().unwrap();
