@@ -43,10 +43,10 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
         render::Style::detect(settings.output.is_none()),
     );
     emit(settings.output.as_deref(), &rendered)?;
-    if report.policy.passed() {
-        return Ok(Exit::Success);
+    let passed = report.policy.passed();
+    if !passed {
+        eprintln!("policy failed:");
     }
-    eprintln!("policy failed:");
     for v in &report.policy.violations {
         eprintln!(
             "  {}{}",
@@ -57,7 +57,13 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
             v.message
         );
     }
-    Ok(Exit::PolicyFailed)
+    // The process ends here: freeing a large report and its text is work nobody needs.
+    std::mem::forget((report, rendered));
+    Ok(if passed {
+        Exit::Success
+    } else {
+        Exit::PolicyFailed
+    })
 }
 
 /// `provscan diff`: exit 1 when something got weaker.
