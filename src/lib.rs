@@ -7,6 +7,7 @@ pub mod cache;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod discover;
 pub mod endpoints;
 pub mod exit;
