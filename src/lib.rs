@@ -3,13 +3,17 @@
 //! The pipeline (see `docs/architecture.md`) is driven by [`scan::run`]; the binary in
 //! `main.rs` only parses the command line, calls it and renders the [`report::Report`].
 
+pub mod cache;
 pub mod classify;
 pub mod cli;
+pub mod config;
+pub mod diff;
 pub mod discover;
 pub mod endpoints;
 pub mod exit;
 pub mod lockfile;
 pub mod model;
+pub mod policy;
 pub mod prior;
 pub mod registry;
 pub mod render;

@@ -1,25 +1,29 @@
-//! The provscan binary: parse the command line, run the scan, render, exit.
+//! The provscan binary: parse the command line, run the scan (or the diff), render, exit.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::Cli;
+use provscan::cli::{Cli, Command, DiffArgs};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{render, scan};
+use provscan::{diff, prior, render, scan};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match Settings::from_cli(cli) {
-        Ok(s) => s,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::Error.into();
-        }
+    let mut cli = Cli::parse();
+    let result = match cli.command.take() {
+        Some(Command::Diff(args)) => run_diff(&args),
+        None => match Settings::from_cli(cli) {
+            Ok(settings) => run(settings),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Exit::Error.into();
+            }
+        },
     };
-    match run(settings) {
+    match result {
         Ok(exit) => exit.into(),
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -38,7 +42,54 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
         settings.format,
         render::Style::detect(settings.output.is_none()),
     );
-    match &settings.output {
+    emit(settings.output.as_deref(), &rendered)?;
+    let passed = report.policy.passed();
+    if !passed {
+        eprintln!("policy failed:");
+    }
+    for v in &report.policy.violations {
+        eprintln!(
+            "  {}{}",
+            v.package
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
+            v.message
+        );
+    }
+    // The process ends here: freeing a large report and its text is work nobody needs.
+    std::mem::forget((report, rendered));
+    Ok(if passed {
+        Exit::Success
+    } else {
+        Exit::PolicyFailed
+    })
+}
+
+/// `provscan diff`: exit 1 when something got weaker.
+fn run_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
+    // The error already names its cause; its source chain would repeat it.
+    let load = |path: &Path| prior::load(path).map_err(|e| anyhow::anyhow!("{e}"));
+    let old = load(&args.old)?;
+    let new = load(&args.new)?;
+    let diff = diff::compare(&old, &new);
+    let rendered = diff::render(
+        &diff,
+        args.format,
+        &args.old.display().to_string(),
+        &args.new.display().to_string(),
+    );
+    emit(args.output.as_deref(), &rendered)?;
+    Ok(if diff.has_regressions() {
+        Exit::PolicyFailed
+    } else {
+        Exit::Success
+    })
+}
+
+/// Write the rendered text to FILE, or to standard output.
+fn emit(output: Option<&Path>, rendered: &str) -> anyhow::Result<()> {
+    match output {
         Some(path) => std::fs::write(path, rendered)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
@@ -53,5 +104,5 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
             }
         }
     }
-    Ok(Exit::Success)
+    Ok(())
 }

@@ -1,15 +1,19 @@
 //! The orchestrator: the only place that knows the order of the stages.
 //!
-//! discover → read lockfiles (in parallel) → merge → ask registries → verify (offline, in
-//! parallel) → classify → [`Report`].
+//! discover → read lockfiles (in parallel) → merge → cache, then ask registries for the rest →
+//! verify (no network, in parallel) → classify → policy → [`Report`].
+
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::cache::{self, Cache};
 use crate::classify::classify;
 use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
-use crate::model;
-use crate::registry::{self, Evidence, Lookup, RegistryError};
+use crate::model::{self, Ecosystem, Package, PackageKey};
+use crate::policy;
+use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::{
     Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
@@ -59,21 +63,36 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     let packages = model::merge(found);
 
     // Load the trusted root before any request, so a bad `--trusted-root` fails fast.
-    // Verification itself needs no network, so it also runs on answers from a cache.
     let verifier = settings.verify.as_ref().map(Verifier::new).transpose()?;
-    let mut lookups = if settings.offline {
+
+    // The cache answers what it can; the registries are asked only for the rest.
+    let cache = open_cache(settings, &mut warnings);
+    let (mut lookups, cached) = from_cache(cache.as_ref(), settings, &packages);
+    let missing: Vec<Package> = packages
+        .iter()
+        .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
+        .cloned()
+        .collect();
+    let fetched = if settings.offline {
         registry::Lookups::default()
     } else {
-        registry::lookup_all(&packages, &settings.registry)?
+        registry::lookup_all(&missing, &settings.registry)?
     };
+    store(cache.as_ref(), settings, &missing, &fetched, &mut warnings);
+    lookups.extend(fetched.by_key);
+
+    // Verification needs no network: cached answers are verified like fresh ones.
     let mut verifications = match &verifier {
-        Some(v) => verify::verify_all(v, &packages, &lookups.by_key, lookups.npm_keys.as_ref()),
-        None => Default::default(),
+        Some(v) => {
+            let keys = npm_keys(settings, fetched.npm_keys, &packages, &lookups);
+            verify::verify_all(v, &packages, &lookups, keys.as_ref())
+        }
+        None => HashMap::new(),
     };
     let packages: Vec<PackageReport> = packages
         .into_iter()
         .map(|package| {
-            let lookup = match lookups.by_key.remove(&package.key()) {
+            let lookup = match lookups.remove(&package.key()) {
                 Some(lookup) => lookup,
                 None if settings.offline => Lookup::Offline,
                 None => Lookup::Unknown {
@@ -100,22 +119,125 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         })
         .collect();
 
-    Ok(Report {
+    let mut report = Report {
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
         summary: Summary::of(&packages),
         packages,
-        requests: lookups.requests,
-        cached: 0,
+        requests: fetched.requests,
+        cached,
         policy: PolicyOutcome::default(),
         warnings,
+    };
+    let policy_warnings = policy::apply(
+        &mut report,
+        &settings.policy,
+        settings.baseline.as_deref(),
+        settings.today,
+    );
+    report.warnings.extend(policy_warnings);
+    Ok(report)
+}
+
+/// Open the persistent cache; a cache that cannot be used is a warning, not a failure.
+fn open_cache(settings: &Settings, warnings: &mut Vec<String>) -> Option<Cache> {
+    let dir = settings.cache_dir.as_ref()?;
+    match Cache::open(dir) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            warnings.push(format!("{e}; continuing without the cache"));
+            None
+        }
+    }
+}
+
+/// Lookups the cache can answer, and how many.
+fn from_cache(
+    cache: Option<&Cache>,
+    settings: &Settings,
+    packages: &[Package],
+) -> (HashMap<PackageKey, Lookup>, usize) {
+    let mut found = HashMap::new();
+    let Some(cache) = cache else {
+        return (found, 0);
+    };
+    let want_identity = settings.registry.fetch_identity;
+    for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
+        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
+        if let Some(evidence) = cache.get(registry, pkg, want_identity) {
+            found.insert(pkg.key(), Lookup::Answered(Box::new(evidence)));
+        }
+    }
+    let n = found.len();
+    (found, n)
+}
+
+/// Keep every answer the registries gave (never an `unknown`).
+fn store(
+    cache: Option<&Cache>,
+    settings: &Settings,
+    asked: &[Package],
+    fetched: &registry::Lookups,
+    warnings: &mut Vec<String>,
+) {
+    let Some(cache) = cache else { return };
+    let mut failed = None;
+    for pkg in asked {
+        let Some(Lookup::Answered(evidence)) = fetched.by_key.get(&pkg.key()) else {
+            continue;
+        };
+        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
+        if let Err(e) = cache.put(registry, pkg, settings.registry.fetch_identity, evidence) {
+            failed.get_or_insert(e);
+        }
+    }
+    if let Some(e) = failed {
+        warnings.push(format!("could not write to the cache: {e}"));
+    }
+}
+
+/// The npm registry's keys for verification: those fetched with the lookups; else, when npm
+/// answers came only from the cache, fetched now (none when offline).
+fn npm_keys(
+    settings: &Settings,
+    fetched: Option<NpmKeys>,
+    packages: &[Package],
+    lookups: &HashMap<PackageKey, Lookup>,
+) -> Option<NpmKeys> {
+    if fetched.is_some() {
+        return fetched;
+    }
+    let npm_answered = packages.iter().any(|p| {
+        p.ecosystem == Ecosystem::Npm && matches!(lookups.get(&p.key()), Some(Lookup::Answered(_)))
+    });
+    if !npm_answered {
+        return None;
+    }
+    Some(if settings.offline {
+        NpmKeys::Unavailable("offline: the npm registry's keys were not fetched".into())
+    } else {
+        registry::fetch_npm_keys(&settings.registry)
     })
 }
 
 /// Flags the registry's evidence raises.
 fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
     let mut flags = Vec::new();
+    if let Some(change) = evidence.and_then(|e| e.publisher_change.as_ref()) {
+        let now = evidence
+            .and_then(|e| e.publisher.as_ref())
+            .map(|p| p.describe())
+            .unwrap_or_default();
+        flags.push(Flag {
+            kind: FlagKind::PublisherChanged,
+            message: format!(
+                "published by {now}, but the earlier release {} was published by {}",
+                change.version,
+                change.publisher.describe()
+            ),
+        });
+    }
     if let Some(m) = evidence.and_then(|e| e.integrity_mismatch.as_ref()) {
         flags.push(Flag {
             kind: FlagKind::IntegrityMismatch,

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::{Cli, Format};
+use crate::config::{self, ConfigError};
 use crate::lockfile::Options;
+use crate::policy::{self, Policy, PolicyError};
+use crate::prior::{self, PriorError, PriorPackage};
 use crate::registry::RegistryConfig;
 use crate::registry::endpoints::{ConfigSources, EndpointError, Endpoints, Overrides};
 use crate::registry::http::HttpConfig;
@@ -20,6 +23,15 @@ pub enum SettingsError {
     /// A numeric setting is out of range.
     #[error("{0}")]
     Invalid(String),
+    /// The configuration file is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A policy flag is unusable.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The baseline report is unusable.
+    #[error(transparent)]
+    Baseline(#[from] PriorError),
 }
 
 /// Everything a scan needs to know.
@@ -37,6 +49,14 @@ pub struct Settings {
     pub registry: RegistryConfig,
     /// Verification stage settings; `None` with `--no-verify`.
     pub verify: Option<VerifyConfig>,
+    /// The policy (flags over provscan.toml over defaults).
+    pub policy: Policy,
+    /// Packages of the baseline report, with `--baseline`.
+    pub baseline: Option<Vec<PriorPackage>>,
+    /// Today, for ignore expiry.
+    pub today: jiff::civil::Date,
+    /// The persistent cache directory; `None` with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
     /// Report format.
     pub format: Format,
     /// Where to write the report (`None` = standard output).
@@ -58,6 +78,7 @@ impl Settings {
             project: &project,
             home: home.as_deref(),
         };
+        let policy = resolve_policy(&cli, &project)?;
         let overrides = Overrides {
             npm: cli.npm_registry,
             pypi: cli.pypi_index,
@@ -70,6 +91,14 @@ impl Settings {
                 cli.crates_rate
             )));
         }
+        let baseline = cli.baseline.as_deref().map(prior::load).transpose()?;
+        let cache_dir = if cli.no_cache {
+            None
+        } else {
+            cli.cache_dir
+                .clone()
+                .or_else(|| dirs::cache_dir().map(|d| d.join("provscan")))
+        };
         let http = HttpConfig {
             concurrency: cli.concurrency as usize,
             request_timeout: Duration::from_secs(cli.timeout),
@@ -92,8 +121,47 @@ impl Settings {
             verify: (!cli.no_verify).then_some(VerifyConfig {
                 trusted_root: cli.trusted_root,
             }),
+            policy,
+            baseline,
+            today: jiff::Zoned::now().date(),
+            cache_dir,
             format: cli.format,
             output: cli.output,
         })
     }
+}
+
+/// The policy: `--fail-on` and `--min-coverage` override the configuration file's settings;
+/// ignores come from the file. The file is `--config FILE`, else `provscan.toml` in the scanned
+/// directory when present.
+fn resolve_policy(cli: &Cli, project: &std::path::Path) -> Result<Policy, SettingsError> {
+    let file = match &cli.config {
+        Some(path) => Some(config::load(path)?),
+        None => {
+            let candidate = project.join("provscan.toml");
+            if candidate.is_file() {
+                Some(config::load(&candidate)?)
+            } else {
+                None
+            }
+        }
+    }
+    .unwrap_or_default();
+    let fail_on = match &cli.fail_on {
+        Some(words) => policy::parse_rules(words)?,
+        None => file.fail_on.unwrap_or_else(policy::Rule::defaults),
+    };
+    let min_coverage = if cli.min_coverage.is_empty() {
+        file.min_coverage.unwrap_or_default()
+    } else {
+        cli.min_coverage
+            .iter()
+            .map(|c| policy::parse_coverage(c))
+            .collect::<Result<_, _>>()?
+    };
+    Ok(Policy {
+        fail_on,
+        min_coverage,
+        ignores: file.ignores,
+    })
 }

@@ -143,10 +143,12 @@ fn npm_statuses_and_downgrade_rule() {
         .arg(dir.path())
         .output()
         .unwrap();
+    // Exit 1: downgraded packages fail the default policy, and stderr says which.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("policy failed:") && stderr.contains("downgraded:"),
+        "{stderr}"
     );
     let report = json_out(&out);
     let status = |n: &str, v: &str| {
@@ -451,10 +453,12 @@ fn pypi_statuses() {
         .arg(dir.path())
         .output()
         .unwrap();
+    // Exit 1: downgraded packages fail the default policy, and stderr says which.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("policy failed:") && stderr.contains("downgraded:"),
+        "{stderr}"
     );
     let report = json_out(&out);
     let p = |n: &str, v: &str| package(&report, n, v).clone();
@@ -532,6 +536,13 @@ fn crates_statuses() {
         crate_versions(&[("0.1.0", 1, None), ("0.2.0", 2, Some("gitlab"))]),
     );
     versions("token", crate_versions(&[("2.0.0", 1, None)]));
+    versions(
+        "moved",
+        crate_versions(&[
+            ("1.0.0", 1, Some("github")),
+            ("1.1.0", 2, Some("github:someone-else/repo")),
+        ]),
+    );
     versions("first", crate_versions(&[("0.1.0", 1, None)]));
     versions(
         "down",
@@ -553,6 +564,7 @@ fn crates_statuses() {
         ("trusted", "1.1.0"),
         ("gitlabbed", "0.2.0"),
         ("token", "2.0.0"),
+        ("moved", "1.1.0"),
         ("first", "0.1.0"),
         ("down", "1.2.0"),
         ("oldapi", "1.0.0"),
@@ -570,10 +582,12 @@ fn crates_statuses() {
         .arg(dir.path())
         .output()
         .unwrap();
+    // Exit 1: downgraded packages fail the default policy, and stderr says which.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("policy failed:") && stderr.contains("downgraded:"),
+        "{stderr}"
     );
     let report = json_out(&out);
     let p = |n: &str, v: &str| package(&report, n, v).clone();
@@ -589,6 +603,19 @@ fn crates_statuses() {
         "group/proj"
     );
     assert_eq!(p("token", "2.0.0")["status"], "none");
+    // Still trusted-published, but from another repository than the release before it.
+    assert_eq!(p("moved", "1.1.0")["status"], "trusted-publisher");
+    assert_eq!(p("moved", "1.1.0")["flags"][0]["kind"], "publisher-changed");
+    assert_eq!(
+        p("moved", "1.1.0")["flags"][0]["message"],
+        "published by github:someone-else/repo, but the earlier release 1.0.0 was published by github:owner/repo"
+    );
+    assert!(
+        !p("trusted", "1.1.0")["flags"]
+            .to_string()
+            .contains("publisher-changed"),
+        "token → trusted is no publisher change"
+    );
     assert_eq!(
         p("token", "2.0.0")["evidence"]["publisher"]["identity"],
         "maintainer"

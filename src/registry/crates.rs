@@ -12,7 +12,10 @@ use serde::Deserialize;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::wire::{self, lenient, present};
-use super::{Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason};
+use super::{
+    Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason,
+    publisher_change,
+};
 use crate::model::{Package, PackageKey, Source};
 
 /// Subset of the versions list.
@@ -175,7 +178,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             (Some(_), Some(_)) if !exposes => Lookup::Unknown {
                 reason: "the crates API at this URL does not expose trusted publishing (no `trustpub_data`)".into(),
             },
-            (Some(version), Some(release)) => Lookup::Answered(Box::new(evaluate(ctx, pkg, version, release, &history))),
+            (Some(version), Some(release)) => Lookup::Answered(Box::new(evaluate(ctx, pkg, version, release, &history, &versions))),
             _ => Lookup::Unknown { reason: format!("crates.io does not list version {}", pkg.version) },
         };
         out.push((pkg.key(), lookup));
@@ -189,6 +192,7 @@ fn evaluate(
     version: &Version,
     release: &Release,
     history: &[Release],
+    versions: &[Version],
 ) -> Evidence {
     let mut evidence = Evidence::new(ctx.endpoints.crates.as_str(), release.level);
     evidence.published = release.published.map(|t| t.to_string());
@@ -220,7 +224,33 @@ fn evaluate(
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
         DowngradeCheck::Unchecked(why) => evidence.downgrade_unchecked = Some(why),
     }
+    let earlier = earlier_publisher(versions, release);
+    evidence.publisher_change = publisher_change(
+        evidence.publisher.as_ref(),
+        earlier.as_ref().map(|(v, p)| (*v, p)),
+    );
     evidence
+}
+
+/// The most recent release published before `release` whose trusted publisher names a pipeline.
+fn earlier_publisher<'a>(
+    versions: &'a [Version],
+    release: &Release,
+) -> Option<(&'a str, Publisher)> {
+    let published = release.published?;
+    versions
+        .iter()
+        .filter_map(|v| {
+            let at = v.created_at.as_deref().and_then(history::parse_time)?;
+            let publisher = v.trustpub_data.as_ref().and_then(trusted_publisher)?;
+            (at < published && publisher.pipeline().is_some()).then_some((
+                at,
+                v.num.as_deref()?,
+                publisher,
+            ))
+        })
+        .max_by_key(|(at, _, _)| *at)
+        .map(|(_, num, publisher)| (num, publisher))
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a release was published, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrustLevel {
     /// Neither provenance nor trusted publishing.
@@ -91,7 +91,7 @@ pub struct Release {
 }
 
 /// The earlier release a downgrade is measured against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Downgrade {
     /// The earlier release's version.
     pub version: String,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Ecosystem, Package, PackageKey};
 
@@ -42,7 +42,7 @@ pub enum Lookup {
 }
 
 /// Who published a release, as far as the registry (or its attestation) says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Publisher {
     /// `github`, `gitlab`, `google`, or the registry's own word for another provider.
     pub provider: String,
@@ -63,7 +63,7 @@ pub struct Publisher {
 }
 
 /// One distribution file of a PyPI release and whether it carries provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEvidence {
     /// File name.
     pub filename: String,
@@ -74,7 +74,7 @@ pub struct FileEvidence {
 }
 
 /// A difference between what the lockfile pins and what the registry serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrityMismatch {
     /// What the lockfile records.
     pub lockfile: String,
@@ -83,7 +83,7 @@ pub struct IntegrityMismatch {
 }
 
 /// What a registry says about one pinned version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The registry URL asked.
     pub registry: String,
@@ -106,13 +106,16 @@ pub struct Evidence {
     pub integrity_mismatch: Option<IntegrityMismatch>,
     /// A qualification of the level (for example, only some locked files have provenance).
     pub note: Option<String>,
+    /// The most recent earlier release with a publisher, when its publisher differs from this
+    /// version's (another repository, project or workflow).
+    pub publisher_change: Option<PublisherChange>,
     /// Raw attestation material for the verification stage (not part of the JSON report).
     #[serde(skip)]
     pub material: Material,
 }
 
-/// What the verification stage needs from a registry answer, kept verbatim.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the verification stage needs from a registry answer, kept verbatim (and in the cache).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Material {
     /// npm: the registry's `dist.integrity` for the version.
     pub npm_integrity: Option<String>,
@@ -129,7 +132,7 @@ pub struct Material {
 }
 
 /// One PyPI file's provenance object (PEP 740), as the Integrity API served it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileProvenance {
     /// The file name on the index.
     pub filename: String,
@@ -148,6 +151,63 @@ pub enum NpmKeys {
     Unavailable(String),
 }
 
+/// An earlier release whose publisher differs from the pinned version's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublisherChange {
+    /// The earlier release.
+    pub version: String,
+    /// Its publisher.
+    pub publisher: Publisher,
+}
+
+impl Publisher {
+    /// The pipeline identity compared across releases: provider, repository and (where the
+    /// registry names it) workflow. `None` for token publishes, which name no pipeline.
+    pub fn pipeline(&self) -> Option<(String, Option<String>, Option<String>)> {
+        if self.repository.is_none() && self.workflow.is_none() {
+            return None;
+        }
+        let norm = |s: &Option<String>| {
+            s.as_ref()
+                .map(|v| v.trim_end_matches('/').to_ascii_lowercase())
+        };
+        Some((
+            self.provider.clone(),
+            norm(&self.repository),
+            norm(&self.workflow),
+        ))
+    }
+
+    /// `provider:repository` plus the workflow, for messages.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "{}:{}",
+            self.provider,
+            self.repository.as_deref().unwrap_or("?")
+        );
+        if let Some(w) = &self.workflow {
+            text.push_str(&format!(" ({w})"));
+        }
+        text
+    }
+}
+
+/// Compare the pinned version's publisher with the most recent earlier release that had one.
+/// A workflow is compared only when both sides name it.
+pub fn publisher_change(
+    current: Option<&Publisher>,
+    earlier: Option<(&str, &Publisher)>,
+) -> Option<PublisherChange> {
+    let (version, before) = earlier?;
+    let (p1, r1, w1) = current?.pipeline()?;
+    let (p0, r0, w0) = before.pipeline()?;
+    let workflow_differs = matches!((&w1, &w0), (Some(a), Some(b)) if a != b);
+    (p1 != p0 || r1 != r0 || workflow_differs).then(|| PublisherChange {
+        version: version.to_string(),
+        publisher: before.clone(),
+    })
+}
+
 impl Evidence {
     /// Evidence with a level and nothing else known yet.
     pub fn new(registry: &str, level: TrustLevel) -> Evidence {
@@ -162,6 +222,7 @@ impl Evidence {
             downgrade_unchecked: None,
             integrity_mismatch: None,
             note: None,
+            publisher_change: None,
             material: Material::default(),
         }
     }
@@ -299,6 +360,33 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
     })
 }
 
+/// Fetch only the npm registry's signing keys (when every npm answer came from the cache).
+pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
+    let unavailable = |e: String| {
+        NpmKeys::Unavailable(format!("the npm registry's keys could not be fetched: {e}"))
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return unavailable(e.to_string()),
+    };
+    let http = match Http::new(config.http.clone()) {
+        Ok(http) => http,
+        Err(e) => return unavailable(e.to_string()),
+    };
+    let ctx = Arc::new(Ctx {
+        http,
+        endpoints: config.endpoints.clone(),
+        fetch_identity: config.fetch_identity,
+        npm: Lane::new("npm", 1, None),
+        pypi: Lane::new("pypi", 1, None),
+        crates: Lane::new("crates", 1, None),
+    });
+    runtime.block_on(npm::fetch_keys(ctx))
+}
+
 fn progress_bar(wanted: bool, total: usize) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if !wanted || !std::io::stderr().is_terminal() {
@@ -342,5 +430,54 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
                 limit / (1024 * 1024)
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gh(repo: &str, workflow: Option<&str>) -> Publisher {
+        Publisher {
+            provider: "github".into(),
+            repository: Some(repo.into()),
+            workflow: workflow.map(str::to_string),
+            ..Publisher::default()
+        }
+    }
+
+    #[test]
+    fn publisher_changes() {
+        let a = gh("o/r", Some("release.yml"));
+        assert_eq!(
+            publisher_change(Some(&a), Some(("1.0.0", &gh("O/R/", Some("release.yml"))))),
+            None
+        );
+        assert_eq!(
+            publisher_change(Some(&a), Some(("1.0.0", &gh("o/r", None)))),
+            None,
+            "workflow unknown on one side"
+        );
+        assert!(
+            publisher_change(Some(&a), Some(("1.0.0", &gh("o/r", Some("other.yml"))))).is_some()
+        );
+        let moved = publisher_change(Some(&a), Some(("1.0.0", &gh("x/r", None)))).unwrap();
+        assert_eq!(moved.version, "1.0.0");
+        let gitlab = Publisher {
+            provider: "gitlab".into(),
+            ..gh("o/r", None)
+        };
+        assert!(publisher_change(Some(&a), Some(("1.0.0", &gitlab))).is_some());
+        let token = Publisher {
+            provider: "npm-user".into(),
+            identity: Some("me".into()),
+            ..Publisher::default()
+        };
+        assert_eq!(
+            publisher_change(Some(&token), Some(("1.0.0", &a))),
+            None,
+            "token publishes name no pipeline"
+        );
+        assert_eq!(publisher_change(Some(&a), None), None);
     }
 }

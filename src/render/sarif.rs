@@ -1,8 +1,602 @@
-//! Placeholder: the SARIF 2.1.0 renderer is being written (replaced before any merge to main).
+//! The SARIF 2.1.0 report, for code-scanning dashboards (GitHub code scanning, GitLab, Azure
+//! DevOps).
+//!
+//! A small model of only what is emitted, after the OASIS standard "Static Analysis Results
+//! Interchange Format (SARIF) Version 2.1.0" (§ numbers below), checked against the official
+//! JSON schema in `tests/sarif.rs`. The rule ids are a contract, documented in `docs/sarif.md`:
+//! one rule per status and one per flag kind, named with the same kebab-case words as the JSON
+//! report and `--fail-on`.
+//!
+//! One result is written per package and rule: the package's status (always for `invalid`,
+//! `downgraded`, `none`, `unknown`, `unpinned`; for `verified`, `attested`, `trusted-publisher`
+//! and `not-applicable` only when the policy's `fail_on` names it) and each of its flags. An ignored
+//! package keeps its results, each with an accepted external suppression carrying the ignore's
+//! reason, so dashboards show it as suppressed rather than forget it. This module does not
+//! decide the policy: it reads `failing` and `policy.fail_on` from the report.
 
-use crate::report::Report;
+use std::path::Path;
 
-/// Render the report.
-pub fn render(_report: &Report) -> String {
-    String::new()
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde::Serialize;
+
+use crate::report::{FlagKind, PackageReport, PolicyOutcome, Report, Status};
+
+/// The schema URI written as `$schema` (§3.13.3).
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// The key under which each result's stable identity is written in `partialFingerprints`
+/// (§3.27.17) and `fingerprints` (§3.27.16).
+pub const FINGERPRINT_KEY: &str = "provscan/package/v1";
+
+/// A result's severity (§3.27.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// A policy rule fails on it.
+    Error,
+    /// Needs attention; the policy does not fail on it.
+    Warning,
+    /// Worth knowing: provscan could not tell, or nothing is pinned.
+    Note,
+}
+
+/// A rule: one kind of finding, with a stable id.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable id (`provscan/` + the status or flag word).
+    pub id: &'static str,
+    /// The status or flag word it stands for (as in the JSON report and `--fail-on`).
+    pub word: &'static str,
+    /// PascalCase name (§3.49.7).
+    pub name: &'static str,
+    /// One line (§3.49.9).
+    pub short: &'static str,
+    /// A few sentences (§3.49.10).
+    pub full: &'static str,
+    /// Level when the policy does not fail on it.
+    pub level: Level,
+    /// Written for every package it applies to; when false, only when the policy's `fail_on`
+    /// names it (a status that is normally fine, such as `trusted-publisher` for a team that
+    /// requires attestations).
+    pub always: bool,
+}
+
+/// Every rule, in the order written to `tool.driver.rules`.
+pub const RULES: [Rule; 12] = [
+    Rule {
+        id: "provscan/invalid",
+        word: "invalid",
+        name: "InvalidProvenance",
+        short: "Provenance verification failed",
+        full: "The pinned bytes or the provenance attestation did not hold up when checked: the \
+               package may not have been built from the source it claims.",
+        level: Level::Warning,
+        always: true,
+    },
+    Rule {
+        id: "provscan/downgraded",
+        word: "downgraded",
+        name: "ProvenanceDowngraded",
+        short: "Weaker provenance than an earlier release",
+        full: "The pinned version's trust level is lower than that of an earlier release that was \
+               published before it and is lower in version order, as when a release pipeline is \
+               bypassed with a stolen token.",
+        level: Level::Warning,
+        always: true,
+    },
+    Rule {
+        id: "provscan/none",
+        word: "none",
+        name: "NoProvenance",
+        short: "No provenance",
+        full: "The registry exposes provenance data, and this version has neither a provenance \
+               attestation nor trusted publishing: nothing links it to a source repository and \
+               build.",
+        level: Level::Warning,
+        always: true,
+    },
+    Rule {
+        id: "provscan/unknown",
+        word: "unknown",
+        name: "ProvenanceUnknown",
+        short: "Provenance could not be determined",
+        full: "provscan could not tell (offline, network failure, a registry that does not expose \
+               provenance, a package the registry does not know); the message says why.",
+        level: Level::Note,
+        always: true,
+    },
+    Rule {
+        id: "provscan/unpinned",
+        word: "unpinned",
+        name: "UnpinnedDependency",
+        short: "Not pinned to one version",
+        full: "The lockfile does not pin one version, so no release's provenance can be checked.",
+        level: Level::Note,
+        always: true,
+    },
+    Rule {
+        id: "provscan/not-applicable",
+        word: "not-applicable",
+        name: "NotARegistryPackage",
+        short: "Not a registry package",
+        full: "A git, path, URL or workspace dependency: registry provenance cannot apply. \
+               Reported only when the policy fails on `not-applicable`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/trusted-publisher",
+        word: "trusted-publisher",
+        name: "TrustedPublisherWithoutAttestation",
+        short: "Trusted publishing without an attestation",
+        full: "Published through trusted publishing (OIDC) with no provenance attestation. \
+               Reported only when the policy fails on `trusted-publisher`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/attested",
+        word: "attested",
+        name: "AttestedNotVerified",
+        short: "Attested, not verified",
+        full: "The registry holds a provenance attestation that was not checked \
+               cryptographically. Reported only when the policy fails on `attested`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/verified",
+        word: "verified",
+        name: "Verified",
+        short: "Provenance verified",
+        full: "Provenance was checked cryptographically and holds. Reported only when the policy \
+               fails on `verified`.",
+        level: Level::Warning,
+        always: false,
+    },
+    Rule {
+        id: "provscan/integrity-mismatch",
+        word: "integrity-mismatch",
+        name: "IntegrityMismatch",
+        short: "Lockfile integrity differs from the registry's",
+        full: "The integrity or checksum the lockfile pins differs from what the registry serves \
+               for this version: the locked bytes are not the published ones.",
+        level: Level::Warning,
+        always: true,
+    },
+    Rule {
+        id: "provscan/source-mismatch",
+        word: "source-mismatch",
+        name: "SourceMismatch",
+        short: "Built from another repository than declared",
+        full: "The identity that built the package disagrees with the repository the package \
+               declares.",
+        level: Level::Warning,
+        always: true,
+    },
+    Rule {
+        id: "provscan/publisher-changed",
+        word: "publisher-changed",
+        name: "PublisherChanged",
+        short: "Publisher changed since the previous release",
+        full: "The publisher (repository, workflow, or crates.io repository or project path) of \
+               the pinned version differs from that of the most recent earlier release that had \
+               one: a moved or hijacked release pipeline.",
+        level: Level::Warning,
+        always: true,
+    },
+];
+
+/// The rule for a status.
+pub fn status_rule(status: Status) -> Option<&'static Rule> {
+    // Every status has one; `Option` keeps callers honest should a status be added.
+    RULES.iter().find(|r| r.word == status.as_str())
+}
+
+/// The rule for a flag kind.
+pub fn flag_rule(kind: FlagKind) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.word == kind.as_str())
+        .unwrap_or(&RULES[RULES.len() - 1])
+}
+
+fn rule_index(rule: &Rule) -> usize {
+    RULES.iter().position(|r| r.id == rule.id).unwrap_or(0)
+}
+
+// ---- The wire model (§3) ----
+
+/// sarifLog (§3.13).
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
+}
+
+/// run (§3.14).
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Tool,
+    results: Vec<SarifResult<'a>>,
+}
+
+/// tool (§3.18).
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+/// toolComponent (§3.19).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<ReportingDescriptor>,
+}
+
+/// reportingDescriptor (§3.49).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportingDescriptor {
+    id: &'static str,
+    name: &'static str,
+    short_description: Text,
+    full_description: Text,
+    help_uri: String,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+/// reportingConfiguration (§3.50).
+#[derive(Serialize)]
+struct Configuration {
+    level: Level,
+}
+
+/// property bag (§3.8) of a rule.
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: [&'static str; 2],
+}
+
+/// message (§3.11), plain text only.
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+/// result (§3.27).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: Level,
+    message: Text,
+    locations: Vec<Location>,
+    partial_fingerprints: Fingerprints,
+    fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression<'a>>,
+    properties: ResultProperties<'a>,
+}
+
+/// fingerprints / partialFingerprints (§3.27.16, §3.27.17).
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "provscan/package/v1")]
+    package: String,
+}
+
+/// A result's property bag (§3.8): the package it is about.
+#[derive(Serialize)]
+struct ResultProperties<'a> {
+    ecosystem: &'static str,
+    package: &'a str,
+    version: &'a str,
+    status: &'static str,
+}
+
+/// location (§3.28).
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+/// physicalLocation (§3.29).
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+/// artifactLocation (§3.4).
+#[derive(Clone, Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+/// region (§3.30).
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+}
+
+/// suppression (§3.35).
+#[derive(Serialize)]
+struct Suppression<'a> {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    properties: SuppressionProperties<'a>,
+}
+
+/// A suppression's property bag: the ignore from the configuration.
+#[derive(Serialize)]
+struct SuppressionProperties<'a> {
+    pattern: &'a str,
+    until: Option<&'a str>,
+}
+
+/// Render the report as a SARIF 2.1.0 log, pretty-printed, ending with a newline.
+pub fn render(report: &Report) -> String {
+    let results = report
+        .packages
+        .iter()
+        .flat_map(|pkg| package_results(report, pkg))
+        .collect();
+    let log = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: env!("CARGO_PKG_NAME"),
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: env!("CARGO_PKG_REPOSITORY"),
+                    rules: RULES.iter().map(descriptor).collect(),
+                },
+            },
+            results,
+        }],
+    };
+    let mut text = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    text.push('\n');
+    text
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    let anchor: String = rule.id.chars().filter(|c| *c != '/').collect();
+    ReportingDescriptor {
+        id: rule.id,
+        name: rule.name,
+        short_description: Text {
+            text: rule.short.to_string(),
+        },
+        full_description: Text {
+            text: rule.full.to_string(),
+        },
+        help_uri: format!(
+            "{}/blob/main/docs/sarif.md#{anchor}",
+            env!("CARGO_PKG_REPOSITORY")
+        ),
+        default_configuration: Configuration { level: rule.level },
+        properties: RuleProperties {
+            tags: ["supply-chain", "provenance"],
+        },
+    }
+}
+
+/// The results for one package: its status (when it needs attention), then each flag.
+fn package_results<'a>(report: &'a Report, pkg: &'a PackageReport) -> Vec<SarifResult<'a>> {
+    let label = label(pkg);
+    let mut found: Vec<(&'static Rule, String)> = Vec::new();
+    if let Some(rule) = status_rule(pkg.finding.status)
+        && (rule.always || in_policy(&report.policy, rule))
+    {
+        let why = pkg.finding.reason.as_deref().unwrap_or(rule.short);
+        found.push((
+            rule,
+            format!("{label} is {}: {why}", pkg.finding.status.as_str()),
+        ));
+    }
+    for flag in &pkg.flags {
+        found.push((flag_rule(flag.kind), format!("{label}: {}", flag.message)));
+    }
+    let any_in_policy = found
+        .iter()
+        .any(|(rule, _)| in_policy(&report.policy, rule));
+    let locations = locations(&report.root, pkg);
+    found
+        .into_iter()
+        .map(|(rule, text)| {
+            let level = if pkg.failing && (!any_in_policy || in_policy(&report.policy, rule)) {
+                Level::Error
+            } else {
+                rule.level
+            };
+            let fingerprint = fingerprint(pkg, rule);
+            SarifResult {
+                rule_id: rule.id,
+                rule_index: rule_index(rule),
+                level,
+                message: Text { text },
+                locations: locations.clone(),
+                partial_fingerprints: Fingerprints {
+                    package: fingerprint.clone(),
+                },
+                fingerprints: Fingerprints {
+                    package: fingerprint,
+                },
+                suppressions: pkg
+                    .ignored
+                    .iter()
+                    .map(|ig| Suppression {
+                        kind: "external",
+                        status: "accepted",
+                        justification: match &ig.until {
+                            Some(until) => format!("{} (until {until})", ig.reason),
+                            None => ig.reason.clone(),
+                        },
+                        properties: SuppressionProperties {
+                            pattern: &ig.pattern,
+                            until: ig.until.as_deref(),
+                        },
+                    })
+                    .collect(),
+                properties: ResultProperties {
+                    ecosystem: pkg.package.ecosystem.as_str(),
+                    package: &pkg.package.name,
+                    version: &pkg.package.version,
+                    status: pkg.finding.status.as_str(),
+                },
+            }
+        })
+        .collect()
+}
+
+fn in_policy(policy: &PolicyOutcome, rule: &Rule) -> bool {
+    policy.fail_on.iter().any(|w| w == rule.word)
+}
+
+/// `name@version (ecosystem)`, or the requirement for an unpinned package.
+fn label(pkg: &PackageReport) -> String {
+    let p = &pkg.package;
+    match (p.version.is_empty(), p.unpinned_spec.as_deref()) {
+        (false, _) => format!("{}@{} ({})", p.name, p.version, p.ecosystem),
+        (true, Some(spec)) => format!("{} {spec} ({})", p.name, p.ecosystem),
+        (true, None) => format!("{} ({})", p.name, p.ecosystem),
+    }
+}
+
+/// Stable per (ecosystem, normalised name, version, rule), so code scanning matches a result
+/// across runs whatever line the entry moves to.
+fn fingerprint(pkg: &PackageReport, rule: &Rule) -> String {
+    let p = &pkg.package;
+    let version = if p.version.is_empty() {
+        p.unpinned_spec.as_deref().unwrap_or("")
+    } else {
+        &p.version
+    };
+    format!(
+        "{}:{}@{version}:{}",
+        p.ecosystem,
+        p.ecosystem.normalize_name(&p.name),
+        rule.id
+    )
+}
+
+fn locations(root: &str, pkg: &PackageReport) -> Vec<Location> {
+    pkg.package
+        .origins
+        .iter()
+        .map(|o| Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: artifact_uri(root, &o.lockfile),
+                },
+                region: o
+                    .line
+                    .filter(|l| *l > 0)
+                    .map(|start_line| Region { start_line }),
+            },
+        })
+        .collect()
+}
+
+/// Characters escaped in a URI path (RFC 3986): controls, space and the delimiters that are not
+/// path characters. `/` stays.
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// The lockfile as a URI relative to the directory provscan ran in: lockfile paths in the
+/// report are relative to the scan root, so a relative root is put in front; an absolute path
+/// becomes a `file://` URI.
+pub fn artifact_uri(root: &str, lockfile: &str) -> String {
+    let joined = if Path::new(lockfile).is_absolute() {
+        lockfile.to_string()
+    } else {
+        let root = root.trim_end_matches('/');
+        let root = root.strip_prefix("./").unwrap_or(root);
+        if root.is_empty() || root == "." {
+            lockfile.to_string()
+        } else {
+            format!("{root}/{lockfile}")
+        }
+    };
+    let joined = joined.replace('\\', "/");
+    let encoded = utf8_percent_encode(&joined, PATH).to_string();
+    if joined.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_relative_to_where_provscan_ran() {
+        assert_eq!(artifact_uri(".", "package-lock.json"), "package-lock.json");
+        assert_eq!(artifact_uri("./", "a/Cargo.lock"), "a/Cargo.lock");
+        assert_eq!(artifact_uri("web/", "yarn.lock"), "web/yarn.lock");
+        assert_eq!(artifact_uri("./web", "yarn.lock"), "web/yarn.lock");
+        assert_eq!(
+            artifact_uri(".", "my app/requirements #1.txt"),
+            "my%20app/requirements%20%231.txt"
+        );
+        assert_eq!(artifact_uri("x", "/abs/uv.lock"), "file:///abs/uv.lock");
+        assert_eq!(artifact_uri("/abs", "uv.lock"), "file:///abs/uv.lock");
+    }
+
+    #[test]
+    fn every_status_and_flag_word_has_one_rule() {
+        for status in Status::ALL {
+            let rule = status_rule(status).expect("a rule for every status");
+            let always = matches!(
+                status,
+                Status::Invalid
+                    | Status::Downgraded
+                    | Status::None
+                    | Status::Unknown
+                    | Status::Unpinned
+            );
+            assert_eq!(rule.always, always, "{status:?}");
+        }
+        for kind in FlagKind::ALL {
+            assert_eq!(flag_rule(kind).word, kind.as_str());
+        }
+        for rule in RULES {
+            assert_eq!(rule.id, format!("provscan/{}", rule.word));
+        }
+    }
 }

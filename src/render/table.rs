@@ -64,7 +64,16 @@ fn row(pkg: &PackageReport, style: Style) -> Vec<Cell> {
     if p.dev == Some(true) {
         dependency.push_str(", dev");
     }
-    let mut status = Cell::new(pkg.finding.status.as_str());
+    let mut word = pkg.finding.status.as_str().to_string();
+    for flag in &pkg.flags {
+        word.push_str(&format!(", {}", flag.kind.as_str()));
+    }
+    if pkg.failing {
+        word.push_str(" (fails policy)");
+    } else if pkg.ignored.is_some() {
+        word.push_str(" (ignored)");
+    }
+    let mut status = Cell::new(word);
     if style.color {
         status = status.fg(color(pkg.finding.status));
     }
@@ -128,6 +137,33 @@ fn summary(out: &mut String, report: &Report) {
     );
     for (ecosystem, tally) in &report.summary.ecosystems {
         let _ = writeln!(out, "{ecosystem}: {}", tally_line(tally));
+    }
+    if report.summary.ecosystems.len() > 1 {
+        let _ = writeln!(out, "overall: {}", tally_line(&report.summary.total));
+    }
+    if !report.summary.publishers.is_empty() {
+        let top: Vec<String> = report
+            .summary
+            .publishers
+            .iter()
+            .map(|p| format!("{} ({})", p.owner, p.packages))
+            .collect();
+        let _ = writeln!(
+            out,
+            "most covered packages are published by: {}",
+            top.join(", ")
+        );
+    }
+    if report.cached > 0 {
+        let _ = writeln!(out, "{} answered from the cache", report.cached);
+    }
+    if !report.policy.violations.is_empty() {
+        let _ = writeln!(
+            out,
+            "policy: failed ({} violation{}; see stderr)",
+            report.policy.violations.len(),
+            plural(report.policy.violations.len())
+        );
     }
     signatures_line(out, report);
     if !report.summary.ecosystems.is_empty() {

@@ -156,6 +156,9 @@ pub fn crate_versions(versions: &[(&str, u32, Option<&str>)]) -> Value {
             let trustpub = match tp {
                 Some("github") => json!({"provider": "github", "repository": "owner/repo", "run_id": "1234", "sha": "abc123"}),
                 Some("gitlab") => json!({"provider": "gitlab", "project_path": "group/proj", "job_id": "77", "sha": "def456"}),
+                Some(moved) if moved.starts_with("github:") => json!({
+                    "provider": "github", "repository": &moved[7..], "run_id": "99", "sha": "fff"
+                }),
                 Some(other) => json!({"provider": other}),
                 None => Value::Null,
             };
@@ -179,6 +182,8 @@ pub fn provscan(home: &Path) -> Command {
         "PROVSCAN_NPM_REGISTRY",
         "PROVSCAN_PYPI_INDEX",
         "PROVSCAN_CRATES_API",
+        "PROVSCAN_CACHE_DIR",
+        "XDG_CACHE_HOME",
         "npm_config_registry",
         "NPM_CONFIG_REGISTRY",
         "PIP_INDEX_URL",

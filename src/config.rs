@@ -1,0 +1,218 @@
+//! `provscan.toml`: the policy kept with the project (osv-scanner's convention). Found in the
+//! scanned directory, or named with `--config FILE`. Unknown keys are errors that name the key.
+//!
+//! ```toml
+//! fail-on = ["invalid", "downgraded"]
+//! min-coverage = 50                      # or { overall = 50, npm = 80 }
+//!
+//! [[ignore]]
+//! package = "left-pad@1.3.0"             # a name, name@version, or name@range
+//! reason = "vendored; reviewed by security on 2026-11-02"
+//! until = "2027-01-31"                   # optional: stops applying after this day
+//! ecosystem = "npm"                      # optional
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::lockfile::LockfileError;
+use crate::policy::{self, Ignore, MinCoverage, PolicyError, Rule};
+
+/// The configuration file's settings, validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    /// `fail-on`, when set.
+    pub fail_on: Option<Vec<Rule>>,
+    /// `min-coverage`, when set.
+    pub min_coverage: Option<Vec<MinCoverage>>,
+    /// `[[ignore]]` entries.
+    pub ignores: Vec<Ignore>,
+}
+
+/// Why the configuration file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Unreadable, not TOML, an unknown key or a value of the wrong type.
+    #[error(transparent)]
+    File(#[from] LockfileError),
+    /// A value that parses but makes no sense.
+    #[error("{path}: {source}")]
+    Policy {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: PolicyError,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Wire {
+    fail_on: Option<Vec<String>>,
+    min_coverage: Option<WireCoverage>,
+    #[serde(default)]
+    ignore: Vec<WireIgnore>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireCoverage {
+    Overall(f64),
+    PerEcosystem(BTreeMap<String, f64>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireIgnore {
+    package: String,
+    reason: String,
+    until: Option<toml::Value>,
+    ecosystem: Option<String>,
+}
+
+/// Read and validate a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let shown = path.display().to_string();
+    let text = crate::lockfile::read_text(path, &shown)?;
+    parse(&shown, &text)
+}
+
+/// Parse a configuration file's text.
+pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
+    let wire: Wire = toml::from_str(text).map_err(|e| LockfileError::toml(shown, text, &e))?;
+    let policy_err = |source| ConfigError::Policy {
+        path: shown.to_string(),
+        source,
+    };
+    let fail_on = wire
+        .fail_on
+        .map(|words| policy::parse_rules(&words))
+        .transpose()
+        .map_err(policy_err)?;
+    let min_coverage = match wire.min_coverage {
+        None => None,
+        Some(WireCoverage::Overall(pct)) => Some(vec![
+            policy::parse_coverage(&pct.to_string()).map_err(policy_err)?,
+        ]),
+        Some(WireCoverage::PerEcosystem(map)) => Some(
+            map.iter()
+                .map(|(eco, pct)| policy::parse_coverage(&format!("{eco}={pct}")))
+                .collect::<Result<_, _>>()
+                .map_err(policy_err)?,
+        ),
+    };
+    let mut ignores = Vec::with_capacity(wire.ignore.len());
+    for entry in wire.ignore {
+        let bad = |message: String| {
+            policy_err(PolicyError::Ignore {
+                pattern: entry.package.clone(),
+                message,
+            })
+        };
+        let until = match &entry.until {
+            None => None,
+            Some(value) => Some(parse_date(value).ok_or_else(|| {
+                bad(format!(
+                    "`until` must be a date like \"2027-01-31\", not {value}"
+                ))
+            })?),
+        };
+        let ecosystem = match &entry.ecosystem {
+            None => None,
+            Some(e) => Some(
+                policy::parse_ecosystem(e)
+                    .ok_or_else(|| bad(format!("unknown ecosystem `{e}` (npm, pypi, crates)")))?,
+            ),
+        };
+        ignores.push(
+            Ignore::new(&entry.package, &entry.reason, until, ecosystem).map_err(policy_err)?,
+        );
+    }
+    Ok(Config {
+        fail_on,
+        min_coverage,
+        ignores,
+    })
+}
+
+fn parse_date(value: &toml::Value) -> Option<jiff::civil::Date> {
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) if d.date.is_some() && d.time.is_none() => d.to_string(),
+        _ => return None,
+    };
+    text.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_file() {
+        let text = r#"
+fail-on = ["invalid", "downgraded", "source-mismatch"]
+min-coverage = { overall = 50, npm = 80 }
+
+[[ignore]]
+package = "left-pad@1.3.0"
+reason = "vendored"
+until = "2027-01-31"
+ecosystem = "npm"
+
+[[ignore]]
+package = "six"
+reason = "reviewed"
+until = 2027-02-01
+"#;
+        let c = parse("provscan.toml", text).unwrap();
+        assert_eq!(c.fail_on.unwrap().len(), 3);
+        assert_eq!(c.min_coverage.unwrap().len(), 2);
+        assert_eq!(c.ignores[0].until.unwrap().to_string(), "2027-01-31");
+        assert_eq!(c.ignores[1].until.unwrap().to_string(), "2027-02-01");
+        assert_eq!(
+            parse("p", "min-coverage = 40")
+                .unwrap()
+                .min_coverage
+                .unwrap()[0]
+                .percent,
+            40.0
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key_and_place() {
+        let e = parse("provscan.toml", "fail-on = [\"invalid\"]\nfailon = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("provscan.toml:2:") && e.contains("unknown field `failon`"),
+            "{e}"
+        );
+        let e = parse(
+            "provscan.toml",
+            "[[ignore]]\npackage = \"x\"\nreson = \"typo\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown field `reson`"), "{e}");
+        let e = parse("provscan.toml", "[[ignore]]\npackage = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing field `reason`"), "{e}");
+        let e = parse("provscan.toml", "fail-on = [\"bad\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown rule `bad`"), "{e}");
+        let e = parse(
+            "provscan.toml",
+            "[[ignore]]\npackage = \"x\"\nreason = \"r\"\nuntil = \"soon\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`until` must be a date"), "{e}");
+    }
+}

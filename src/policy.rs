@@ -1,0 +1,682 @@
+//! The policy: which statuses and flags fail a run, minimum coverage, and ignores with a reason
+//! and an optional expiry. Pure: the clock and the baseline are parameters, so every rule is
+//! tested with a fixed date.
+//!
+//! A package fails the policy when its status or one of its flags is in `fail_on`, no unexpired
+//! ignore matches it, and — with a baseline — it is new or worse than in the baseline report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use crate::model::Ecosystem;
+use crate::prior::{PriorPackage, normalized};
+use crate::report::{FlagKind, Ignored, PackageReport, Report, Status, Violation};
+
+/// What fails a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    /// A status.
+    Status(Status),
+    /// A flag.
+    Flag(FlagKind),
+}
+
+impl Rule {
+    /// Parse a status word or flag name.
+    pub fn parse(word: &str) -> Option<Rule> {
+        let word = word.trim();
+        Status::parse(word)
+            .map(Rule::Status)
+            .or_else(|| FlagKind::parse(word).map(Rule::Flag))
+    }
+
+    /// The rule's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Status(s) => s.as_str(),
+            Rule::Flag(f) => f.as_str(),
+        }
+    }
+
+    /// The default: `invalid,downgraded`.
+    pub fn defaults() -> Vec<Rule> {
+        vec![
+            Rule::Status(Status::Invalid),
+            Rule::Status(Status::Downgraded),
+        ]
+    }
+}
+
+/// Minimum coverage for one ecosystem, or overall (`None`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinCoverage {
+    /// The ecosystem, or `None` for all packages.
+    pub ecosystem: Option<Ecosystem>,
+    /// Percent, 0 to 100.
+    pub percent: f64,
+}
+
+/// Which versions an ignore covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Versions {
+    /// Every version.
+    Any,
+    /// One version, as written.
+    Exact(String),
+    /// A range: SemVer requirements (alternatives joined by `||`) for npm and crates.io, PEP 440
+    /// specifiers for PyPI.
+    Range(String),
+}
+
+/// An ignore: a package pattern with the reason it is accepted, until an optional date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The pattern as written (`name`, `name@version`, `name@range`).
+    pub pattern: String,
+    /// The package name.
+    pub name: String,
+    /// Which versions.
+    pub versions: Versions,
+    /// Limited to one ecosystem, if set.
+    pub ecosystem: Option<Ecosystem>,
+    /// Why (required).
+    pub reason: String,
+    /// The last day it applies, if limited.
+    pub until: Option<jiff::civil::Date>,
+}
+
+/// Why a policy setting is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// An unknown word in `fail-on`.
+    #[error(
+        "unknown rule `{0}` in fail-on (statuses: verified, attested, trusted-publisher, none, downgraded, \
+         invalid, unknown, not-applicable, unpinned; flags: integrity-mismatch, source-mismatch, publisher-changed)"
+    )]
+    UnknownRule(String),
+    /// A bad `min-coverage` value.
+    #[error(
+        "invalid min-coverage `{0}`: expected PCT or ECOSYSTEM=PCT with 0 <= PCT <= 100 and ECOSYSTEM one of npm, pypi, crates"
+    )]
+    Coverage(String),
+    /// A bad ignore.
+    #[error("invalid ignore `{pattern}`: {message}")]
+    Ignore {
+        /// Its package pattern.
+        pattern: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Statuses and flags that fail the run.
+    pub fail_on: Vec<Rule>,
+    /// Minimum coverage thresholds.
+    pub min_coverage: Vec<MinCoverage>,
+    /// Accepted exceptions.
+    pub ignores: Vec<Ignore>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            fail_on: Rule::defaults(),
+            min_coverage: Vec::new(),
+            ignores: Vec::new(),
+        }
+    }
+}
+
+/// Parse `fail-on` words.
+pub fn parse_rules(words: &[String]) -> Result<Vec<Rule>, PolicyError> {
+    let mut rules: Vec<Rule> = words
+        .iter()
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| Rule::parse(w).ok_or_else(|| PolicyError::UnknownRule(w.trim().to_string())))
+        .collect::<Result<_, _>>()?;
+    rules.sort();
+    rules.dedup();
+    Ok(rules)
+}
+
+/// Parse an ecosystem name.
+pub fn parse_ecosystem(word: &str) -> Option<Ecosystem> {
+    Ecosystem::ALL
+        .into_iter()
+        .find(|e| e.as_str() == word.trim())
+}
+
+/// Parse `PCT` or `ECOSYSTEM=PCT`.
+pub fn parse_coverage(text: &str) -> Result<MinCoverage, PolicyError> {
+    let bad = || PolicyError::Coverage(text.to_string());
+    let (ecosystem, pct) = match text.split_once('=') {
+        Some((eco, pct)) if eco.trim() == "overall" => (None, pct),
+        Some((eco, pct)) => (Some(parse_ecosystem(eco).ok_or_else(bad)?), pct),
+        None => (None, text),
+    };
+    let percent: f64 = pct
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| bad())?;
+    if !(0.0..=100.0).contains(&percent) {
+        return Err(bad());
+    }
+    Ok(MinCoverage { ecosystem, percent })
+}
+
+impl Ignore {
+    /// Build an ignore from its configuration fields.
+    pub fn new(
+        pattern: &str,
+        reason: &str,
+        until: Option<jiff::civil::Date>,
+        ecosystem: Option<Ecosystem>,
+    ) -> Result<Ignore, PolicyError> {
+        let err = |message: &str| PolicyError::Ignore {
+            pattern: pattern.to_string(),
+            message: message.to_string(),
+        };
+        if reason.trim().is_empty() {
+            return Err(err("`reason` must say why the package is accepted"));
+        }
+        let text = pattern.trim();
+        // `@scope/name@1.0.0`: the version separator is an `@` after the first character.
+        let (name, versions) = match text.get(1..).and_then(|rest| rest.find('@')).map(|i| i + 1) {
+            Some(at) => {
+                let (name, version) = (&text[..at], text[at + 1..].trim());
+                if version.is_empty() {
+                    return Err(err("nothing after `@`"));
+                }
+                let is_range = version.contains(['<', '>', '=', '~', '^', '*', ',', '|', '!', ' ']);
+                (
+                    name,
+                    if is_range {
+                        Versions::Range(version.to_string())
+                    } else {
+                        Versions::Exact(version.to_string())
+                    },
+                )
+            }
+            None => (text, Versions::Any),
+        };
+        if name.is_empty() {
+            return Err(err("no package name"));
+        }
+        Ok(Ignore {
+            pattern: pattern.to_string(),
+            name: name.to_string(),
+            versions,
+            ecosystem,
+            reason: reason.to_string(),
+            until,
+        })
+    }
+
+    /// True when the ignore names this package (whatever its expiry).
+    pub fn matches(&self, ecosystem: Ecosystem, name: &str, version: &str) -> bool {
+        if self.ecosystem.is_some_and(|e| e != ecosystem) {
+            return false;
+        }
+        if normalized(ecosystem, &self.name) != normalized(ecosystem, name) {
+            return false;
+        }
+        match &self.versions {
+            Versions::Any => true,
+            Versions::Exact(v) => v == version,
+            Versions::Range(range) => in_range(ecosystem, range, version),
+        }
+    }
+
+    /// True when the ignore still applies on `today` (its `until` day included).
+    pub fn active(&self, today: jiff::civil::Date) -> bool {
+        self.until.is_none_or(|until| today <= until)
+    }
+}
+
+fn in_range(ecosystem: Ecosystem, range: &str, version: &str) -> bool {
+    match ecosystem {
+        Ecosystem::Pypi => {
+            let (Ok(spec), Ok(v)) = (
+                pep508_rs::pep440_rs::VersionSpecifiers::from_str(range),
+                pep508_rs::pep440_rs::Version::from_str(version),
+            ) else {
+                return false;
+            };
+            spec.contains(&v)
+        }
+        Ecosystem::Npm | Ecosystem::Crates => {
+            let Ok(v) = semver::Version::parse(version) else {
+                return false;
+            };
+            range
+                .split("||")
+                .any(|alt| semver::VersionReq::parse(alt.trim()).is_ok_and(|req| req.matches(&v)))
+        }
+    }
+}
+
+/// Apply the policy to a report: mark ignored and failing packages, record violations. Returns
+/// warnings (expired ignores, ignores that match nothing).
+pub fn apply(
+    report: &mut Report,
+    policy: &Policy,
+    baseline: Option<&[PriorPackage]>,
+    today: jiff::civil::Date,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut used = vec![false; policy.ignores.len()];
+    let mut expired_warned = BTreeSet::new();
+    let prior: Option<BTreeMap<(Ecosystem, String, String), &PriorPackage>> =
+        baseline.map(|b| b.iter().map(|p| (p.key(), p)).collect());
+
+    let mut violations = Vec::new();
+    for pkg in &mut report.packages {
+        let p = &pkg.package;
+        pkg.ignored = None;
+        for (i, ignore) in policy.ignores.iter().enumerate() {
+            if !ignore.matches(p.ecosystem, &p.name, &p.version) {
+                continue;
+            }
+            used[i] = true;
+            if ignore.active(today) {
+                pkg.ignored = Some(Ignored {
+                    pattern: ignore.pattern.clone(),
+                    reason: ignore.reason.clone(),
+                    until: ignore.until.map(|d| d.to_string()),
+                });
+                break;
+            }
+            if expired_warned.insert(i) {
+                warnings.push(format!(
+                    "the ignore for `{}` expired on {} and no longer applies (it said: {})",
+                    ignore.pattern,
+                    ignore.until.map(|d| d.to_string()).unwrap_or_default(),
+                    ignore.reason
+                ));
+            }
+        }
+        let hits = rules_hit(pkg, &policy.fail_on);
+        let relevant = match &prior {
+            None => true,
+            Some(prior) => new_or_worse(pkg, prior),
+        };
+        pkg.failing = pkg.ignored.is_none() && relevant && !hits.is_empty();
+        if pkg.failing {
+            let p = &pkg.package;
+            for rule in hits {
+                let why = match rule {
+                    Rule::Status(_) => pkg.finding.reason.clone().unwrap_or_default(),
+                    Rule::Flag(kind) => pkg
+                        .flags
+                        .iter()
+                        .find(|f| f.kind == kind)
+                        .map(|f| f.message.clone())
+                        .unwrap_or_default(),
+                };
+                violations.push(Violation {
+                    rule: rule.as_str().to_string(),
+                    package: Some(format!("{}:{}@{}", p.ecosystem, p.name, p.version)),
+                    message: if why.is_empty() {
+                        rule.as_str().to_string()
+                    } else {
+                        format!("{}: {why}", rule.as_str())
+                    },
+                });
+            }
+        }
+    }
+    for (ignore, used) in policy.ignores.iter().zip(used) {
+        if !used {
+            warnings.push(format!(
+                "the ignore for `{}` matches no package",
+                ignore.pattern
+            ));
+        }
+    }
+    violations.extend(coverage_violations(report, &policy.min_coverage, baseline));
+    report.policy.fail_on = policy
+        .fail_on
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .collect();
+    report.policy.baseline = baseline.is_some();
+    report.policy.violations = violations;
+    warnings
+}
+
+fn rules_hit(pkg: &PackageReport, rules: &[Rule]) -> Vec<Rule> {
+    rules
+        .iter()
+        .copied()
+        .filter(|rule| match rule {
+            Rule::Status(s) => pkg.finding.status == *s,
+            Rule::Flag(kind) => pkg.flags.iter().any(|f| f.kind == *kind),
+        })
+        .collect()
+}
+
+/// New (not in the baseline) or worse: a weaker status, or a flag the baseline did not have.
+fn new_or_worse(
+    pkg: &PackageReport,
+    prior: &BTreeMap<(Ecosystem, String, String), &PriorPackage>,
+) -> bool {
+    let p = &pkg.package;
+    let key = (
+        p.ecosystem,
+        normalized(p.ecosystem, &p.name),
+        p.version.clone(),
+    );
+    let Some(old) = prior.get(&key) else {
+        return true;
+    };
+    let weaker = match (old.status.strength(), pkg.finding.status.strength()) {
+        (Some(before), Some(now)) => now < before,
+        (None, Some(now)) => now <= Status::Downgraded.strength().unwrap_or(1),
+        _ => false,
+    };
+    let new_flag = pkg
+        .flags
+        .iter()
+        .any(|f| !old.flags.iter().any(|k| k == f.kind.as_str()));
+    weaker || new_flag
+}
+
+fn coverage_violations(
+    report: &Report,
+    thresholds: &[MinCoverage],
+    baseline: Option<&[PriorPackage]>,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for t in thresholds {
+        let tally = match t.ecosystem {
+            None => Some(&report.summary.total),
+            Some(e) => report
+                .summary
+                .ecosystems
+                .iter()
+                .find(|(eco, _)| *eco == e)
+                .map(|(_, t)| t),
+        };
+        let Some(tally) = tally else { continue };
+        let covered = tally.direct.covered + tally.transitive.covered;
+        let total = tally.direct.total + tally.transitive.total;
+        if total == 0 {
+            continue;
+        }
+        let pct = 100.0 * covered as f64 / total as f64;
+        if pct + 1e-9 >= t.percent {
+            continue;
+        }
+        // With a baseline, only a coverage that also dropped below the baseline's fails.
+        if let Some(prior) = baseline
+            && let Some(before) = prior_coverage(prior, t.ecosystem)
+            && pct + 1e-9 >= before
+        {
+            continue;
+        }
+        let scope = t.ecosystem.map_or("overall".to_string(), |e| e.to_string());
+        out.push(Violation {
+            rule: "min-coverage".into(),
+            package: None,
+            message: format!(
+                "{scope} provenance coverage is {pct:.1}% ({covered} of {total} registry packages), below the required {}%",
+                t.percent
+            ),
+        });
+    }
+    out
+}
+
+/// Coverage in an earlier report: covered statuses among registry packages (everything but
+/// `not-applicable` and `unpinned`).
+fn prior_coverage(prior: &[PriorPackage], ecosystem: Option<Ecosystem>) -> Option<f64> {
+    let registry: Vec<&PriorPackage> = prior
+        .iter()
+        .filter(|p| ecosystem.is_none_or(|e| e == p.ecosystem))
+        .filter(|p| !matches!(p.status, Status::NotApplicable | Status::Unpinned))
+        .collect();
+    if registry.is_empty() {
+        return None;
+    }
+    let covered = registry.iter().filter(|p| p.status.is_covered()).count();
+    Some(100.0 * covered as f64 / registry.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LockedPackage, merge};
+    use crate::report::{Finding, Flag, PolicyOutcome, Summary};
+
+    fn date(s: &str) -> jiff::civil::Date {
+        s.parse().unwrap()
+    }
+
+    fn report(pkgs: &[(Ecosystem, &str, &str, Status)]) -> Report {
+        let packages: Vec<PackageReport> = pkgs
+            .iter()
+            .map(|(eco, name, version, status)| {
+                let package = merge(vec![(
+                    LockedPackage::new(*eco, *name, *version),
+                    "lock".into(),
+                )])
+                .remove(0);
+                PackageReport {
+                    package,
+                    finding: Finding {
+                        status: *status,
+                        reason: Some("because".into()),
+                    },
+                    evidence: None,
+                    verification: None,
+                    flags: Vec::new(),
+                    ignored: None,
+                    failing: false,
+                }
+            })
+            .collect();
+        Report {
+            root: ".".into(),
+            offline: false,
+            lockfiles: Vec::new(),
+            summary: Summary::of(&packages),
+            packages,
+            requests: Default::default(),
+            cached: 0,
+            policy: PolicyOutcome::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn failing(r: &Report) -> Vec<String> {
+        r.packages
+            .iter()
+            .filter(|p| p.failing)
+            .map(|p| format!("{}@{}", p.package.name, p.package.version))
+            .collect()
+    }
+
+    #[test]
+    fn default_fails_on_invalid_and_downgraded_only() {
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Downgraded),
+            (Ecosystem::Npm, "b", "1.0.0", Status::Invalid),
+            (Ecosystem::Npm, "c", "1.0.0", Status::None),
+            (Ecosystem::Npm, "d", "1.0.0", Status::Unknown),
+        ]);
+        let warnings = apply(&mut r, &Policy::default(), None, date("2026-11-25"));
+        assert!(warnings.is_empty());
+        assert_eq!(failing(&r), ["a@1.0.0", "b@1.0.0"]);
+        assert_eq!(r.policy.violations.len(), 2);
+        assert_eq!(
+            r.policy.violations[0].package.as_deref(),
+            Some("npm:a@1.0.0")
+        );
+        assert_eq!(r.policy.violations[0].message, "downgraded: because");
+    }
+
+    #[test]
+    fn flags_can_fail_the_policy() {
+        let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Attested)]);
+        r.packages[0].flags.push(Flag {
+            kind: FlagKind::SourceMismatch,
+            message: "built from x/y".into(),
+        });
+        let policy = Policy {
+            fail_on: parse_rules(&["source-mismatch".into()]).unwrap(),
+            ..Policy::default()
+        };
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(
+            r.policy.violations[0].message,
+            "source-mismatch: built from x/y"
+        );
+    }
+
+    #[test]
+    fn ignores_apply_until_their_date_then_warn() {
+        let ignore = |pattern: &str, until: Option<&str>| {
+            Ignore::new(pattern, "reviewed", until.map(date), None).unwrap()
+        };
+        let policy = Policy {
+            ignores: vec![
+                ignore("a@1.0.0", Some("2026-12-31")),
+                ignore("b", Some("2026-01-31")),
+                ignore("@s/c@>=1.0.0, <2", None),
+                ignore("Zope_Interface@>=5,<6", None),
+                ignore("nothing-matches", None),
+            ],
+            ..Policy::default()
+        };
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Downgraded),
+            (Ecosystem::Npm, "a", "1.0.1", Status::Downgraded),
+            (Ecosystem::Npm, "b", "2.0.0", Status::Invalid),
+            (Ecosystem::Npm, "@s/c", "1.5.0", Status::Downgraded),
+            (Ecosystem::Npm, "@s/c", "2.0.0", Status::Downgraded),
+            (Ecosystem::Pypi, "zope.interface", "5.4", Status::Downgraded),
+        ]);
+        let warnings = apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(failing(&r), ["a@1.0.1", "b@2.0.0", "@s/c@2.0.0"]);
+        assert_eq!(r.packages[0].ignored.as_ref().unwrap().reason, "reviewed");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("`b` expired on 2026-01-31")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("`nothing-matches` matches no package")),
+            "{warnings:?}"
+        );
+        // On its last day an ignore still applies; the day after it does not.
+        let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Downgraded)]);
+        apply(&mut r, &policy, None, date("2026-12-31"));
+        assert!(failing(&r).is_empty());
+        apply(&mut r, &policy, None, date("2027-01-01"));
+        assert_eq!(failing(&r), ["a@1.0.0"]);
+    }
+
+    #[test]
+    fn ignore_patterns() {
+        let i = Ignore::new("@scope/pkg@1.2.3", "r", None, Some(Ecosystem::Npm)).unwrap();
+        assert_eq!(
+            (i.name.as_str(), &i.versions),
+            ("@scope/pkg", &Versions::Exact("1.2.3".into()))
+        );
+        assert!(i.matches(Ecosystem::Npm, "@scope/pkg", "1.2.3"));
+        assert!(
+            !i.matches(Ecosystem::Pypi, "@scope/pkg", "1.2.3"),
+            "ecosystem limits the ignore"
+        );
+        let i = Ignore::new("@scope/pkg", "r", None, None).unwrap();
+        assert_eq!(i.versions, Versions::Any);
+        let i = Ignore::new("left-pad@^1.0.0 || ^2.0.0", "r", None, None).unwrap();
+        assert!(i.matches(Ecosystem::Npm, "left-pad", "2.1.0"));
+        assert!(!i.matches(Ecosystem::Npm, "left-pad", "3.0.0"));
+        assert!(
+            Ignore::new("x", " ", None, None).is_err(),
+            "a reason is required"
+        );
+        assert!(Ignore::new("x@", "r", None, None).is_err());
+    }
+
+    #[test]
+    fn coverage_thresholds() {
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "b", "1.0.0", Status::None),
+            (Ecosystem::Pypi, "c", "1.0", Status::None),
+        ]);
+        let policy = Policy {
+            fail_on: Vec::new(),
+            min_coverage: vec![
+                parse_coverage("npm=50").unwrap(),
+                parse_coverage("40").unwrap(),
+            ],
+            ignores: Vec::new(),
+        };
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(r.policy.violations.len(), 1);
+        assert!(
+            r.policy.violations[0]
+                .message
+                .starts_with("overall provenance coverage is 33.3% (1 of 3"),
+            "{:?}",
+            r.policy.violations
+        );
+        assert!(parse_coverage("rubygems=5").is_err());
+        assert!(parse_coverage("101").is_err());
+        assert_eq!(parse_coverage("overall=12.5%").unwrap().percent, 12.5);
+    }
+
+    #[test]
+    fn baseline_limits_the_policy_to_new_or_worse() {
+        let prior = crate::prior::parse(
+            "old.json",
+            r#"{"schema_version": 1, "packages": [
+                {"ecosystem": "npm", "name": "old-bad", "version": "1.0.0", "status": "downgraded"},
+                {"ecosystem": "npm", "name": "got-worse", "version": "1.0.0", "status": "attested"},
+                {"ecosystem": "npm", "name": "flagged", "version": "1.0.0", "status": "attested"}
+            ]}"#,
+        )
+        .unwrap();
+        let mut r = report(&[
+            (Ecosystem::Npm, "old-bad", "1.0.0", Status::Downgraded),
+            (Ecosystem::Npm, "got-worse", "1.0.0", Status::Invalid),
+            (Ecosystem::Npm, "new-bad", "1.0.0", Status::Downgraded),
+            (Ecosystem::Npm, "flagged", "1.0.0", Status::Attested),
+        ]);
+        r.packages[3].flags.push(Flag {
+            kind: FlagKind::PublisherChanged,
+            message: "moved".into(),
+        });
+        let policy = Policy {
+            fail_on: parse_rules(&[
+                "invalid".into(),
+                "downgraded".into(),
+                "publisher-changed".into(),
+            ])
+            .unwrap(),
+            ..Policy::default()
+        };
+        apply(&mut r, &policy, Some(&prior), date("2026-11-25"));
+        assert_eq!(
+            failing(&r),
+            ["got-worse@1.0.0", "new-bad@1.0.0", "flagged@1.0.0"]
+        );
+        assert!(r.policy.baseline);
+    }
+
+    #[test]
+    fn unknown_rules_are_errors() {
+        let err = parse_rules(&["downgrade".into()]).unwrap_err();
+        assert!(err.to_string().starts_with("unknown rule `downgrade`"));
+    }
+}
