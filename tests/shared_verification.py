@@ -186,8 +186,11 @@ def main():
                 report = json.loads(run.stdout)
                 pkg = report["packages"][0]
                 status, reason = pkg["status"], pkg.get("reason") or ""
-                ident = (pkg.get("verification") or {}).get("identity") or {}
-                built = ident.get("san") or ""
+                verification = pkg.get("verification") or {}
+                built = (verification.get("identity") or {}).get("san") or ""
+                sig = (verification.get("registry_signature") or {}).get("status")
+                if sig:
+                    built += f" (registry signature: {sig})"
             except (ValueError, KeyError, IndexError):
                 reason = run.stderr.strip()[-300:]
             ok = status == case["expected"]
