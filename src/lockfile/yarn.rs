@@ -1257,11 +1257,6 @@ __metadata:
     }
 
     #[test]
-    fn fixtures() {
-        crate::lockfile::npm::tests::check_fixtures("yarn", parse);
-    }
-
-    #[test]
     fn helpers() {
         assert!(is_git_range("o/r#main"));
         assert!(is_git_range("github:o/r"));
