@@ -21,7 +21,7 @@ use cargo_lock::SourceId;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LineIndex, LockfileError, Parsed, line_column};
+use super::{Input, LineIndex, LockfileError, Parsed, line_column, strip_credentials};
 use crate::model::{Ecosystem, LockedPackage, Source};
 
 /// The lockfile versions this reader understands.
@@ -142,7 +142,7 @@ fn convert_source(raw: &str) -> Result<Source, String> {
     }
     if id.is_registry() {
         return Ok(Source::Registry {
-            url: Some(redact(raw)),
+            url: Some(strip_credentials(raw)),
         });
     }
     if id.is_git() {
@@ -153,7 +153,7 @@ fn convert_source(raw: &str) -> Result<Source, String> {
             None => (rest, None),
         };
         return Ok(Source::Git {
-            url: redact(url),
+            url: strip_credentials(url),
             commit,
         });
     }
@@ -163,24 +163,6 @@ fn convert_source(raw: &str) -> Result<Source, String> {
         });
     }
     Err(format!("unsupported package source `{raw}`"))
-}
-
-/// Drop `user:password@` from a source URL, so that no credential reaches a report.
-fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let authority_start = scheme_end + 3;
-    let rest = url.get(authority_start..).unwrap_or_default();
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest.get(..authority_end).and_then(|a| a.rfind('@')) {
-        Some(at) => format!(
-            "{}{}",
-            url.get(..authority_start).unwrap_or_default(),
-            rest.get(at + 1..).unwrap_or_default()
-        ),
-        None => url.to_string(),
-    }
 }
 
 /// v1 `[metadata]` checksums by (name, version, source as written).

@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
-use super::{Input, LockfileError, Parsed};
+use super::{Input, LockfileError, Parsed, strip_credentials};
 use crate::model::{Ecosystem, Integrity, LockedPackage, Source};
 
 /// Parse a package-lock.json or npm-shrinkwrap.json.
@@ -673,34 +673,6 @@ pub(crate) fn registry_base(url: &str, name: &str) -> Option<String> {
     })?;
     let base = before.get(..before.len() - enc.len())?;
     (base.len() > path_start).then(|| strip_credentials(base))
-}
-
-/// Remove credentials from a URL's authority: all user info for http(s), a password otherwise
-/// (`git+ssh://git@host` keeps its user name).
-pub(crate) fn strip_credentials(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let auth_start = scheme_end + 3;
-    let rest = url.get(auth_start..).unwrap_or_default();
-    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = rest.get(..auth_end).unwrap_or_default();
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
-    };
-    let userinfo = authority.get(..at).unwrap_or_default();
-    let scheme = url.get(..scheme_end).unwrap_or_default();
-    let keep = if scheme.ends_with("http") || scheme.ends_with("https") || userinfo.contains(':') {
-        String::new()
-    } else {
-        format!("{userinfo}@")
-    };
-    format!(
-        "{}{}{}",
-        url.get(..auth_start).unwrap_or_default(),
-        keep,
-        rest.get(at + 1..).unwrap_or_default()
-    )
 }
 
 /// Report each (name, version, source) once, in first-seen order, combining the flags the way

@@ -21,9 +21,9 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::npm::{
     Manifest, classify_resolved, dedupe, git_source, glob_match, is_full_commit, is_git_spec,
-    registry_base, split_descriptor, strip_credentials,
+    registry_base, split_descriptor,
 };
-use super::{Input, LockfileError, Parsed};
+use super::{Input, LockfileError, Parsed, strip_credentials};
 use crate::model::{Ecosystem, LockedPackage, Source};
 
 /// Parse a yarn.lock, classic or berry.
