@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", describe(&err));
             Exit::Error.into()
         }
     }
@@ -68,8 +68,7 @@ fn run(settings: Settings) -> anyhow::Result<Exit> {
 
 /// `provscan diff`: exit 1 when something got weaker.
 fn run_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
-    // The error already names its cause; its source chain would repeat it.
-    let load = |path: &Path| prior::load(path).map_err(|e| anyhow::anyhow!("{e}"));
+    let load = |path: &Path| prior::load(path);
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let diff = diff::compare(&old, &new);
@@ -105,4 +104,18 @@ fn emit(output: Option<&Path>, rendered: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The error and those of its causes that its message does not already include (most of
+/// provscan's errors name their cause themselves).
+fn describe(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
 }

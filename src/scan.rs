@@ -58,7 +58,11 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
             packages: parsed.packages.len(),
         });
         warnings.extend(parsed.warnings);
-        found.extend(parsed.packages);
+        // No credential from a lockfile's URLs reaches the report, whatever the reader did.
+        found.extend(parsed.packages.into_iter().map(|(mut pkg, file)| {
+            pkg.source = lockfile::redact_source(pkg.source);
+            (pkg, file)
+        }));
     }
     let packages = model::merge(found);
 

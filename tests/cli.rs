@@ -208,3 +208,33 @@ fn table_shows_status_and_summary_without_colour_when_piped() {
         assert!(stdout.contains(needle), "missing `{needle}` in:\n{stdout}");
     }
 }
+
+#[test]
+fn credentials_in_lockfile_urls_never_reach_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "--index-url https://user:s3cret@pypi.corp.example/simple\nsix==1.16.0\n\
+         wheel-pkg @ https://user:s3cret@files.corp.example/wheel_pkg-1.0-py3-none-any.whl\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("uv.lock"),
+        "version = 1\n\n[[package]]\nname = \"attrs\"\nversion = \"23.1.0\"\nsource = { registry = \"https://tok:s3cret@pypi.corp.example/simple\" }\n",
+    )
+    .unwrap();
+    for format in ["json", "table", "sarif", "markdown"] {
+        let out = provscan(dir.path())
+            .args(["--offline", "--format", format])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("s3cret"), "{format}: {all}");
+        assert!(all.contains("six"), "{format}: {all}");
+    }
+}

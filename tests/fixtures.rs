@@ -1,7 +1,8 @@
 //! Every fixture under `lockfile-fixtures/` through the binary, offline:
 //! - the registry packages reported equal the fixture's `expected.json`, which was derived by the
 //!   real tool or an independent script (never by provscan);
-//! - fixtures expected to fail exit 2 with a message naming the file;
+//! - fixtures expected to fail exit 2 with one line naming the file and the line;
+//! - real lockfiles read without warnings, and every package entry has its line;
 //! - the whole JSON report is snapshotted (insta), so any change in what users see is reviewed.
 
 mod common;
@@ -57,10 +58,14 @@ fn fixtures_match_their_independent_expectations_and_snapshots() {
                 .unwrap();
             let case = format!("{}/{lockfile}", rel.display());
             if want.get("error").is_some_and(|e| e == true) {
+                // One line naming the file and the line where the problem is.
                 let stderr = String::from_utf8_lossy(&out.stderr);
-                if out.status.code() != Some(2) || !stderr.contains(lockfile.as_str()) {
+                let names_line = stderr
+                    .strip_prefix(&format!("error: {lockfile}:"))
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+                if out.status.code() != Some(2) || !names_line {
                     failures.push(format!(
-                        "{case}: expected exit 2 naming the file, got {:?}: {stderr}",
+                        "{case}: expected exit 2 and `{lockfile}:LINE`, got {:?}: {stderr}",
                         out.status.code()
                     ));
                 }
@@ -75,6 +80,20 @@ fn fixtures_match_their_independent_expectations_and_snapshots() {
                 continue;
             }
             let report = json_out(&out);
+            // Real lockfiles read cleanly (hand-made edge cases may warn on purpose).
+            let edge = rel.components().any(|c| c.as_os_str() == "edge");
+            if !edge && report["warnings"] != serde_json::json!([]) {
+                failures.push(format!("{case}: warnings {}", report["warnings"]));
+            }
+            for p in report["packages"].as_array().unwrap() {
+                let locations = p["locations"].as_array().unwrap();
+                if locations.iter().any(|l| l["line"].is_null()) {
+                    failures.push(format!(
+                        "{case}: {}@{} has no line",
+                        p["name"], p["version"]
+                    ));
+                }
+            }
             let mut got: Vec<(String, String, String)> = report["packages"]
                 .as_array()
                 .unwrap()

@@ -281,19 +281,34 @@ fn trusted_root_flag_replaces_the_embedded_root() {
 fn cached_answers_are_verified_like_fresh_ones() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path());
-    let reg = registry(serde_json::from_str(NPM_BUNDLE).unwrap(), "sigstore/sigstore-js");
+    let reg = registry(
+        serde_json::from_str(NPM_BUNDLE).unwrap(),
+        "sigstore/sigstore-js",
+    );
     let cache = dir.path().join("cache");
     let cache = cache.to_str().unwrap();
-    let first = json_out(&run(&reg, dir.path(), &["--format", "json", "--cache-dir", cache]));
+    let first = json_out(&run(
+        &reg,
+        dir.path(),
+        &["--format", "json", "--cache-dir", cache],
+    ));
     assert_eq!(package(&first, "sigstore", "2.0.0")["status"], "verified");
-    let second = json_out(&run(&reg, dir.path(), &["--format", "json", "--cache-dir", cache]));
+    let second = json_out(&run(
+        &reg,
+        dir.path(),
+        &["--format", "json", "--cache-dir", cache],
+    ));
     assert_eq!(second["cached"], 2, "{second:#}");
     assert_eq!(package(&second, "sigstore", "2.0.0")["status"], "verified");
     assert_eq!(
         package(&second, "pypi-attestations", "0.0.19")["status"],
         "verified"
     );
-    assert_eq!(reg.hits("/-/npm/v1/keys"), 2, "keys asked again, not cached");
+    assert_eq!(
+        reg.hits("/-/npm/v1/keys"),
+        2,
+        "keys asked again, not cached"
+    );
     // Offline, from the cache: the bundles still verify; the registry's keys are not known.
     let offline = json_out(&run(
         &reg,
@@ -302,5 +317,8 @@ fn cached_answers_are_verified_like_fresh_ones() {
     ));
     let npm = package(&offline, "sigstore", "2.0.0");
     assert_eq!(npm["status"], "verified", "{npm:#}");
-    assert_eq!(npm["verification"]["registry_signature"]["status"], "unknown");
+    assert_eq!(
+        npm["verification"]["registry_signature"]["status"],
+        "unknown"
+    );
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::LockedPackage;
+use crate::model::{LockedPackage, Source};
 
 pub mod bun;
 pub mod cargo;
@@ -311,6 +311,34 @@ impl LineIndex {
     }
 }
 
+/// Remove credentials from a URL's authority: all user info for http(s), a password otherwise
+/// (`git+ssh://git@host` keeps its user name).
+pub fn strip_credentials(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let auth_start = scheme_end + 3;
+    let rest = url.get(auth_start..).unwrap_or_default();
+    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..auth_end).unwrap_or_default();
+    let Some(at) = authority.rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = authority.get(..at).unwrap_or_default();
+    let scheme = url.get(..scheme_end).unwrap_or_default();
+    let keep = if scheme.ends_with("http") || scheme.ends_with("https") || userinfo.contains(':') {
+        String::new()
+    } else {
+        format!("{userinfo}@")
+    };
+    format!(
+        "{}{}{}",
+        url.get(..auth_start).unwrap_or_default(),
+        keep,
+        rest.get(at + 1..).unwrap_or_default()
+    )
+}
+
 /// Read a lockfile from disk: size-capped, and rejected when it is not UTF-8 text.
 pub fn read_text(path: &Path, display: &str) -> Result<String, LockfileError> {
     use std::io::Read;
@@ -372,6 +400,23 @@ pub fn parse(kind: LockfileKind, input: &Input<'_>) -> Result<Parsed, LockfileEr
         LockfileKind::PipfileLock => pipenv::parse(input),
         LockfileKind::PdmLock => pdm::parse(input),
         LockfileKind::Pylock => pylock::parse(input),
+    }
+}
+
+/// The same source without credentials in any URL it holds, so no token reaches a report.
+pub fn redact_source(source: Source) -> Source {
+    match source {
+        Source::Registry { url } => Source::Registry {
+            url: url.map(|u| strip_credentials(&u)),
+        },
+        Source::Git { url, commit } => Source::Git {
+            url: strip_credentials(&url),
+            commit,
+        },
+        Source::Url { url } => Source::Url {
+            url: strip_credentials(&url),
+        },
+        other => other,
     }
 }
 

@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
-use super::{Input, LockfileError, Parsed};
+use super::{Input, LockfileError, Parsed, strip_credentials};
 use crate::model::{Ecosystem, Integrity, LockedPackage, Source};
 
 /// Parse a package-lock.json or npm-shrinkwrap.json.
@@ -675,34 +675,6 @@ pub(crate) fn registry_base(url: &str, name: &str) -> Option<String> {
     (base.len() > path_start).then(|| strip_credentials(base))
 }
 
-/// Remove credentials from a URL's authority: all user info for http(s), a password otherwise
-/// (`git+ssh://git@host` keeps its user name).
-pub(crate) fn strip_credentials(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let auth_start = scheme_end + 3;
-    let rest = url.get(auth_start..).unwrap_or_default();
-    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = rest.get(..auth_end).unwrap_or_default();
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
-    };
-    let userinfo = authority.get(..at).unwrap_or_default();
-    let scheme = url.get(..scheme_end).unwrap_or_default();
-    let keep = if scheme.ends_with("http") || scheme.ends_with("https") || userinfo.contains(':') {
-        String::new()
-    } else {
-        format!("{userinfo}@")
-    };
-    format!(
-        "{}{}{}",
-        url.get(..auth_start).unwrap_or_default(),
-        keep,
-        rest.get(at + 1..).unwrap_or_default()
-    )
-}
-
 /// Report each (name, version, source) once, in first-seen order, combining the flags the way
 /// the scan merges lockfiles (direct if any copy is, dev/optional/peer only if every copy is).
 pub(crate) fn dedupe(packages: Vec<LockedPackage>) -> Vec<LockedPackage> {
@@ -811,87 +783,6 @@ impl<'a> KeyFinder<'a> {
 pub(crate) mod tests {
     use super::*;
     use crate::lockfile::Options;
-
-    /// Compare a reader with every `expected.json` under `lockfile-fixtures/<format>/`: the
-    /// registry packages it reports (as a set of name and version) must be exactly those listed.
-    pub(crate) fn check_fixtures(
-        format: &str,
-        parse: fn(&Input<'_>) -> Result<Parsed, LockfileError>,
-    ) {
-        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("lockfile-fixtures")
-            .join(format);
-        let mut checked = 0;
-        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-            let entry = entry.unwrap();
-            if entry.file_name() != "expected.json" {
-                continue;
-            }
-            let dir = entry.path().parent().unwrap();
-            let expected: BTreeMap<String, serde_json::Value> =
-                serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
-            for (lockfile, want) in expected {
-                let path = dir.join(&lockfile);
-                let text = crate::lockfile::read_text(&path, &lockfile).unwrap();
-                let options = Options::default();
-                let display = path
-                    .strip_prefix(&base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                let input = Input {
-                    text: &text,
-                    path: &path,
-                    display: &display,
-                    root: &base,
-                    options: &options,
-                };
-                checked += 1;
-                if want.get("error").is_some() {
-                    // `{"error": true}`: the reader must fail, naming the file and a line
-                    let message = parse(&input)
-                        .err()
-                        .unwrap_or_else(|| panic!("{display}: expected an error"))
-                        .to_string();
-                    let rest = message
-                        .strip_prefix(&format!("{display}:"))
-                        .unwrap_or_else(|| panic!("{message}"));
-                    assert!(rest.starts_with(|c: char| c.is_ascii_digit()), "{message}");
-                    continue;
-                }
-                let parsed = parse(&input).unwrap_or_else(|e| panic!("{e}"));
-                let got: std::collections::BTreeSet<(String, String)> = parsed
-                    .packages
-                    .iter()
-                    .filter(|(p, _)| p.source.is_registry() && !p.version.is_empty())
-                    .map(|(p, _)| (p.name.clone(), p.version.clone()))
-                    .collect();
-                let want: std::collections::BTreeSet<(String, String)> = want
-                    .as_array()
-                    .unwrap_or_else(|| panic!("{display}: expected a list"))
-                    .iter()
-                    .map(|e| {
-                        (
-                            e["name"].as_str().unwrap().to_string(),
-                            e["version"].as_str().unwrap().to_string(),
-                        )
-                    })
-                    .collect();
-                assert_eq!(got, want, "{display}");
-                assert!(
-                    parsed.packages.iter().all(|(p, _)| p.line.is_some()),
-                    "{display}: every package has a line"
-                );
-                checked += 1;
-            }
-        }
-        assert!(checked > 0, "no fixtures under {}", base.display());
-    }
-
-    #[test]
-    fn fixtures() {
-        check_fixtures("npm", parse);
-    }
 
     fn run_at(path: &Path, text: &str) -> Result<Parsed, LockfileError> {
         let options = Options::default();

@@ -535,11 +535,6 @@ mod tests {
     }
 
     #[test]
-    fn real_fixtures_match_expected() {
-        assert!(pyproject::fixtures::check("pipenv", parse) >= 3);
-    }
-
-    #[test]
     fn lines_skip_fields_named_like_packages() {
         let text = "{\n\"default\": {\n  \"a\": {\n    \"version\": \"==1\"\n  },\n  \"version\": {\n    \"version\": \"==2\"\n  }\n}\n}";
         let pkgs = packages(text);

@@ -824,9 +824,4 @@ marker = "python_version >> ("
         .unwrap();
         assert_eq!(w.warnings.len(), 1);
     }
-
-    #[test]
-    fn real_fixtures_match_expected() {
-        assert!(pyproject::fixtures::check("pylock", parse) >= 3);
-    }
 }
