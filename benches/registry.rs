@@ -126,6 +126,7 @@ fn main() {
         crates_rate: 1.0,
         fetch_identity: false,
         progress: false,
+        npm_keys: false,
     };
 
     let mut times = Vec::new();

@@ -12,6 +12,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -112,12 +113,77 @@ impl Cache {
             evidence: evidence.clone(),
             material: evidence.material.clone(),
         };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        tmp.write_all(&serde_json::to_vec(&entry).map_err(std::io::Error::other)?)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(())
+        write_atomically(
+            &path,
+            &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
+        )
     }
+
+    fn keys_path(&self, registry: &str) -> PathBuf {
+        let registry_id = hex(&Sha256::digest(registry.as_bytes()))[..16].to_string();
+        self.root.join(registry_id).join("npm-keys.json")
+    }
+
+    /// The npm registry's keys document, if stored within `max_age` (any age when `None`).
+    pub fn get_npm_keys(
+        &self,
+        registry: &str,
+        max_age: Option<Duration>,
+    ) -> Option<serde_json::Value> {
+        let path = self.keys_path(registry);
+        let bytes = std::fs::read(&path).ok()?;
+        let Ok(entry) = serde_json::from_slice::<KeysEntry>(&bytes) else {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        };
+        let age = unix_now().saturating_sub(entry.fetched_at);
+        if max_age.is_some_and(|max| age > max.as_secs()) {
+            return None;
+        }
+        Some(entry.keys)
+    }
+
+    /// Keep the npm registry's keys document (with the time it was fetched).
+    pub fn put_npm_keys(&self, registry: &str, keys: &serde_json::Value) -> std::io::Result<()> {
+        let path = self.keys_path(registry);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let entry = KeysEntry {
+            fetched_at: unix_now(),
+            keys: keys.clone(),
+        };
+        write_atomically(
+            &path,
+            &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
+        )
+    }
+}
+
+/// How long the npm registry's keys are kept: they rotate rarely, and with notice.
+pub const NPM_KEYS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+#[derive(Serialize, Deserialize)]
+struct KeysEntry {
+    fetched_at: u64,
+    keys: serde_json::Value,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Write a file so that readers see either the old or the new content, never a mix: a
+/// temporary file in the same directory, synced, then renamed over the target.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The registry URL a package's ecosystem is asked at.
@@ -229,6 +295,25 @@ mod tests {
             });
         });
         assert_eq!(cache.get("r", &p, true), Some(ev));
+    }
+
+    #[test]
+    fn npm_keys_are_kept_for_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let keys = serde_json::json!({"keys": [{"keyid": "SHA256:k"}]});
+        assert_eq!(cache.get_npm_keys("r", Some(NPM_KEYS_MAX_AGE)), None);
+        cache.put_npm_keys("r", &keys).unwrap();
+        assert_eq!(
+            cache.get_npm_keys("r", Some(NPM_KEYS_MAX_AGE)),
+            Some(keys.clone())
+        );
+        assert_eq!(cache.get_npm_keys("other", Some(NPM_KEYS_MAX_AGE)), None);
+        // A day-old entry is stale for online runs, still usable offline.
+        let stale = serde_json::json!({"fetched_at": unix_now() - 86_401, "keys": keys});
+        std::fs::write(cache.keys_path("r"), stale.to_string()).unwrap();
+        assert_eq!(cache.get_npm_keys("r", Some(NPM_KEYS_MAX_AGE)), None);
+        assert!(cache.get_npm_keys("r", None).is_some());
     }
 
     #[test]

@@ -80,7 +80,14 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     let fetched = if settings.offline {
         registry::Lookups::default()
     } else {
-        registry::lookup_all(&missing, &settings.registry)?
+        // Fresh npm keys in the cache spare the keys request.
+        let mut config = settings.registry.clone();
+        let npm_registry = config.endpoints.npm.as_str();
+        config.npm_keys &= cache
+            .as_ref()
+            .and_then(|c| c.get_npm_keys(npm_registry, Some(cache::NPM_KEYS_MAX_AGE)))
+            .is_none();
+        registry::lookup_all(&missing, &config)?
     };
     store(cache.as_ref(), settings, &missing, &fetched, &mut warnings);
     lookups.extend(fetched.by_key);
@@ -88,7 +95,14 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     // Verification needs no network: cached answers are verified like fresh ones.
     let mut verifications = match &verifier {
         Some(v) => {
-            let keys = npm_keys(settings, fetched.npm_keys, &packages, &lookups);
+            let keys = npm_keys(
+                settings,
+                cache.as_ref(),
+                fetched.npm_keys,
+                &packages,
+                &lookups,
+                &mut warnings,
+            );
             verify::verify_all(v, &packages, &lookups, keys.as_ref())
         }
         None => HashMap::new(),
@@ -201,16 +215,28 @@ fn store(
     }
 }
 
-/// The npm registry's keys for verification: those fetched with the lookups; else, when npm
-/// answers came only from the cache, fetched now (none when offline).
+/// The npm registry's keys for verification: those fetched with the lookups (then kept in the
+/// cache for a day); else, when npm answers came only from the cache, the cached keys if fresh
+/// (any age offline), else fetched now. `None` when no npm package was answered.
 fn npm_keys(
     settings: &Settings,
+    cache: Option<&Cache>,
     fetched: Option<NpmKeys>,
     packages: &[Package],
     lookups: &HashMap<PackageKey, Lookup>,
+    warnings: &mut Vec<String>,
 ) -> Option<NpmKeys> {
-    if fetched.is_some() {
-        return fetched;
+    let registry = settings.registry.endpoints.npm.as_str();
+    let keep = |keys: &NpmKeys, warnings: &mut Vec<String>| {
+        if let (Some(cache), NpmKeys::Served(doc)) = (cache, keys)
+            && let Err(e) = cache.put_npm_keys(registry, doc)
+        {
+            warnings.push(format!("could not write to the cache: {e}"));
+        }
+    };
+    if let Some(keys) = fetched {
+        keep(&keys, warnings);
+        return Some(keys);
     }
     let npm_answered = packages.iter().any(|p| {
         p.ecosystem == Ecosystem::Npm && matches!(lookups.get(&p.key()), Some(Lookup::Answered(_)))
@@ -218,11 +244,18 @@ fn npm_keys(
     if !npm_answered {
         return None;
     }
-    Some(if settings.offline {
-        NpmKeys::Unavailable("offline: the npm registry's keys were not fetched".into())
-    } else {
-        registry::fetch_npm_keys(&settings.registry)
-    })
+    let max_age = (!settings.offline).then_some(cache::NPM_KEYS_MAX_AGE);
+    if let Some(doc) = cache.and_then(|c| c.get_npm_keys(registry, max_age)) {
+        return Some(NpmKeys::Served(doc));
+    }
+    if settings.offline {
+        return Some(NpmKeys::Unavailable(
+            "offline: the npm registry's keys were not fetched".into(),
+        ));
+    }
+    let keys = registry::fetch_npm_keys(&settings.registry);
+    keep(&keys, warnings);
+    Some(keys)
 }
 
 /// Flags the registry's evidence raises.

@@ -117,6 +117,7 @@ impl Settings {
                 crates_rate: cli.crates_rate,
                 fetch_identity: !cli.no_verify,
                 progress: true,
+                npm_keys: !cli.no_verify,
             },
             verify: (!cli.no_verify).then_some(VerifyConfig {
                 trusted_root: cli.trusted_root,

@@ -157,3 +157,39 @@ fn unusable_cache_directory_is_a_warning() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("continuing without the cache"));
 }
+
+#[test]
+fn warm_rescan_with_verification_reuses_the_registry_keys() {
+    let reg = registry();
+    reg.mount(
+        Mock::given(method("GET"))
+            .and(path("/-/npm/v1/keys"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []}))),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    project(proj.path());
+    let run = || {
+        provscan(home.path())
+            .args(["--format", "json", "--npm-registry", &reg.url()])
+            .arg(proj.path())
+            .output()
+            .unwrap()
+    };
+    run();
+    assert_eq!(reg.hits("/-/npm/v1/keys"), 1);
+    let before: Vec<String> = reg
+        .requests()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    let warm = json_out(&run());
+    let after: Vec<String> = reg
+        .requests()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    // Only the package the registry did not know (never cached) is asked again.
+    assert_eq!(&after[before.len()..], ["/gone"]);
+    assert_eq!(warm["cached"], 2);
+}

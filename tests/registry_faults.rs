@@ -37,6 +37,7 @@ fn config(reg: &Registry, http: HttpConfig) -> RegistryConfig {
         crates_rate: 1000.0,
         fetch_identity: false,
         progress: false,
+        npm_keys: false,
     }
 }
 

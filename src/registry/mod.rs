@@ -241,6 +241,9 @@ pub struct RegistryConfig {
     pub fetch_identity: bool,
     /// Draw a progress bar on stderr (only when stderr is a terminal).
     pub progress: bool,
+    /// Fetch the npm registry's signing keys alongside npm lookups (verification wants them;
+    /// the scan turns this off when the cache holds fresh keys).
+    pub npm_keys: bool,
 }
 
 /// Requests sent per registry (every attempt counts).
@@ -311,7 +314,7 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         crates: Lane::new("crates", config.http.concurrency, pace),
     });
     let progress = progress_bar(config.progress, groups.len());
-    let wants_keys = config.fetch_identity && groups.keys().any(|(e, _)| *e == Ecosystem::Npm);
+    let wants_keys = config.npm_keys && groups.keys().any(|(e, _)| *e == Ecosystem::Npm);
 
     let (by_key, npm_keys) = runtime.block_on(async {
         let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(Arc::clone(&ctx))));

@@ -18,7 +18,8 @@ use url::Url;
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::wire::{self, lenient};
 use super::{
-    Ctx, Evidence, IntegrityMismatch, Lookup, NpmKeys, Publisher, all_unknown, failure_reason,
+    Ctx, Evidence, IntegrityMismatch, Lookup, NpmKeys, Publisher, PublisherChange, all_unknown,
+    failure_reason, publisher_change,
 };
 use crate::model::{Package, PackageKey};
 
@@ -276,8 +277,45 @@ async fn evaluate(
             }
             Err(reason) => evidence.note = Some(reason),
         }
+        evidence.publisher_change =
+            earlier_publisher_change(ctx, pkg, release, history, &evidence).await;
     }
     Lookup::Answered(Box::new(evidence))
+}
+
+/// With the pinned version's pipeline known, read the publisher of the most recent release
+/// published before it with a provenance attestation (one more request) and compare.
+async fn earlier_publisher_change(
+    ctx: &Ctx,
+    pkg: &Package,
+    release: &Release,
+    history: &[Release],
+    evidence: &Evidence,
+) -> Option<PublisherChange> {
+    evidence.publisher.as_ref()?.pipeline()?;
+    let published = release.published?;
+    let earlier = history
+        .iter()
+        .filter(|r| r.published.is_some_and(|t| t < published))
+        .filter(|r| {
+            matches!(
+                r.level,
+                TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
+            )
+        })
+        .max_by_key(|r| r.published)?;
+    let earlier_pkg = Package {
+        version: earlier.version.clone(),
+        ..pkg.clone()
+    };
+    let fetched = fetch_identity(ctx, &earlier_pkg, &DistAttestations::default())
+        .await
+        .ok()??;
+    let before = fetched.0?;
+    publisher_change(
+        evidence.publisher.as_ref(),
+        Some((earlier.version.as_str(), &before)),
+    )
 }
 
 /// Compare the lockfile's SRI with the registry's `dist.integrity` (and `shasum` for sha1).

@@ -17,7 +17,8 @@ use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
 use super::wire::{self, lenient, present};
 use super::{
-    Ctx, Evidence, FileEvidence, FileProvenance, Lookup, Publisher, all_unknown, failure_reason,
+    Ctx, Evidence, FileEvidence, FileProvenance, Lookup, Publisher, PublisherChange, all_unknown,
+    failure_reason, publisher_change,
 };
 use crate::model::{Package, PackageKey, pep503_normalize};
 
@@ -183,7 +184,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             history.iter().find(|r| r.version == key),
         ) {
             (Some(release_files), Some(release)) => {
-                evaluate(ctx, pkg, release_files, release, &history).await
+                evaluate(ctx, pkg, release_files, release, &history, &releases).await
             }
             _ => Lookup::Unknown {
                 reason: format!("the index lists no files for version {}", pkg.version),
@@ -216,6 +217,7 @@ async fn evaluate(
     release_files: &[&File],
     release: &Release,
     history: &[Release],
+    releases: &BTreeMap<String, Vec<&File>>,
 ) -> Lookup {
     if release_files.iter().all(|f| f.provenance.is_none()) {
         return Lookup::Unknown {
@@ -313,8 +315,37 @@ async fn evaluate(
             Ok(None) => evidence.note = Some("the provenance object names no publisher".into()),
             Err(reason) => return Lookup::Unknown { reason },
         }
+        evidence.publisher_change =
+            earlier_publisher_change(ctx, release, history, releases, &evidence).await;
     }
     Lookup::Answered(Box::new(evidence))
+}
+
+/// With the pinned version's pipeline known, read the publisher of the most recent release
+/// uploaded before it with provenance (one file's provenance: one more request) and compare.
+async fn earlier_publisher_change(
+    ctx: &Ctx,
+    release: &Release,
+    history: &[Release],
+    releases: &BTreeMap<String, Vec<&File>>,
+    evidence: &Evidence,
+) -> Option<PublisherChange> {
+    evidence.publisher.as_ref()?.pipeline()?;
+    let published = release.published?;
+    let earlier = history
+        .iter()
+        .filter(|r| r.level == TrustLevel::Provenance && r.published.is_some_and(|t| t < published))
+        .max_by_key(|r| r.published)?;
+    let file = releases
+        .get(&earlier.version)?
+        .iter()
+        .copied()
+        .find(|f| f.provenance_url().is_some())?;
+    let (before, _, _) = fetch_publishers(ctx, &[file]).await.ok()??;
+    publisher_change(
+        evidence.publisher.as_ref(),
+        Some((earlier.version.as_str(), &before)),
+    )
 }
 
 /// Re-base a provenance URL on the configured index's origin.
