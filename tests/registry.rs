@@ -657,28 +657,84 @@ fn npm_publisher_change_from_the_previous_attested_release() {
     mount_json(
         &reg,
         "/moved",
-        packument("moved", &[("1.0.0", 1, Npm::Provenance), ("1.1.0", 2, Npm::Provenance)]),
+        packument(
+            "moved",
+            &[("1.0.0", 1, Npm::Provenance), ("1.1.0", 2, Npm::Provenance)],
+        ),
     );
-    mount_json(&reg, "/-/npm/v1/attestations/moved@1.0.0", attestations_naming("moved", "1.0.0", "owner/moved"));
-    mount_json(&reg, "/-/npm/v1/attestations/moved@1.1.0", attestations_naming("moved", "1.1.0", "attacker/moved"));
-    mount_json(&reg, "/stays", packument("stays", &[("1.0.0", 1, Npm::Provenance), ("1.1.0", 2, Npm::Provenance)]));
-    mount_json(&reg, "/-/npm/v1/attestations/stays@1.0.0", attestations_naming("stays", "1.0.0", "owner/stays"));
-    mount_json(&reg, "/-/npm/v1/attestations/stays@1.1.0", attestations_naming("stays", "1.1.0", "owner/stays"));
+    mount_json(
+        &reg,
+        "/-/npm/v1/attestations/moved@1.0.0",
+        attestations_naming("moved", "1.0.0", "owner/moved"),
+    );
+    mount_json(
+        &reg,
+        "/-/npm/v1/attestations/moved@1.1.0",
+        attestations_naming("moved", "1.1.0", "attacker/moved"),
+    );
+    mount_json(
+        &reg,
+        "/stays",
+        packument(
+            "stays",
+            &[("1.0.0", 1, Npm::Provenance), ("1.1.0", 2, Npm::Provenance)],
+        ),
+    );
+    mount_json(
+        &reg,
+        "/-/npm/v1/attestations/stays@1.0.0",
+        attestations_naming("stays", "1.0.0", "owner/stays"),
+    );
+    mount_json(
+        &reg,
+        "/-/npm/v1/attestations/stays@1.1.0",
+        attestations_naming("stays", "1.1.0", "owner/stays"),
+    );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("package-lock.json"), npm_lock(&[("moved", "1.1.0"), ("stays", "1.1.0")])).unwrap();
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        npm_lock(&[("moved", "1.1.0"), ("stays", "1.1.0")]),
+    )
+    .unwrap();
     let out = provscan(dir.path())
-        .args(["--format", "json", "--fail-on", "publisher-changed", "--npm-registry", &reg.url()])
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "publisher-changed",
+            "--npm-registry",
+            &reg.url(),
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json_out(&out);
     let moved = package(&report, "moved", "1.1.0");
-    assert_eq!(moved["flags"].as_array().unwrap().iter().filter(|f| f["kind"] == "publisher-changed").count(), 1);
+    assert_eq!(
+        moved["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "publisher-changed")
+            .count(),
+        1
+    );
     assert_eq!(moved["evidence"]["publisher_change"]["version"], "1.0.0");
-    assert_eq!(moved["evidence"]["publisher_change"]["publisher"]["repository"], "owner/moved");
+    assert_eq!(
+        moved["evidence"]["publisher_change"]["publisher"]["repository"],
+        "owner/moved"
+    );
     let stays = package(&report, "stays", "1.1.0");
-    assert!(!stays["flags"].to_string().contains("publisher-changed"), "{stays}");
+    assert!(
+        !stays["flags"].to_string().contains("publisher-changed"),
+        "{stays}"
+    );
 }
 
 #[test]
@@ -687,10 +743,20 @@ fn pypi_publisher_change_from_the_previous_attested_release() {
     let page = simple_page(
         "moved",
         "1.4",
-        &[("moved-1.0.tar.gz", &sha('a'), 1, Some(true)), ("moved-1.1.tar.gz", &sha('b'), 2, Some(true))],
+        &[
+            ("moved-1.0.tar.gz", &sha('a'), 1, Some(true)),
+            ("moved-1.1.tar.gz", &sha('b'), 2, Some(true)),
+        ],
     );
-    reg.mount(Mock::given(method("GET")).and(path("/simple/moved/")).respond_with(ResponseTemplate::new(200).set_body_json(page)));
-    for (file, repo) in [("moved-1.0.tar.gz", "owner/moved"), ("moved-1.1.tar.gz", "attacker/moved")] {
+    reg.mount(
+        Mock::given(method("GET"))
+            .and(path("/simple/moved/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page)),
+    );
+    for (file, repo) in [
+        ("moved-1.0.tar.gz", "owner/moved"),
+        ("moved-1.1.tar.gz", "attacker/moved"),
+    ] {
         mount_json(
             &reg,
             &format!("/integrity/moved/x/{file}/provenance"),
@@ -701,12 +767,29 @@ fn pypi_publisher_change_from_the_previous_attested_release() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), format!("moved==1.1 --hash=sha256:{}\n", sha('b'))).unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("moved==1.1 --hash=sha256:{}\n", sha('b')),
+    )
+    .unwrap();
     let index = format!("{}simple/", reg.url());
-    let out = provscan(dir.path()).args(["--format", "json", "--pypi-index", &index]).arg(dir.path()).output().unwrap();
+    let out = provscan(dir.path())
+        .args(["--format", "json", "--pypi-index", &index])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let report = json_out(&out);
     let moved = package(&report, "moved", "1.1");
-    assert_eq!(moved["evidence"]["publisher"]["repository"], "attacker/moved");
-    assert_eq!(moved["evidence"]["publisher_change"]["publisher"]["repository"], "owner/moved");
-    assert!(moved["flags"].to_string().contains("publisher-changed"), "{moved}");
+    assert_eq!(
+        moved["evidence"]["publisher"]["repository"],
+        "attacker/moved"
+    );
+    assert_eq!(
+        moved["evidence"]["publisher_change"]["publisher"]["repository"],
+        "owner/moved"
+    );
+    assert!(
+        moved["flags"].to_string().contains("publisher-changed"),
+        "{moved}"
+    );
 }

@@ -261,3 +261,56 @@ fn redirects_to_another_host_are_not_followed() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_unreachable_host_is_given_up_on_quickly() {
+    // Nothing listens on port 1: every connection is refused.
+    let env = |_: &str| None;
+    let dir = tempfile::tempdir().unwrap();
+    let dead = "http://127.0.0.1:1/".to_string();
+    let overrides = Overrides {
+        npm: Some(dead.clone()),
+        pypi: Some(dead.clone()),
+        crates: Some(dead),
+    };
+    let endpoints = Endpoints::resolve(
+        &overrides,
+        &ConfigSources {
+            env: &env,
+            project: dir.path(),
+            home: None,
+        },
+    )
+    .unwrap();
+    let config = RegistryConfig {
+        endpoints,
+        http: HttpConfig {
+            concurrency: 4,
+            ..fast()
+        },
+        crates_rate: 1000.0,
+        fetch_identity: false,
+        progress: false,
+        npm_keys: false,
+    };
+    let pkgs: Vec<Package> = (0..40)
+        .flat_map(|i| npm_pkg(&format!("p{i}"), "1.0.0"))
+        .collect();
+    let lookups = lookup_all(&pkgs, &config).unwrap();
+    assert_eq!(lookups.by_key.len(), 40);
+    for lookup in lookups.by_key.values() {
+        match lookup {
+            Lookup::Unknown { reason } => {
+                assert!(reason.contains("could not be reached"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // 40 packages x 3 attempts would be 120 connection attempts; the lane stops after 10 in a
+    // row (plus the few already in flight).
+    assert!(
+        lookups.requests.npm <= 10 + 4,
+        "{} requests",
+        lookups.requests.npm
+    );
+}

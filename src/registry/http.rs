@@ -72,6 +72,16 @@ pub enum FetchError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// The host could not be reached for many requests in a row; no more are sent this run.
+    #[error(
+        "{url}: the host could not be reached ({failures} connection attempts in a row failed)"
+    )]
+    Unreachable {
+        /// The URL asked.
+        url: String,
+        /// The failures in a row.
+        failures: u64,
+    },
     /// The body was larger than the cap.
     #[error("{url}: response larger than {limit} bytes; refused")]
     TooLarge {
@@ -90,7 +100,13 @@ pub struct Lane {
     pace: Option<Duration>,
     next_start: Mutex<Option<Instant>>,
     requests: AtomicU64,
+    connect_failures: AtomicU64,
 }
+
+/// Connection failures in a row after which a lane stops trying its host for the rest of the
+/// run: a registry that cannot be reached at all (no route, DNS failure, refused) should cost
+/// seconds, not one full retry cycle per package at crates.io's pace.
+pub const UNREACHABLE_AFTER: u64 = 10;
 
 impl Lane {
     /// A lane allowing `concurrency` requests in flight, starting at most one request every
@@ -102,12 +118,18 @@ impl Lane {
             pace,
             next_start: Mutex::new(None),
             requests: AtomicU64::new(0),
+            connect_failures: AtomicU64::new(0),
         })
     }
 
     /// Requests sent on this lane so far (every attempt counts).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// True once the host failed to connect [`UNREACHABLE_AFTER`] times in a row.
+    pub fn unreachable(&self) -> bool {
+        self.connect_failures.load(Ordering::Relaxed) >= UNREACHABLE_AFTER
     }
 
     /// The lane's name (the registry).
@@ -118,6 +140,9 @@ impl Lane {
     async fn wait_turn(&self) {
         let Some(pace) = self.pace else { return };
         let mut next = self.next_start.lock().await;
+        if self.unreachable() {
+            return; // nothing will be sent: no turn to wait for
+        }
         let now = Instant::now();
         if let Some(at) = *next
             && at > now
@@ -212,7 +237,9 @@ impl Http {
                     last = message;
                     retry_after
                 }
-                Err(e @ FetchError::TooLarge { .. }) => return Err(e),
+                Err(e @ (FetchError::TooLarge { .. } | FetchError::Unreachable { .. })) => {
+                    return Err(e);
+                }
                 Err(e) => {
                     last = e.to_string();
                     None
@@ -248,6 +275,12 @@ impl Http {
         accept: &str,
         token: Option<&Token>,
     ) -> Result<Outcome, FetchError> {
+        if lane.unreachable() {
+            return Err(FetchError::Unreachable {
+                url: url.to_string(),
+                failures: UNREACHABLE_AFTER,
+            });
+        }
         let _slot = lane
             .slots
             .acquire()
@@ -258,14 +291,26 @@ impl Http {
                 attempts: 0,
             })?;
         lane.wait_turn().await;
+        if lane.unreachable() {
+            return Err(FetchError::Unreachable {
+                url: url.to_string(),
+                failures: UNREACHABLE_AFTER,
+            });
+        }
         lane.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = token {
             request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
         }
         let response = match request.send().await {
-            Ok(r) => r,
+            Ok(r) => {
+                lane.connect_failures.store(0, Ordering::Relaxed);
+                r
+            }
             Err(e) => {
+                if e.is_connect() {
+                    lane.connect_failures.fetch_add(1, Ordering::Relaxed);
+                }
                 return Ok(Outcome::Retry {
                     message: describe(&e),
                     retry_after: None,

@@ -427,6 +427,10 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
         } => {
             format!("{registry} could not be reached: {message} after {attempts} attempts")
         }
+        http::FetchError::Unreachable { failures, .. } => format!(
+            "{registry} could not be reached ({failures} connection attempts in a row failed; \
+             provscan stopped asking it for this run)"
+        ),
         http::FetchError::TooLarge { limit, .. } => {
             format!(
                 "{registry} sent a response larger than {} MiB; refused",
