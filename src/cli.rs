@@ -45,7 +45,8 @@ pub struct Cli {
     /// Fail (exit 1) when a package has one of these statuses or flags (comma-separated), after
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
-    /// publisher-changed. Default: provscan.toml's `fail-on`, else invalid,downgraded.
+    /// publisher-changed, unexpected-publisher. Default: provscan.toml's `fail-on`, else
+    /// invalid,downgraded.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
 

@@ -176,6 +176,9 @@ pub struct LockedPackage {
     pub unpinned_spec: Option<String>,
     /// 1-based line of the package's entry in the lockfile, where cheap to know.
     pub line: Option<usize>,
+    /// Publisher identities the lockfile expects attestations from (PEP 751
+    /// `attestation-identities`: `kind` plus the publisher's keys).
+    pub expected_publishers: Vec<BTreeMap<String, String>>,
 }
 
 impl LockedPackage {
@@ -193,6 +196,7 @@ impl LockedPackage {
             peer: None,
             unpinned_spec: None,
             line: None,
+            expected_publishers: Vec::new(),
         }
     }
 }
@@ -233,6 +237,8 @@ pub struct Package {
     pub unpinned_spec: Option<String>,
     /// Every lockfile (and line) it was found in, sorted.
     pub origins: Vec<Origin>,
+    /// Publisher identities some lockfile expects attestations from (union over lockfiles).
+    pub expected_publishers: Vec<BTreeMap<String, String>>,
 }
 
 impl Package {
@@ -289,6 +295,7 @@ pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
             peer: locked.peer,
             unpinned_spec: locked.unpinned_spec,
             origins: vec![origin],
+            expected_publishers: locked.expected_publishers,
         };
         match by_key.entry(incoming.key()) {
             std::collections::btree_map::Entry::Vacant(slot) => {
@@ -302,6 +309,11 @@ pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
                 pkg.peer = merge_all(pkg.peer, incoming.peer);
                 merge_integrity(pkg, incoming.integrity);
                 pkg.origins.extend(incoming.origins);
+                for identity in incoming.expected_publishers {
+                    if !pkg.expected_publishers.contains(&identity) {
+                        pkg.expected_publishers.push(identity);
+                    }
+                }
             }
         }
     }

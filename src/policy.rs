@@ -91,7 +91,8 @@ pub enum PolicyError {
     /// An unknown word in `fail-on`.
     #[error(
         "unknown rule `{0}` in fail-on (statuses: verified, attested, trusted-publisher, none, downgraded, \
-         invalid, unknown, not-applicable, unpinned; flags: integrity-mismatch, source-mismatch, publisher-changed)"
+         invalid, unknown, not-applicable, unpinned; flags: integrity-mismatch, source-mismatch, publisher-changed, \
+         unexpected-publisher)"
     )]
     UnknownRule(String),
     /// A bad `min-coverage` value.

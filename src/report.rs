@@ -100,14 +100,18 @@ pub enum FlagKind {
     SourceMismatch,
     /// The publisher (repository, workflow) differs from the most recent earlier release's.
     PublisherChanged,
+    /// The publisher is none of those the lockfile expects attestations from (PEP 751
+    /// `attestation-identities`).
+    UnexpectedPublisher,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 3] = [
+    pub const ALL: [FlagKind; 4] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
+        FlagKind::UnexpectedPublisher,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -116,6 +120,7 @@ impl FlagKind {
             FlagKind::IntegrityMismatch => "integrity-mismatch",
             FlagKind::SourceMismatch => "source-mismatch",
             FlagKind::PublisherChanged => "publisher-changed",
+            FlagKind::UnexpectedPublisher => "unexpected-publisher",
         }
     }
 

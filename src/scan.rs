@@ -124,6 +124,9 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
                 _ => None,
             };
             let mut flags = registry_flags(evidence.as_ref());
+            if settings.registry.fetch_identity {
+                flags.extend(expected_publisher_flag(&package, evidence.as_ref()));
+            }
             flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
             PackageReport {
                 finding,
@@ -256,6 +259,64 @@ fn npm_keys(
     let keys = registry::fetch_npm_keys(&settings.registry);
     keep(&keys, warnings);
     Some(keys)
+}
+
+/// When the lockfile names the identities it expects attestations from (pylock.toml), a
+/// publisher that is none of them — or no publisher at all — is flagged. Only when identity was
+/// read (not with `--no-verify`, where PyPI names no publisher).
+fn expected_publisher_flag(package: &Package, evidence: Option<&Evidence>) -> Option<Flag> {
+    if package.expected_publishers.is_empty() {
+        return None;
+    }
+    let evidence = evidence?;
+    let publisher = evidence.publisher.as_ref();
+    if publisher.is_some_and(|p| {
+        package
+            .expected_publishers
+            .iter()
+            .any(|e| identity_matches(e, p))
+    }) {
+        return None;
+    }
+    let expected: Vec<String> = package
+        .expected_publishers
+        .iter()
+        .map(|e| {
+            let kind = e.get("kind").map(String::as_str).unwrap_or("?");
+            let who = ["repository", "email", "project_id"]
+                .iter()
+                .find_map(|k| e.get(*k));
+            format!("{kind} {}", who.map(String::as_str).unwrap_or("?"))
+        })
+        .collect();
+    let actual = publisher.map_or("no publisher".to_string(), |p| p.describe());
+    Some(Flag {
+        kind: FlagKind::UnexpectedPublisher,
+        message: format!(
+            "the lockfile expects attestations from {}, but the registry's provenance names {actual}",
+            expected.join(" or ")
+        ),
+    })
+}
+
+/// A PEP 751 attestation identity (`kind` plus the publisher's keys) against a publisher: the
+/// kind must be the provider, and every key both name must agree.
+fn identity_matches(
+    expected: &std::collections::BTreeMap<String, String>,
+    p: &registry::Publisher,
+) -> bool {
+    let same = |key: &str, actual: Option<&String>| match (expected.get(key), actual) {
+        (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    expected
+        .get("kind")
+        .is_some_and(|k| k.eq_ignore_ascii_case(&p.provider))
+        && same("repository", p.repository.as_ref())
+        && same("workflow", p.workflow.as_ref())
+        && same("workflow_filepath", p.workflow.as_ref())
+        && same("email", p.identity.as_ref())
 }
 
 /// Flags the registry's evidence raises.

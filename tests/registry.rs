@@ -793,3 +793,75 @@ fn pypi_publisher_change_from_the_previous_attested_release() {
         "{moved}"
     );
 }
+
+#[test]
+fn pylock_attestation_identities_are_compared_with_the_publisher() {
+    let reg = Registry::start();
+    for (project, repo) in [("kept", "owner/kept"), ("swapped", "attacker/swapped")] {
+        let file = format!("{project}-1.0.tar.gz");
+        let page = simple_page(project, "1.4", &[(file.as_str(), &sha('c'), 1, Some(true))]);
+        reg.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/simple/{project}/")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(page)),
+        );
+        mount_json(
+            &reg,
+            &format!("/integrity/{project}/x/{file}/provenance"),
+            json!({"version": 1, "attestation_bundles": [{
+                "publisher": {"kind": "GitHub", "repository": repo, "workflow": "release.yml"},
+                "attestations": []
+            }]}),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut lock = String::from("lock-version = \"1.0\"\ncreated-by = \"test\"\n");
+    for project in ["kept", "swapped"] {
+        lock.push_str(&format!(
+            "\n[[packages]]\nname = \"{project}\"\nversion = \"1.0\"\nsdist = {{ name = \"{project}-1.0.tar.gz\", hashes = {{ sha256 = \"{}\" }} }}\n\
+             [[packages.attestation-identities]]\nkind = \"GitHub\"\nrepository = \"owner/{project}\"\nworkflow = \"release.yml\"\n",
+            sha('c')
+        ));
+    }
+    std::fs::write(dir.path().join("pylock.toml"), lock).unwrap();
+    let index = format!("{}simple/", reg.url());
+    let run = |extra: &[&str]| {
+        let out = provscan(dir.path())
+            .args(["--format", "json", "--pypi-index", &index])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        json_out(&out)
+    };
+    let report = run(&[]);
+    let swapped = package(&report, "swapped", "1.0");
+    assert_eq!(
+        swapped["expected_publishers"][0]["repository"],
+        "owner/swapped"
+    );
+    assert!(
+        swapped["flags"]
+            .to_string()
+            .contains("unexpected-publisher"),
+        "{swapped}"
+    );
+    assert!(
+        swapped["flags"]
+            .to_string()
+            .contains("expects attestations from GitHub owner/swapped"),
+        "{swapped}"
+    );
+    assert!(
+        !package(&report, "kept", "1.0")["flags"]
+            .to_string()
+            .contains("unexpected-publisher")
+    );
+    // Without identity (--no-verify) there is nothing to compare with: no flag.
+    let presence_only = run(&["--no-verify", "--no-cache"]);
+    assert!(
+        !package(&presence_only, "swapped", "1.0")["flags"]
+            .to_string()
+            .contains("unexpected-publisher")
+    );
+}

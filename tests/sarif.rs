@@ -126,6 +126,7 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/integrity-mismatch",
             "provscan/source-mismatch",
             "provscan/publisher-changed",
+            "provscan/unexpected-publisher",
         ],
         "rule ids are a contract (docs/sarif.md)"
     );

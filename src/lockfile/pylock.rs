@@ -13,8 +13,8 @@
 //! `dependency_groups` terms (environment terms count as "may be true"), first for a default
 //! install (`default-groups`, no extras), then with every extra, then with every group. Otherwise
 //! they stay unknown. pylock.toml has no dependency graph guarantee, so direct comes only from
-//! pyproject.toml. `attestation-identities` are read by [`attestation_identities`]; the package
-//! model has no place for them yet.
+//! pyproject.toml. `attestation-identities` are kept as the package's expected publishers, which
+//! the scan compares with the publisher the registry's provenance names.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,17 +23,6 @@ use toml::Spanned;
 
 use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
-
-/// The attestation identities a pylock.toml records for one package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttestationIdentities {
-    /// Package name as written.
-    pub name: String,
-    /// Version as written ("" when absent).
-    pub version: String,
-    /// Each identity's keys (`kind`, `repository`, `workflow`, …); non-string values as TOML.
-    pub identities: Vec<BTreeMap<String, String>>,
-}
 
 /// Parse a pylock.toml.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
@@ -88,6 +77,12 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
 
         let source = source_of(&pkg);
         let version = pkg.version.clone().unwrap_or_default();
+        let expected_publishers = pkg
+            .attestation_identities
+            .clone()
+            .into_iter()
+            .map(identity)
+            .collect();
         let mut p = LockedPackage::new(Ecosystem::Pypi, pkg.name, version);
         if p.version.is_empty() && source.is_registry() {
             p.unpinned_spec = Some(p.name.clone());
@@ -95,6 +90,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         p.source = source;
         p.line = Some(line);
         p.integrity.files = files;
+        p.expected_publishers = expected_publishers;
         if let Some(contexts) = &contexts {
             (p.dev, p.optional) = contexts.flags(pkg.marker.as_deref());
         }
@@ -108,38 +104,18 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     Ok(parsed)
 }
 
-/// The attestation identities of every package that records some, in file order.
-pub fn attestation_identities(
-    text: &str,
-    display: &str,
-) -> Result<Vec<AttestationIdentities>, LockfileError> {
-    let wire = read_wire(text, display)?;
-    Ok(wire
-        .packages
+/// One `attestation-identities` table as string keys and values (non-strings as TOML text).
+fn identity(table: toml::Table) -> BTreeMap<String, String> {
+    table
         .into_iter()
-        .map(Spanned::into_inner)
-        .filter(|p| !p.attestation_identities.is_empty())
-        .map(|p| AttestationIdentities {
-            name: p.name,
-            version: p.version.unwrap_or_default(),
-            identities: p
-                .attestation_identities
-                .into_iter()
-                .map(|table| {
-                    table
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let v = match v {
-                                toml::Value::String(s) => s,
-                                other => other.to_string(),
-                            };
-                            (k, v)
-                        })
-                        .collect()
-                })
-                .collect(),
+        .map(|(k, v)| {
+            let v = match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
         })
-        .collect())
+        .collect()
 }
 
 fn read_wire(text: &str, display: &str) -> Result<Wire, LockfileError> {
@@ -699,15 +675,22 @@ wheels = [{ path = "wheels/vendored-4.0-py3-none-any.whl", hashes = { sha256 = "
     }
 
     #[test]
-    fn attestation_identities_are_collected() {
-        let ids = attestation_identities(LOCK, "pylock.toml").unwrap();
-        assert_eq!(ids.len(), 1);
+    fn attestation_identities_are_kept_as_expected_publishers() {
+        let pkgs = packages(LOCK);
+        let with: Vec<_> = pkgs
+            .iter()
+            .filter(|p| !p.expected_publishers.is_empty())
+            .collect();
+        assert_eq!(with.len(), 1);
         assert_eq!(
-            (ids[0].name.as_str(), ids[0].version.as_str()),
+            (with[0].name.as_str(), with[0].version.as_str()),
             ("attrs", "25.1.0")
         );
-        assert_eq!(ids[0].identities[0]["kind"], "GitHub");
-        assert_eq!(ids[0].identities[0]["repository"], "python-attrs/attrs");
+        assert_eq!(with[0].expected_publishers[0]["kind"], "GitHub");
+        assert_eq!(
+            with[0].expected_publishers[0]["repository"],
+            "python-attrs/attrs"
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub struct Rule {
 }
 
 /// Every rule, in the order written to `tool.driver.rules`.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 13] = [
     Rule {
         id: "provscan/invalid",
         word: "invalid",
@@ -183,6 +183,15 @@ pub const RULES: [Rule; 12] = [
         full: "The publisher (repository, workflow, or crates.io repository or project path) of \
                the pinned version differs from that of the most recent earlier release that had \
                one: a moved or hijacked release pipeline.",
+        level: Level::Warning,
+        always: true,
+    },
+    Rule {
+        id: "provscan/unexpected-publisher",
+        word: "unexpected-publisher",
+        name: "UnexpectedPublisher",
+        short: "Publisher is not one the lockfile expects",
+        full: "The lockfile (PEP 751 attestation-identities) names the publishers it expects                attestations from, and the registry's provenance names none of them, or no                publisher at all.",
         level: Level::Warning,
         always: true,
     },
