@@ -10,7 +10,11 @@
 //! reason = "vendored; reviewed by security on 2026-11-02"
 //! until = "2027-01-31"                   # optional: stops applying after this day
 //! ecosystem = "npm"                      # optional
+//! rules = ["downgraded"]                 # optional: the statuses and flags it accepts
 //! ```
+//!
+//! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
+//! (signs of tampering), which it accepts only when named.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,6 +75,7 @@ struct WireIgnore {
     reason: String,
     until: Option<toml::Value>,
     ecosystem: Option<String>,
+    rules: Option<Vec<String>>,
 }
 
 /// Read and validate a configuration file.
@@ -127,9 +132,12 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
                     .ok_or_else(|| bad(format!("unknown ecosystem `{e}` (npm, pypi, crates)")))?,
             ),
         };
-        ignores.push(
-            Ignore::new(&entry.package, &entry.reason, until, ecosystem).map_err(policy_err)?,
-        );
+        let mut ignore =
+            Ignore::new(&entry.package, &entry.reason, until, ecosystem).map_err(policy_err)?;
+        if let Some(words) = &entry.rules {
+            ignore.rules = Some(policy::parse_rules(words).map_err(policy_err)?);
+        }
+        ignores.push(ignore);
     }
     Ok(Config {
         fail_on,

@@ -54,6 +54,12 @@ pub enum DiscoverError {
         /// The path given.
         path: String,
     },
+    /// A lockfile named on the command line is a directory, FIFO or device.
+    #[error("{path}: not a regular file")]
+    NotAFile {
+        /// The path given.
+        path: String,
+    },
     /// A lockfile named on the command line does not exist.
     #[error("{path}: no such file")]
     Missing {
@@ -97,8 +103,11 @@ fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> 
     let mut seen = BTreeSet::new();
     for path in explicit {
         let display = display_path(path, root);
-        if !path.is_file() {
+        if !path.exists() {
             return Err(DiscoverError::Missing { path: display });
+        }
+        if !path.is_file() {
+            return Err(DiscoverError::NotAFile { path: display });
         }
         let name = path
             .file_name()
@@ -165,7 +174,10 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        // A symbolic link to a lockfile counts (links to directories are not followed).
+        let is_file = entry.file_type().is_file()
+            || (entry.file_type().is_symlink() && entry.path().is_file());
+        if !is_file {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
@@ -268,6 +280,24 @@ mod tests {
         );
         let err = discover(dir.path(), &[dir.path().join("nope/Cargo.lock")]).unwrap_err();
         assert!(matches!(err, DiscoverError::Missing { .. }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_lockfiles_are_found_but_linked_directories_not_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "real/package-lock.json");
+        touch(dir.path(), "other/Cargo.lock");
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::os::unix::fs::symlink(
+            "../real/package-lock.json",
+            dir.path().join("app/package-lock.json"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("../other", dir.path().join("app/linked-dir")).unwrap();
+        let found = discover(&dir.path().join("app"), &[]).unwrap();
+        let names: Vec<_> = found.lockfiles.iter().map(|f| f.display.as_str()).collect();
+        assert_eq!(names, ["package-lock.json"]);
     }
 
     #[test]

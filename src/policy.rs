@@ -83,6 +83,9 @@ pub struct Ignore {
     pub reason: String,
     /// The last day it applies, if limited.
     pub until: Option<jiff::civil::Date>,
+    /// The statuses and flags it accepts; `None`: every rule except `invalid` and
+    /// `integrity-mismatch`, which signal tampering and must be named to be ignored.
+    pub rules: Option<Vec<Rule>>,
 }
 
 /// Why a policy setting is unusable.
@@ -214,6 +217,7 @@ impl Ignore {
             ecosystem,
             reason: reason.to_string(),
             until,
+            rules: None,
         })
     }
 
@@ -229,6 +233,17 @@ impl Ignore {
             Versions::Any => true,
             Versions::Exact(v) => v == version,
             Versions::Range(range) => in_range(ecosystem, range, version),
+        }
+    }
+
+    /// True when the ignore accepts this rule.
+    pub fn covers(&self, rule: Rule) -> bool {
+        match &self.rules {
+            Some(rules) => rules.contains(&rule),
+            None => !matches!(
+                rule,
+                Rule::Status(Status::Invalid) | Rule::Flag(FlagKind::IntegrityMismatch)
+            ),
         }
     }
 
@@ -278,6 +293,7 @@ pub fn apply(
     for pkg in &mut report.packages {
         let p = &pkg.package;
         pkg.ignored = None;
+        let mut active: Option<&Ignore> = None;
         for (i, ignore) in policy.ignores.iter().enumerate() {
             if !ignore.matches(p.ecosystem, &p.name, &p.version) {
                 continue;
@@ -289,6 +305,7 @@ pub fn apply(
                     reason: ignore.reason.clone(),
                     until: ignore.until.map(|d| d.to_string()),
                 });
+                active = Some(ignore);
                 break;
             }
             if expired_warned.insert(i) {
@@ -300,12 +317,16 @@ pub fn apply(
                 ));
             }
         }
-        let hits = rules_hit(pkg, &policy.fail_on);
+        // An ignore accepts the rules it covers; any other rule that hits still fails.
+        let hits: Vec<Rule> = rules_hit(pkg, &policy.fail_on)
+            .into_iter()
+            .filter(|rule| !active.is_some_and(|ignore| ignore.covers(*rule)))
+            .collect();
         let relevant = match &prior {
             None => true,
             Some(prior) => new_or_worse(pkg, prior),
         };
-        pkg.failing = pkg.ignored.is_none() && relevant && !hits.is_empty();
+        pkg.failing = relevant && !hits.is_empty();
         if pkg.failing {
             let p = &pkg.package;
             for rule in hits {
@@ -582,6 +603,33 @@ mod tests {
         assert!(failing(&r).is_empty());
         apply(&mut r, &policy, None, date("2027-01-01"));
         assert_eq!(failing(&r), ["a@1.0.0"]);
+    }
+
+    #[test]
+    fn ignores_accept_only_their_rules() {
+        let mut ignore = Ignore::new("a", "reviewed", None, None).unwrap();
+        let policy = |ignore: &Ignore| Policy {
+            fail_on: parse_rules(&["invalid".into(), "downgraded".into(), "none".into()]).unwrap(),
+            ignores: vec![ignore.clone()],
+            ..Policy::default()
+        };
+        // By default an ignore does not hide tampering.
+        let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Invalid)]);
+        apply(&mut r, &policy(&ignore), None, date("2026-11-25"));
+        assert_eq!(failing(&r), ["a@1.0.0"]);
+        assert!(r.packages[0].ignored.is_some(), "the ignore is shown");
+        let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Downgraded)]);
+        apply(&mut r, &policy(&ignore), None, date("2026-11-25"));
+        assert!(failing(&r).is_empty());
+        // With `rules`, only those are accepted.
+        ignore.rules = Some(parse_rules(&["none".into()]).unwrap());
+        let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Downgraded)]);
+        apply(&mut r, &policy(&ignore), None, date("2026-11-25"));
+        assert_eq!(failing(&r), ["a@1.0.0"]);
+        ignore.rules = Some(parse_rules(&["invalid".into()]).unwrap());
+        let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Invalid)]);
+        apply(&mut r, &policy(&ignore), None, date("2026-11-25"));
+        assert!(failing(&r).is_empty());
     }
 
     #[test]

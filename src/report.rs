@@ -75,8 +75,11 @@ impl Status {
     pub fn strength(self) -> Option<u8> {
         match self {
             Status::Verified => Some(5),
+            // Equal: which is stronger depends on the release (npm ranks trusted publishing
+            // above provenance, and both together highest); the registry stage's downgrade
+            // rule compares the real trust levels.
             Status::Attested => Some(4),
-            Status::TrustedPublisher => Some(3),
+            Status::TrustedPublisher => Some(4),
             Status::None => Some(2),
             Status::Downgraded => Some(1),
             Status::Invalid => Some(0),

@@ -40,7 +40,8 @@ pub enum ScanError {
 /// Run a scan and build its report. Warnings are collected in the report for the caller to show.
 pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     let discovery = discover::discover(&settings.root, &settings.lockfiles)?;
-    let mut warnings = discovery.warnings;
+    let mut warnings = settings.registry.endpoints.warnings.clone();
+    warnings.extend(discovery.warnings);
     if discovery.lockfiles.is_empty() {
         warnings.push(format!(
             "no lockfile found under {}",
@@ -208,6 +209,9 @@ fn store(
         let Some(Lookup::Answered(evidence)) = fetched.by_key.get(&pkg.key()) else {
             continue;
         };
+        if evidence.incomplete {
+            continue; // a request it needed failed: ask again next time
+        }
         let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
         if let Err(e) = cache.put(registry, pkg, settings.registry.fetch_identity, evidence) {
             failed.get_or_insert(e);

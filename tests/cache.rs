@@ -166,6 +166,11 @@ fn warm_rescan_with_verification_reuses_the_registry_keys() {
             .and(path("/-/npm/v1/keys"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []}))),
     );
+    reg.mount(
+        Mock::given(method("GET"))
+            .and(path("/-/npm/v1/attestations/a@1.0.0"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"attestations": []}))),
+    );
     let home = tempfile::tempdir().unwrap();
     let proj = tempfile::tempdir().unwrap();
     project(proj.path());
@@ -192,4 +197,35 @@ fn warm_rescan_with_verification_reuses_the_registry_keys() {
     // Only the package the registry did not know (never cached) is asked again.
     assert_eq!(&after[before.len()..], ["/gone"]);
     assert_eq!(warm["cached"], 2);
+}
+
+#[test]
+fn an_answer_whose_attestation_could_not_be_fetched_is_not_cached() {
+    let reg = registry();
+    reg.mount(
+        Mock::given(method("GET"))
+            .and(path("/-/npm/v1/attestations/a@1.0.0"))
+            .respond_with(ResponseTemplate::new(503)),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    project(proj.path());
+    let run = || {
+        json_out(
+            &provscan(home.path())
+                .args(["--format", "json", "--npm-registry", &reg.url()])
+                .arg(proj.path())
+                .output()
+                .unwrap(),
+        )
+    };
+    let first = run();
+    assert!(
+        package(&first, "a", "1.0.0")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+    let second = run();
+    assert_eq!(second["cached"], 1, "only b is cached; a is asked again");
 }

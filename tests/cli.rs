@@ -238,3 +238,30 @@ fn credentials_in_lockfile_urls_never_reach_the_report() {
         assert!(all.contains("six"), "{format}: {all}");
     }
 }
+
+#[test]
+fn odd_requirement_names_are_warnings_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "a.\npydantic-==1.0\n_x==1\nsix==1.16.0\n",
+    )
+    .unwrap();
+    let out = provscan(dir.path())
+        .args(["--offline", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("not a valid package name"), "{stderr}");
+    let report = json_out(&out);
+    assert!(
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "six")
+    );
+    assert!(!report["packages"].to_string().contains("\"a.\""));
+}

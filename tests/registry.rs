@@ -865,3 +865,82 @@ fn pylock_attestation_identities_are_compared_with_the_publisher() {
             .contains("unexpected-publisher")
     );
 }
+
+#[test]
+fn a_locked_pypi_file_without_the_provenance_key_is_unknown() {
+    let reg = Registry::start();
+    let mut page = simple_page(
+        "mixed",
+        "1.4",
+        &[
+            ("mixed-1.0.tar.gz", &sha('a'), 1, Some(true)),
+            ("mixed-1.0-py3-none-any.whl", &sha('b'), 1, None),
+        ],
+    );
+    page["files"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("provenance");
+    reg.mount(
+        Mock::given(method("GET"))
+            .and(path("/simple/mixed/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("mixed==1.0 --hash=sha256:{}\n", sha('b')),
+    )
+    .unwrap();
+    let index = format!("{}simple/", reg.url());
+    let out = provscan(dir.path())
+        .args(["--format", "json", "--no-verify", "--pypi-index", &index])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = json_out(&out);
+    let p = package(&report, "mixed", "1.0");
+    assert_eq!(p["status"], "unknown", "{p}");
+    assert!(
+        p["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no `provenance` key"),
+        "{p}"
+    );
+}
+
+#[test]
+fn registry_credentials_never_reach_the_report() {
+    let reg = Registry::start();
+    mount_json(
+        &reg,
+        "/plain",
+        packument("plain", &[("1.0.0", 1, Npm::None)]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        npm_lock(&[("plain", "1.0.0")]),
+    )
+    .unwrap();
+    let with_credentials = reg.url().replace("http://", "http://user:s3cret@");
+    let out = provscan(dir.path())
+        .args([
+            "--format",
+            "json",
+            "--no-verify",
+            "--npm-registry",
+            &with_credentials,
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("s3cret"), "{all}");
+    assert_eq!(package(&json_out(&out), "plain", "1.0.0")["status"], "none");
+}

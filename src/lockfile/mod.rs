@@ -346,6 +346,10 @@ pub fn read_text(path: &Path, display: &str) -> Result<String, LockfileError> {
         path: display.to_string(),
         source,
     };
+    // Only regular files: a FIFO would block forever, a device never end.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(LockfileError::invalid(display, "not a regular file"));
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
     file.take(MAX_LOCKFILE_BYTES + 1)

@@ -168,7 +168,7 @@ pub(crate) fn file_name_of(url_or_path: &str) -> Option<String> {
 /// The name a PEP 508 requirement string names; a `-e`/URL line with `#egg=NAME` gives NAME.
 pub(crate) fn requirement_name(requirement: &str) -> Option<String> {
     let requirement = requirement.trim();
-    if let Ok(req) = requirement.parse::<pep508_rs::Requirement>() {
+    if let Ok(req) = super::requirements::parse_pep508(requirement) {
         return Some(pep503_normalize(req.name.as_ref()));
     }
     let egg = requirement.split_once("#egg=")?.1;

@@ -31,8 +31,19 @@ use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize}
 
 /// Parse a requirements file and the files it includes.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
+    // Includes are read only inside the scan root or the top-level file's own directory: a
+    // scanned repository must not make provscan print `/proc/self/environ` or `~/.ssh` files.
+    let mut allowed = vec![identity(input.root)];
+    if let Some(dir) = input.path.parent() {
+        allowed.push(identity(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        }));
+    }
     let mut reader = Reader {
         root: input.root,
+        allowed,
         stack: Vec::new(),
         done: HashSet::new(),
         found: Vec::new(),
@@ -72,6 +83,8 @@ struct Found {
 
 struct Reader<'a> {
     root: &'a Path,
+    /// Directories includes may be read from (canonical).
+    allowed: Vec<PathBuf>,
     /// Files being read, outermost first.
     stack: Vec<PathBuf>,
     /// Files already read, and as what.
@@ -306,6 +319,17 @@ impl Reader<'_> {
         }
         if self.done.contains(&(id.clone(), kind)) {
             return Ok(()); // included twice: its packages are already reported
+        }
+        if !self.allowed.iter().any(|dir| id.starts_with(dir)) {
+            let message = format!(
+                "`{flag} {target}` points outside the scanned directory ({display}); provscan reads \
+                 includes only inside it (scan a directory that holds both files)"
+            );
+            if kind == Kind::Constraints {
+                self.warn(&from.display, line, message);
+                return Ok(());
+            }
+            return Err(LockfileError::at(&from.display, line, None, message));
         }
         let text = match read_text(&path, &display) {
             Ok(text) => text,
@@ -667,6 +691,24 @@ fn via_rest(comment: &str) -> Option<&str> {
 }
 
 /// The package a requirement (or `-e` value) denotes.
+/// Parse a PEP 508 requirement. Names that start or end with `.`, `-` or `_` are rejected here
+/// first: pep508_rs 0.9 panics on some of them (`a.`, `pkg-==1.0`).
+pub(crate) fn parse_pep508(text: &str) -> Result<Requirement<pep508_rs::VerbatimUrl>, String> {
+    let trimmed = text.trim_start();
+    let name: &str = trimmed
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .next()
+        .unwrap_or_default();
+    let edges_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let well_formed = edges_ok(name.chars().next()) && edges_ok(name.chars().last());
+    if !name.is_empty() && !well_formed {
+        return Err(format!(
+            "`{name}` is not a valid package name (it must start and end with a letter or digit)"
+        ));
+    }
+    Requirement::<pep508_rs::VerbatimUrl>::from_str(text).map_err(|e| e.to_string())
+}
+
 fn requirement_package(text: &str, editable: bool) -> Result<LockedPackage, String> {
     if has_url_scheme(text) || is_vcs_url(text) {
         let (url, _markers) = split_once_str(text, "; ");
@@ -679,7 +721,7 @@ fn requirement_package(text: &str, editable: bool) -> Result<LockedPackage, Stri
         // PEP 508 `name [extras] @ url [; markers]`: the name is checked by pep508_rs; the
         // URL is kept as written (pep508_rs would expand `${VAR}` from the environment).
         let name_part = before.trim();
-        Requirement::<pep508_rs::VerbatimUrl>::from_str(name_part).map_err(|e| {
+        parse_pep508(name_part).map_err(|e| {
             format!(
                 "invalid requirement `{text}`: {}",
                 first_line(&e.to_string())
@@ -718,7 +760,7 @@ fn registry_package(text: &str) -> Result<LockedPackage, String> {
         }
         return Ok(unpinned(name));
     }
-    match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
+    match parse_pep508(text) {
         Ok(req) => match &req.version_or_url {
             Some(VersionOrUrl::VersionSpecifier(specs)) => {
                 let pinned = specs.len() == 1

@@ -116,6 +116,19 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     let Some(first) = ours.first() else {
         return out;
     };
+    // crates.io names are ASCII letters, digits, `-` and `_`: anything else is not asked about.
+    if first.name.is_empty()
+        || !first
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        out.extend(all_unknown(
+            &ours,
+            "not a valid crate name; crates.io was not asked",
+        ));
+        return out;
+    }
     let api = &ctx.endpoints.crates;
     let name =
         percent_encoding::utf8_percent_encode(&first.name, percent_encoding::NON_ALPHANUMERIC)

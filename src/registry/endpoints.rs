@@ -67,6 +67,8 @@ pub struct Endpoints {
     pub crates: Url,
     /// Bearer tokens by URL prefix (`//host[:port]/path/`), from `.npmrc`.
     pub npm_tokens: Vec<(String, Token)>,
+    /// Configuration that was ignored, for the user to see.
+    pub warnings: Vec<String>,
 }
 
 /// Endpoint overrides as given on the command line and in the environment.
@@ -94,10 +96,10 @@ impl Endpoints {
     /// Resolve endpoints from flags, environment and configuration files.
     pub fn resolve(flags: &Overrides, src: &ConfigSources<'_>) -> Result<Endpoints, EndpointError> {
         let env = |k: &str| (src.env)(k).filter(|v| !v.trim().is_empty());
-        let project_npmrc = read_npmrc(&src.project.join(".npmrc"), src.env);
+        let project_npmrc = read_npmrc(&src.project.join(".npmrc"), src.env, false);
         let user_npmrc = src
             .home
-            .map(|h| read_npmrc(&h.join(".npmrc"), src.env))
+            .map(|h| read_npmrc(&h.join(".npmrc"), src.env, true))
             .unwrap_or_default();
 
         let npm = flags
@@ -123,11 +125,14 @@ impl Endpoints {
 
         let mut npm_tokens = project_npmrc.tokens;
         npm_tokens.extend(user_npmrc.tokens);
+        let mut warnings = project_npmrc.warnings;
+        warnings.extend(user_npmrc.warnings);
         Ok(Endpoints {
             npm: base_url("npm registry", &npm)?,
             pypi: base_url("PyPI index", &pypi)?,
             crates: base_url("crates.io API", &crates)?,
             npm_tokens,
+            warnings,
         })
     }
 
@@ -197,12 +202,23 @@ fn is_loopback(url: &Url) -> bool {
 struct Npmrc {
     registry: Option<String>,
     tokens: Vec<(String, Token)>,
+    warnings: Vec<String>,
 }
+
+/// `.npmrc` files larger than this are not read.
+const NPMRC_MAX_BYTES: u64 = 1024 * 1024;
 
 /// Read the parts of an `.npmrc` provscan uses: `registry=` and `//prefix/:_authToken=`.
 /// `${VAR}` references are expanded from the environment, as npm does.
-fn read_npmrc(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Npmrc {
-    let Ok(text) = std::fs::read_to_string(path) else {
+/// Read an `.npmrc`. `${VAR}` references are expanded only in the user's own file: in a scanned
+/// project's `.npmrc` a value that needs the environment is ignored (with a warning), so a
+/// repository cannot send the user's secrets to a registry of its choosing.
+fn read_npmrc(path: &Path, env: &dyn Fn(&str) -> Option<String>, trusted: bool) -> Npmrc {
+    let readable = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= NPMRC_MAX_BYTES);
+    let Some(text) = readable
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()
+    else {
         return Npmrc::default();
     };
     let mut out = Npmrc::default();
@@ -214,7 +230,17 @@ fn read_npmrc(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Npmrc {
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
-        let (key, value) = (key.trim(), expand_env(value.trim().trim_matches('"'), env));
+        let raw = value.trim().trim_matches('"');
+        if !trusted && raw.contains("${") {
+            out.warnings.push(format!(
+                "{}: `{}` uses an environment variable; provscan expands those only in your own \
+                 ~/.npmrc, not in a scanned project's, so it is ignored",
+                path.display(),
+                key.trim()
+            ));
+            continue;
+        }
+        let (key, value) = (key.trim(), expand_env(raw, env));
         if key == "registry" {
             out.registry = Some(value);
         } else if let Some(prefix) = key.strip_suffix(":_authToken")
@@ -288,7 +314,7 @@ mod tests {
     #[test]
     fn precedence_flag_env_config() {
         let npmrc =
-            "registry=https://npm.corp.example/\n//npm.corp.example/:_authToken=${NPM_TOKEN}\n";
+            "registry=https://npm.corp.example/\n//npm.corp.example/:_authToken=literal-token\n";
         let env = [
             ("NPM_TOKEN", "s3cret"),
             ("PIP_INDEX_URL", "https://pypi.corp.example/simple"),
@@ -299,8 +325,8 @@ mod tests {
         let tok = e
             .npm_token_for(&Url::parse("https://npm.corp.example/left-pad").unwrap())
             .unwrap();
-        assert_eq!(tok.expose(), "s3cret");
-        assert!(!format!("{e:?}").contains("s3cret"));
+        assert_eq!(tok.expose(), "literal-token");
+        assert!(!format!("{e:?}").contains("literal-token"));
         assert!(
             e.npm_token_for(&Url::parse("https://other.example/left-pad").unwrap())
                 .is_none()
@@ -320,6 +346,39 @@ mod tests {
         );
         assert_eq!(e.npm.as_str(), "http://127.0.0.1:9/");
         assert_eq!(e.pypi.as_str(), "http://localhost:1/simple/");
+    }
+
+    #[test]
+    fn a_project_npmrc_cannot_expand_the_environment() {
+        let npmrc = "registry=http://127.0.0.1:9/\n//127.0.0.1:9/:_authToken=${AWS_SECRET}\n";
+        let e = resolve(
+            Overrides::default(),
+            &[("AWS_SECRET", "topsecret")],
+            Some(npmrc),
+        );
+        let url = Url::parse("http://127.0.0.1:9/left-pad").unwrap();
+        assert!(e.npm_token_for(&url).is_none());
+        assert!(
+            e.warnings[0].contains("uses an environment variable"),
+            "{:?}",
+            e.warnings
+        );
+        // The user's own ~/.npmrc may.
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join(".npmrc"),
+            "//127.0.0.1:9/:_authToken=${NPM_TOKEN}\n",
+        )
+        .unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let env = |k: &str| (k == "NPM_TOKEN").then(|| "mine".to_string());
+        let sources = ConfigSources {
+            env: &env,
+            project: project.path(),
+            home: Some(home.path()),
+        };
+        let e = Endpoints::resolve(&Overrides::default(), &sources).unwrap();
+        assert_eq!(e.npm_token_for(&url).map(Token::expose), Some("mine"));
     }
 
     #[test]

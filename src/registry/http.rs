@@ -183,8 +183,10 @@ impl Http {
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                // Same origin only: scheme, host and port (no https → http downgrade).
                 let same_host = attempt.previous().first().is_some_and(|first| {
-                    first.host_str() == attempt.url().host_str()
+                    first.scheme() == attempt.url().scheme()
+                        && first.host_str() == attempt.url().host_str()
                         && first.port() == attempt.url().port()
                 });
                 if same_host && attempt.previous().len() < 5 {
@@ -227,7 +229,7 @@ impl Http {
                 Ok(Outcome::Fatal(status)) => {
                     return Err(FetchError::Status {
                         status: status.as_u16(),
-                        url: url.to_string(),
+                        url: shown(url),
                     });
                 }
                 Ok(Outcome::Retry {
@@ -250,7 +252,7 @@ impl Http {
             }
         }
         Err(FetchError::Exhausted {
-            url: url.to_string(),
+            url: shown(url),
             message: last,
             attempts,
         })
@@ -277,7 +279,7 @@ impl Http {
     ) -> Result<Outcome, FetchError> {
         if lane.unreachable() {
             return Err(FetchError::Unreachable {
-                url: url.to_string(),
+                url: shown(url),
                 failures: UNREACHABLE_AFTER,
             });
         }
@@ -286,14 +288,14 @@ impl Http {
             .acquire()
             .await
             .map_err(|_| FetchError::Exhausted {
-                url: url.to_string(),
+                url: shown(url),
                 message: "request lane closed".into(),
                 attempts: 0,
             })?;
         lane.wait_turn().await;
         if lane.unreachable() {
             return Err(FetchError::Unreachable {
-                url: url.to_string(),
+                url: shown(url),
                 failures: UNREACHABLE_AFTER,
             });
         }
@@ -338,7 +340,7 @@ impl Http {
             && len > self.config.max_body_bytes as u64
         {
             return Err(FetchError::TooLarge {
-                url: url.to_string(),
+                url: shown(url),
                 limit: self.config.max_body_bytes,
             });
         }
@@ -349,7 +351,7 @@ impl Http {
                 Ok(Some(chunk)) => {
                     if bytes.len() + chunk.len() > self.config.max_body_bytes {
                         return Err(FetchError::TooLarge {
-                            url: url.to_string(),
+                            url: shown(url),
                             limit: self.config.max_body_bytes,
                         });
                     }
@@ -376,6 +378,11 @@ enum Outcome {
         message: String,
         retry_after: Option<Duration>,
     },
+}
+
+/// A URL as shown in messages: without user name or password.
+fn shown(url: &Url) -> String {
+    crate::lockfile::strip_credentials(url.as_str())
 }
 
 /// `provscan/VERSION (+project URL)`, as crates.io's data-access policy asks.

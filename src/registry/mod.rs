@@ -112,6 +112,10 @@ pub struct Evidence {
     /// Raw attestation material for the verification stage (not part of the JSON report).
     #[serde(skip)]
     pub material: Material,
+    /// A request this answer needed failed (the attestation could not be fetched): the answer
+    /// is reported but not cached, so the next run asks again.
+    #[serde(skip)]
+    pub incomplete: bool,
 }
 
 /// What the verification stage needs from a registry answer, kept verbatim (and in the cache).
@@ -212,7 +216,8 @@ impl Evidence {
     /// Evidence with a level and nothing else known yet.
     pub fn new(registry: &str, level: TrustLevel) -> Evidence {
         Evidence {
-            registry: registry.to_string(),
+            // Shown in reports: never with the user name or password a URL may carry.
+            registry: crate::lockfile::strip_credentials(registry),
             level,
             published: None,
             publisher: None,
@@ -224,6 +229,7 @@ impl Evidence {
             note: None,
             publisher_change: None,
             material: Material::default(),
+            incomplete: false,
         }
     }
 }

@@ -36,6 +36,17 @@ const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b')')
     .remove(b'\'');
 
+/// A name the registry could hold: not empty, not `.` or `..`, and at most one `/`, only
+/// after an `@scope` (so no name can climb out of the registry's path).
+pub fn valid_name(name: &str) -> bool {
+    let (scope, bare) = match name.split_once('/') {
+        Some((scope, bare)) => (Some(scope), bare),
+        None => (None, name),
+    };
+    let segment_ok = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains('/');
+    segment_ok(bare) && scope.is_none_or(|s| s.starts_with('@') && segment_ok(&s[1..]))
+}
+
 /// The packument URL for a name: `@scope/name` → `{registry}@scope%2fname`.
 pub fn packument_url(registry: &Url, name: &str) -> Option<Url> {
     let escaped = percent_encoding::utf8_percent_encode(name, NAME)
@@ -130,6 +141,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         return Vec::new();
     };
     let registry = ctx.endpoints.npm.as_str();
+    if !valid_name(&first.name) {
+        return all_unknown(
+            pkgs,
+            "not a valid npm package name; the registry was not asked",
+        );
+    }
     let Some(url) = packument_url(&ctx.endpoints.npm, &first.name) else {
         return all_unknown(pkgs, "the package name cannot be put in a URL");
     };
@@ -275,10 +292,15 @@ async fn evaluate(
                 evidence.note =
                     Some("the attestation could not be read for the publisher's identity".into())
             }
-            Err(reason) => evidence.note = Some(reason),
+            Err(reason) => {
+                evidence.note = Some(reason);
+                evidence.incomplete = true;
+            }
         }
-        evidence.publisher_change =
-            earlier_publisher_change(ctx, pkg, release, history, &evidence).await;
+        match earlier_publisher_change(ctx, pkg, release, history, &evidence).await {
+            Ok(change) => evidence.publisher_change = change,
+            Err(()) => evidence.incomplete = true,
+        }
     }
     Lookup::Answered(Box::new(evidence))
 }
@@ -291,10 +313,19 @@ async fn earlier_publisher_change(
     release: &Release,
     history: &[Release],
     evidence: &Evidence,
-) -> Option<PublisherChange> {
-    evidence.publisher.as_ref()?.pipeline()?;
-    let published = release.published?;
-    let earlier = history
+) -> Result<Option<PublisherChange>, ()> {
+    let Some(published) = release.published else {
+        return Ok(None);
+    };
+    if evidence
+        .publisher
+        .as_ref()
+        .and_then(Publisher::pipeline)
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let Some(earlier) = history
         .iter()
         .filter(|r| r.published.is_some_and(|t| t < published))
         .filter(|r| {
@@ -303,19 +334,25 @@ async fn earlier_publisher_change(
                 TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
             )
         })
-        .max_by_key(|r| r.published)?;
+        .max_by_key(|r| r.published)
+    else {
+        return Ok(None);
+    };
     let earlier_pkg = Package {
         version: earlier.version.clone(),
         ..pkg.clone()
     };
+    // A failed fetch is not "no change": the answer is then not cached, and asked again.
     let fetched = fetch_identity(ctx, &earlier_pkg, &DistAttestations::default())
         .await
-        .ok()??;
-    let before = fetched.0?;
-    publisher_change(
+        .map_err(|_| ())?;
+    let Some(before) = fetched.and_then(|f| f.0) else {
+        return Ok(None);
+    };
+    Ok(publisher_change(
         evidence.publisher.as_ref(),
         Some((earlier.version.as_str(), &before)),
-    )
+    ))
 }
 
 /// Compare the lockfile's SRI with the registry's `dist.integrity` (and `shasum` for sha1).
@@ -376,7 +413,14 @@ pub fn attestations_url(
     const MARK: &str = "/-/npm/v1/attestations/";
     let tail = advertised
         .and_then(|u| u.find(MARK).map(|i| u[i + MARK.len()..].to_string()))
-        .filter(|t| !t.is_empty() && !t.contains("..") && !t.contains('#') && !t.contains('?'))
+        .filter(|t| {
+            let lower = t.to_ascii_lowercase();
+            !t.is_empty()
+                && !t.contains("..")
+                && !lower.contains("%2e")
+                && !t.contains('#')
+                && !t.contains('?')
+        })
         .unwrap_or_else(|| {
             let escaped = percent_encoding::utf8_percent_encode(name, NAME)
                 .to_string()
@@ -569,6 +613,16 @@ fn split_forge(url: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_could_climb_out_of_the_registry_path_are_refused() {
+        for ok in ["left-pad", "@scope/pkg", "a.b", "..a"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "@scope/..", "a/b", "@s/a/b", "@/x", "../x"] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn urls_escape_scopes_like_npm() {

@@ -258,6 +258,15 @@ async fn evaluate(
             ),
         };
     }
+    // A file entry without the `provenance` key says nothing either way: never `none` from it.
+    if let Some(silent) = considered.iter().find(|f| f.provenance.is_none()) {
+        return Lookup::Unknown {
+            reason: format!(
+                "the index does not expose provenance for {} (its entry has no `provenance` key)",
+                silent.filename.as_deref().unwrap_or("a locked file")
+            ),
+        };
+    }
     let with = considered
         .iter()
         .filter(|f| f.provenance_url().is_some())
@@ -315,8 +324,10 @@ async fn evaluate(
             Ok(None) => evidence.note = Some("the provenance object names no publisher".into()),
             Err(reason) => return Lookup::Unknown { reason },
         }
-        evidence.publisher_change =
-            earlier_publisher_change(ctx, release, history, releases, &evidence).await;
+        match earlier_publisher_change(ctx, release, history, releases, &evidence).await {
+            Ok(change) => evidence.publisher_change = change,
+            Err(()) => evidence.incomplete = true,
+        }
     }
     Lookup::Answered(Box::new(evidence))
 }
@@ -329,23 +340,40 @@ async fn earlier_publisher_change(
     history: &[Release],
     releases: &BTreeMap<String, Vec<&File>>,
     evidence: &Evidence,
-) -> Option<PublisherChange> {
-    evidence.publisher.as_ref()?.pipeline()?;
-    let published = release.published?;
-    let earlier = history
+) -> Result<Option<PublisherChange>, ()> {
+    let Some(published) = release.published else {
+        return Ok(None);
+    };
+    if evidence
+        .publisher
+        .as_ref()
+        .and_then(Publisher::pipeline)
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let Some(earlier) = history
         .iter()
         .filter(|r| r.level == TrustLevel::Provenance && r.published.is_some_and(|t| t < published))
-        .max_by_key(|r| r.published)?;
-    let file = releases
-        .get(&earlier.version)?
-        .iter()
-        .copied()
-        .find(|f| f.provenance_url().is_some())?;
-    let (before, _, _) = fetch_publishers(ctx, &[file]).await.ok()??;
-    publisher_change(
+        .max_by_key(|r| r.published)
+    else {
+        return Ok(None);
+    };
+    let Some(file) = releases
+        .get(&earlier.version)
+        .and_then(|files| files.iter().copied().find(|f| f.provenance_url().is_some()))
+    else {
+        return Ok(None);
+    };
+    // A failed fetch is not "no change": the answer is then not cached, and asked again.
+    let fetched = fetch_publishers(ctx, &[file]).await.map_err(|_| ())?;
+    let Some((before, _, _)) = fetched else {
+        return Ok(None);
+    };
+    Ok(publisher_change(
         evidence.publisher.as_ref(),
         Some((earlier.version.as_str(), &before)),
-    )
+    ))
 }
 
 /// Re-base a provenance URL on the configured index's origin.
