@@ -433,6 +433,51 @@ pub fn display_path(path: &Path, root: &Path) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
+/// Test support shared by the readers' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use super::{Input, LockfileError, Options, Parsed};
+    use crate::model::LockedPackage;
+
+    /// A reader's signature.
+    pub(crate) type Reader = fn(&Input<'_>) -> Result<Parsed, LockfileError>;
+
+    /// Run a reader on `text` as the file at `path`, shown as `display`, with `/` as the root.
+    pub(crate) fn run(
+        reader: Reader,
+        text: &str,
+        path: &Path,
+        display: &str,
+    ) -> Result<Parsed, LockfileError> {
+        let options = Options::default();
+        let input = Input {
+            text,
+            path,
+            display,
+            root: Path::new("/"),
+            options: &options,
+        };
+        reader(&input)
+    }
+
+    /// The packages a reader finds in `text` (which must parse).
+    pub(crate) fn packages(
+        reader: Reader,
+        text: &str,
+        path: &Path,
+        display: &str,
+    ) -> Vec<LockedPackage> {
+        run(reader, text, path, display)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .packages
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -333,27 +333,18 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::lockfile::Options;
 
     fn parse_at(text: &str, path: &Path) -> Result<Parsed, LockfileError> {
-        let options = Options::default();
-        let input = Input {
-            text,
-            path,
-            display: "p/Pipfile.lock",
-            root: Path::new("/"),
-            options: &options,
-        };
-        parse(&input)
+        crate::lockfile::testing::run(parse, text, path, "p/Pipfile.lock")
     }
 
     fn packages(text: &str) -> Vec<LockedPackage> {
-        parse_at(text, Path::new("/nonexistent/Pipfile.lock"))
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect()
+        crate::lockfile::testing::packages(
+            parse,
+            text,
+            Path::new("/nonexistent/Pipfile.lock"),
+            "p/Pipfile.lock",
+        )
     }
 
     const LOCK: &str = r#"{

@@ -510,27 +510,18 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::lockfile::Options;
 
     fn parse_at(text: &str, path: &Path) -> Result<Parsed, LockfileError> {
-        let options = Options::default();
-        let input = Input {
-            text,
-            path,
-            display: "pylock.toml",
-            root: Path::new("/"),
-            options: &options,
-        };
-        parse(&input)
+        crate::lockfile::testing::run(parse, text, path, "pylock.toml")
     }
 
     fn packages(text: &str) -> Vec<LockedPackage> {
-        parse_at(text, Path::new("/nonexistent/pylock.toml"))
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect()
+        crate::lockfile::testing::packages(
+            parse,
+            text,
+            Path::new("/nonexistent/pylock.toml"),
+            "pylock.toml",
+        )
     }
 
     const LOCK: &str = r#"lock-version = "1.0"

@@ -418,27 +418,18 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::lockfile::Options;
 
     fn parse_at(text: &str, path: &Path) -> Result<Parsed, LockfileError> {
-        let options = Options::default();
-        let input = Input {
-            text,
-            path,
-            display: "uv.lock",
-            root: Path::new("/"),
-            options: &options,
-        };
-        parse(&input)
+        crate::lockfile::testing::run(parse, text, path, "uv.lock")
     }
 
     fn packages(text: &str) -> Vec<LockedPackage> {
-        parse_at(text, Path::new("/nonexistent/uv.lock"))
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect()
+        crate::lockfile::testing::packages(
+            parse,
+            text,
+            Path::new("/nonexistent/uv.lock"),
+            "uv.lock",
+        )
     }
 
     fn find<'a>(pkgs: &'a [LockedPackage], name: &str) -> &'a LockedPackage {
