@@ -563,28 +563,15 @@ fn all(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::Options;
+    use crate::lockfile::testing;
     use std::path::Path;
 
     fn run(text: &str) -> Result<Parsed, LockfileError> {
-        let options = Options::default();
-        let input = Input {
-            text,
-            path: Path::new("app/bun.lock"),
-            display: "app/bun.lock",
-            root: Path::new("app"),
-            options: &options,
-        };
-        parse(&input)
+        testing::run(parse, text, Path::new("app/bun.lock"), "app/bun.lock")
     }
 
     fn packages(text: &str) -> Vec<LockedPackage> {
-        run(text)
-            .expect("parses")
-            .packages
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect()
+        testing::packages(parse, text, Path::new("app/bun.lock"), "app/bun.lock")
     }
 
     fn find<'a>(pkgs: &'a [LockedPackage], name: &str, version: &str) -> &'a LockedPackage {

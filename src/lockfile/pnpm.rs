@@ -933,28 +933,25 @@ fn v9_flags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::Options;
+    use crate::lockfile::testing;
     use std::path::Path;
 
     fn run(text: &str) -> Result<Parsed, LockfileError> {
-        let options = Options::default();
-        let input = Input {
+        testing::run(
+            parse,
             text,
-            path: Path::new("proj/pnpm-lock.yaml"),
-            display: "proj/pnpm-lock.yaml",
-            root: Path::new("proj"),
-            options: &options,
-        };
-        parse(&input)
+            Path::new("proj/pnpm-lock.yaml"),
+            "proj/pnpm-lock.yaml",
+        )
     }
 
     fn packages(text: &str) -> Vec<LockedPackage> {
-        run(text)
-            .expect("parses")
-            .packages
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect()
+        testing::packages(
+            parse,
+            text,
+            Path::new("proj/pnpm-lock.yaml"),
+            "proj/pnpm-lock.yaml",
+        )
     }
 
     fn names(pkgs: &[LockedPackage]) -> Vec<String> {
