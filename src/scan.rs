@@ -357,7 +357,8 @@ fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed
     let results: Vec<Result<lockfile::Parsed, LockfileError>> = files
         .par_iter()
         .map(|file| {
-            let text = lockfile::read_text(&file.path, &file.display)?;
+            let text =
+                lockfile::read_lockfile(&file.path, &file.display, &settings.root, file.named)?;
             let input = Input {
                 text: &text,
                 path: &file.path,
