@@ -57,7 +57,10 @@ fn a_lockfile_linked_to_proc_self_environ_is_refused_and_nothing_leaks() {
     for format in ["table", "json", "markdown", "sarif"] {
         let out = run(home.path(), &["--format", format, "."], dir.path());
         let all = all_output(&out);
-        assert!(!all.contains(SECRET), "{format}: the environment leaked:\n{all}");
+        assert!(
+            !all.contains(SECRET),
+            "{format}: the environment leaked:\n{all}"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         let line = refusal_line(&stderr, "requirements.txt");
         assert!(line.contains("is under /proc"), "{line}");
@@ -130,7 +133,13 @@ fn a_lockfile_named_outside_the_root_is_read() {
     let lock = outside.path().join("poetry.lock");
     let out = run(
         home.path(),
-        &["--format", "json", "--lockfile", lock.to_str().unwrap(), "."],
+        &[
+            "--format",
+            "json",
+            "--lockfile",
+            lock.to_str().unwrap(),
+            ".",
+        ],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
@@ -144,7 +153,13 @@ fn a_lockfile_named_outside_the_root_is_read() {
         let link = other.path().join("poetry.lock");
         let out = run(
             home.path(),
-            &["--format", "json", "--lockfile", link.to_str().unwrap(), "."],
+            &[
+                "--format",
+                "json",
+                "--lockfile",
+                link.to_str().unwrap(),
+                ".",
+            ],
             dir.path(),
         );
         assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
@@ -185,7 +200,10 @@ fn a_fifo_with_a_lockfile_name_is_refused_without_hanging() {
     let out = run(home.path(), &["."], dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = refusal_line(&stderr, "Cargo.lock");
-    assert!(line.contains("a FIFO (named pipe), not a regular file"), "{line}");
+    assert!(
+        line.contains("a FIFO (named pipe), not a regular file"),
+        "{line}"
+    );
     let line = refusal_line(&stderr, "py/requirements.txt");
     assert!(line.contains("a FIFO"), "{line}");
     // A FIFO package.json beside an npm v1 lockfile: a warning, and the lockfile is read.
@@ -204,7 +222,10 @@ fn a_fifo_with_a_lockfile_name_is_refused_without_hanging() {
     let report = json_out(&out);
     assert_eq!(report["packages"][0]["name"], "ms");
     let warnings = report["warnings"].to_string();
-    assert!(warnings.contains("package.json: not read: a FIFO"), "{warnings}");
+    assert!(
+        warnings.contains("package.json: not read: a FIFO"),
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -234,8 +255,11 @@ fn includes_and_sibling_files_follow_the_same_rule() {
     let dir = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
     write(outside.path(), "secret.txt", "outside-secret-pkg==1.0\n");
-    std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("base.txt"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        dir.path().join("base.txt"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink("/proc/self/environ", dir.path().join("env.txt")).unwrap();
     for (include, why) in [
         ("base.txt", "outside the scanned directory"),
@@ -249,7 +273,10 @@ fn includes_and_sibling_files_follow_the_same_rule() {
         );
         let out = run(home.path(), &["."], dir.path());
         let all = all_output(&out);
-        assert!(!all.contains(SECRET) && !all.contains("outside-secret-pkg"), "{all}");
+        assert!(
+            !all.contains(SECRET) && !all.contains("outside-secret-pkg"),
+            "{all}"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         let line = stderr
             .lines()
@@ -278,7 +305,10 @@ fn includes_and_sibling_files_follow_the_same_rule() {
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert!(!all_output(&out).contains(SECRET));
     let warnings = json_out(&out)["warnings"].to_string();
-    assert!(warnings.contains("pyproject.toml: not read: "), "{warnings}");
+    assert!(
+        warnings.contains("pyproject.toml: not read: "),
+        "{warnings}"
+    );
 }
 
 /// The PEP 508 strings that made pep508_rs panic (exit 101) or overflow the stack (SIGABRT),
@@ -286,7 +316,11 @@ fn includes_and_sibling_files_follow_the_same_rule() {
 #[test]
 fn pep508_crashers_are_warnings_for_every_reader() {
     let home = tempfile::tempdir().unwrap();
-    let deep = format!("{}os_name == 'posix'{}", "(".repeat(11_000), ")".repeat(11_000));
+    let deep = format!(
+        "{}os_name == 'posix'{}",
+        "(".repeat(11_000),
+        ")".repeat(11_000)
+    );
     let crashers = [
         "a[a.]".to_string(),
         "a[a-]==1".to_string(),
