@@ -486,20 +486,70 @@ struct Npmrc {
     warnings: Vec<String>,
 }
 
-/// `.npmrc` files larger than this are not read.
-const NPMRC_MAX_BYTES: u64 = 1024 * 1024;
+/// Configuration files larger than this are not read.
+const CONFIG_MAX_BYTES: u64 = 1024 * 1024;
+
+/// Read a configuration file, if it is there: a regular file of at most [`CONFIG_MAX_BYTES`]
+/// (enforced while reading). A file of the scanned project (`within` its directory) must
+/// resolve inside that directory and outside `/proc`, `/sys` and `/dev`, so a repository's
+/// symbolic link cannot make provscan read the user's files or the process environment; such
+/// a file is skipped with a warning.
+pub(crate) fn read_config(
+    path: &Path,
+    within: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
+    use std::io::Read;
+    std::fs::symlink_metadata(path).ok()?;
+    if let Some(root) = within {
+        let resolved = std::fs::canonicalize(path).ok();
+        let root = std::fs::canonicalize(root).ok();
+        let inside = match (&resolved, &root) {
+            (Some(r), Some(root)) => {
+                r.starts_with(root) && !["/proc", "/sys", "/dev"].iter().any(|d| r.starts_with(d))
+            }
+            _ => false,
+        };
+        if !inside {
+            warnings.push(format!(
+                "{}: ignored: it resolves outside the scanned directory",
+                path.display()
+            ));
+            return None;
+        }
+    }
+    // Only regular files (after links): a FIFO would block forever, a device never end.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        warnings.push(format!("{}: ignored: not a regular file", path.display()));
+        return None;
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(CONFIG_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    if bytes.len() as u64 > CONFIG_MAX_BYTES {
+        warnings.push(format!(
+            "{}: ignored: larger than {} MiB",
+            path.display(),
+            CONFIG_MAX_BYTES / (1024 * 1024)
+        ));
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}
 
 /// Read an `.npmrc`. `${VAR}` references are expanded only in the user's own file: in a scanned
 /// project's `.npmrc` a value that needs the environment is ignored (with a warning), so a
 /// repository cannot send the user's secrets to a registry of its choosing.
 fn read_npmrc(path: &Path, env: &dyn Fn(&str) -> Option<String>, trusted: bool) -> Npmrc {
-    let readable = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= NPMRC_MAX_BYTES);
-    let Some(text) = readable
-        .then(|| std::fs::read_to_string(path).ok())
-        .flatten()
-    else {
+    let mut warnings = Vec::new();
+    let within = (!trusted).then(|| path.parent()).flatten();
+    let Some(text) = read_config(path, within, &mut warnings) else {
         return Npmrc {
             label: path.display().to_string(),
+            warnings,
             ..Npmrc::default()
         };
     };
@@ -516,6 +566,8 @@ fn read_npmrc(path: &Path, env: &dyn Fn(&str) -> Option<String>, trusted: bool) 
     }
     let mut layer = npmrc_layer(&path.display().to_string(), lines, env, trusted);
     layer.userconfig = None;
+    warnings.append(&mut layer.warnings);
+    layer.warnings = warnings;
     layer
 }
 
@@ -904,6 +956,46 @@ mod tests {
             None,
         );
         assert!(e.npm_scopes.is_empty() && e.warnings.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_project_npmrc_linking_outside_the_project_is_not_read() {
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("secret.npmrc");
+        std::fs::write(&target, "registry=https://outside.example/\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(".npmrc")).unwrap();
+        let e = Endpoints::resolve(
+            &Overrides::default(),
+            &ConfigSources {
+                env: &|_| None,
+                project: dir.path(),
+                home: None,
+                env_names: &[],
+            },
+        )
+        .unwrap();
+        assert_eq!(e.npm.as_str(), endpoints::NPM_REGISTRY);
+        assert!(
+            e.warnings[0].contains("resolves outside the scanned directory"),
+            "{:?}",
+            e.warnings
+        );
+        // A link to /proc/self/environ is refused the same way.
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/proc/self/environ", dir.path().join(".npmrc")).unwrap();
+        let e = Endpoints::resolve(
+            &Overrides::default(),
+            &ConfigSources {
+                env: &|_| None,
+                project: dir.path(),
+                home: None,
+                env_names: &[],
+            },
+        )
+        .unwrap();
+        assert_eq!(e.warnings.len(), 1, "{:?}", e.warnings);
     }
 
     #[test]
