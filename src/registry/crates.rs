@@ -115,7 +115,9 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     let (ours, theirs): (Vec<Package>, Vec<Package>) = pkgs
         .iter()
         .cloned()
-        .partition(|p| matches!(&p.source, Source::Registry { url: None }));
+        // Routing (`super::route`) already kept crates of other registries away from crates.io
+        // unless the user configured their registry's API.
+        .partition(|p| matches!(&p.source, Source::Registry { .. }));
     let mut out: Vec<(PackageKey, Lookup)> = theirs
         .iter()
         .map(|p| {

@@ -20,6 +20,7 @@ pub mod history;
 pub mod http;
 pub mod npm;
 pub mod pypi;
+pub mod route;
 mod wire;
 
 pub use endpoints::Endpoints;
@@ -312,7 +313,9 @@ pub enum RegistryError {
     Client(String),
 }
 
-/// Shared state of one run's clients.
+/// Shared state of one run's clients (cloned per routed registry: the clones share the HTTP
+/// client and the lanes).
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub(crate) http: Http,
     pub(crate) endpoints: Endpoints,
@@ -322,17 +325,48 @@ pub(crate) struct Ctx {
     pub(crate) crates: Arc<Lane>,
 }
 
+impl Ctx {
+    /// This context with `base` as the ecosystem's registry (a routed scope, or the registry
+    /// the package was resolved from).
+    fn routed_to(&self, ecosystem: Ecosystem, base: &url::Url) -> Ctx {
+        let mut ctx = self.clone();
+        let url = base.clone();
+        match ecosystem {
+            Ecosystem::Npm => ctx.endpoints.npm = url,
+            Ecosystem::Pypi => ctx.endpoints.pypi = url,
+            Ecosystem::Crates => ctx.endpoints.crates = url,
+        }
+        ctx
+    }
+}
+
 /// Ask the registries about every registry-pinned package.
 pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Lookups, RegistryError> {
-    let mut groups: BTreeMap<(Ecosystem, String), Vec<Package>> = BTreeMap::new();
+    // Grouped by the registry each package is routed to, then by name; withheld packages are
+    // answered here and never leave the process.
+    let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
+    let mut withheld = HashMap::new();
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
-        groups
-            .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
-            .or_default()
-            .push(pkg.clone());
+        match route::route(&config.endpoints, pkg) {
+            route::Route::Ask(base) => groups
+                .entry((pkg.ecosystem, base, pkg.ecosystem.normalize_name(&pkg.name)))
+                .or_default()
+                .push(pkg.clone()),
+            route::Route::Withheld { host } => {
+                withheld.insert(
+                    pkg.key(),
+                    Lookup::Unknown {
+                        reason: route::withheld_reason(&host),
+                    },
+                );
+            }
+        }
     }
     if groups.is_empty() {
-        return Ok(Lookups::default());
+        return Ok(Lookups {
+            by_key: withheld,
+            ..Lookups::default()
+        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -350,13 +384,19 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         crates: Lane::new("crates", config.http.concurrency, pace),
     });
     let progress = progress_bar(config.progress, groups.len());
-    let wants_keys = config.npm_keys && groups.keys().any(|(e, _)| *e == Ecosystem::Npm);
+    let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
+    // One context per registry asked, each seeing its registry as its ecosystem's endpoint.
+    let mut routed: HashMap<(Ecosystem, url::Url), Arc<Ctx>> = HashMap::new();
 
     let (by_key, npm_keys) = runtime.block_on(async {
         let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(Arc::clone(&ctx))));
         let mut tasks = tokio::task::JoinSet::new();
-        for ((ecosystem, _), pkgs) in groups {
-            let ctx = Arc::clone(&ctx);
+        for ((ecosystem, base, _), pkgs) in groups {
+            let ctx = Arc::clone(
+                routed
+                    .entry((ecosystem, base.clone()))
+                    .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
+            );
             tasks.spawn(async move {
                 match ecosystem {
                     Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
@@ -365,7 +405,7 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
                 }
             });
         }
-        let mut by_key = HashMap::new();
+        let mut by_key = withheld;
         while let Some(done) = tasks.join_next().await {
             if let Some(bar) = &progress {
                 bar.inc(1);
