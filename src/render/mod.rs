@@ -165,7 +165,7 @@ pub fn verdict(report: &Report) -> Verdict {
         report.policy.fail_on.join(", ")
     };
     let scope = if report.policy.baseline {
-        ", new or worse than the baseline"
+        " (new or worse than the baseline)"
     } else {
         ""
     };
@@ -223,25 +223,25 @@ pub fn verdict(report: &Report) -> Verdict {
             ));
         }
         format!(
-            "policy failed: {} (fails on {fail_on}{scope}){unreadable}",
+            "policy failed: {}; fails on {fail_on}{scope}{unreadable}",
             parts.join("; ")
         )
     } else if packages == 0 {
         format!("policy passed — no packages found{unreadable}")
     } else if nothing_checked {
         format!(
-            "policy passed — nothing could be checked: {unknown} unknown (fails on \
-             {fail_on}{scope}){unreadable}"
+            "policy passed — nothing could be checked: {unknown} unknown; fails on \
+             {fail_on}{scope}{unreadable}"
         )
     } else if unknown > 0 {
         format!(
-            "policy passed for {packages} package{} (fails on {fail_on}{scope}); {unknown} of \
+            "policy passed for {packages} package{}; fails on {fail_on}{scope}; {unknown} of \
              {registry} registry packages could not be checked (unknown){unreadable}",
             text::plural(packages)
         )
     } else {
         format!(
-            "policy passed for {packages} package{} (fails on {fail_on}{scope}){unreadable}",
+            "policy passed for {packages} package{}; fails on {fail_on}{scope}{unreadable}",
             text::plural(packages)
         )
     };

@@ -132,7 +132,7 @@ fn header(lines: &mut Vec<String>, report: &Report) {
                 "  {:<8}nothing checked: {all_unknown} unknown{}",
                 "",
                 single_cause(report, eco, all_unknown)
-                    .map(|(i, c)| format!(" ({} [{}])", c.message, i + 1))
+                    .map(|(i, c)| format!(" [{}]: {}", i + 1, escape::terminal(&c.message)))
                     .unwrap_or_default()
             ));
         } else {
@@ -268,8 +268,10 @@ fn causes(lines: &mut Vec<String>, report: &Report) {
 struct Column {
     header: &'static str,
     cells: Vec<String>,
-    /// It may be cut down to this width.
+    /// It may be cut down to this width before optional columns are left out.
     min: usize,
+    /// Its width when nothing else helps.
+    hard: usize,
     /// Cut from the left (paths).
     left: bool,
     /// Left out first when the width is too small, lowest first; `None`: always shown.
@@ -343,7 +345,8 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
         Column {
             header: "status",
             cells: Vec::new(),
-            min: 0,
+            min: usize::MAX,
+            hard: 0,
             left: false,
             drop: None,
         },
@@ -351,13 +354,15 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
             header: "ecosystem",
             cells: Vec::new(),
             min: usize::MAX,
+            hard: 6,
             left: false,
             drop: Some(3),
         },
         Column {
             header: "package",
             cells: Vec::new(),
-            min: 16,
+            min: 20,
+            hard: 10,
             left: false,
             drop: None,
         },
@@ -365,6 +370,7 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
             header: "version",
             cells: Vec::new(),
             min: 8,
+            hard: 6,
             left: false,
             drop: None,
         },
@@ -372,6 +378,7 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
             header: "dependency",
             cells: Vec::new(),
             min: usize::MAX,
+            hard: 6,
             left: false,
             drop: Some(2),
         },
@@ -381,6 +388,7 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
             header: "built by",
             cells: Vec::new(),
             min: 12,
+            hard: 8,
             left: false,
             drop: Some(0),
         });
@@ -388,14 +396,16 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
     columns.push(Column {
         header: "why",
         cells: Vec::new(),
-        min: 12,
+        min: 24,
+        hard: 8,
         left: false,
         drop: None,
     });
     columns.push(Column {
         header: "lockfile",
         cells: Vec::new(),
-        min: 12,
+        min: 18,
+        hard: 10,
         left: true,
         drop: Some(1),
     });
@@ -411,8 +421,8 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
             col.cells.push(cell);
         }
     }
-    // A status word is never cut: only what follows it (flags, "(fails)").
-    columns[0].min = rows
+    // A status word is never cut: only what follows it ("(fails)").
+    columns[0].hard = rows
         .iter()
         .map(|p| text::width(p.finding.status.as_str()))
         .max()
@@ -426,7 +436,12 @@ fn table(report: &Report, rows: &[&PackageReport], show_built_by: bool, style: S
     if style.color {
         table.enforce_styling();
     }
-    table.set_header(columns.iter().map(|c| Cell::new(c.header)));
+    table.set_header(
+        columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| Cell::new(truncate(c.header, *w))),
+    );
     // Two spaces between columns, none at the line's ends: `fit` counts on exactly this.
     let last = columns.len().saturating_sub(1);
     for (i, column) in table.column_iter_mut().enumerate() {
@@ -477,25 +492,12 @@ fn fit(columns: &mut Vec<Column>, width: Option<usize>) -> Vec<usize> {
     loop {
         let mut widths: Vec<usize> = columns.iter().map(natural).collect();
         let room = width.saturating_sub(GAP * columns.len().saturating_sub(1));
-        let floor = |i: usize, c: &Column| c.min.max(text::width(c.header)).min(widths[i]);
         let floors: Vec<usize> = columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| floor(i, c))
+            .zip(&widths)
+            .map(|(c, w)| c.min.max(text::width(c.header)).min(*w))
             .collect();
-        let mut total: usize = widths.iter().sum();
-        while total > room {
-            let widest = widths
-                .iter()
-                .enumerate()
-                .filter(|(i, w)| **w > floors[*i])
-                .max_by_key(|(i, w)| (**w - floors[*i], usize::MAX - *i))
-                .map(|(i, _)| i);
-            let Some(i) = widest else { break };
-            widths[i] -= 1;
-            total -= 1;
-        }
-        if total <= room {
+        if shrink(&mut widths, &floors, room) {
             return widths;
         }
         // Leave out the least useful optional column and try again.
@@ -509,9 +511,35 @@ fn fit(columns: &mut Vec<Column>, width: Option<usize>) -> Vec<usize> {
             Some(i) => {
                 columns.remove(i);
             }
-            None => return widths,
+            None => {
+                // Nothing left to leave out: cut down to the hard minimums.
+                let floors: Vec<usize> = columns
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| c.hard.min(*w))
+                    .collect();
+                shrink(&mut widths, &floors, room);
+                return widths;
+            }
         }
     }
+}
+
+/// Cut the widest column (above its floor) by one until the widths fit `room`; true if they do.
+fn shrink(widths: &mut [usize], floors: &[usize], room: usize) -> bool {
+    let mut total: usize = widths.iter().sum();
+    while total > room {
+        let widest = widths
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| **w > floors[*i])
+            .max_by_key(|(i, w)| (**w - floors[*i], usize::MAX - *i))
+            .map(|(i, _)| i);
+        let Some(i) = widest else { return false };
+        widths[i] -= 1;
+        total -= 1;
+    }
+    true
 }
 
 fn row(report: &Report, pkg: &PackageReport) -> Vec<String> {
@@ -530,9 +558,6 @@ fn row(report: &Report, pkg: &PackageReport) -> Vec<String> {
         dependency.push_str(", dev");
     }
     let mut status = pkg.finding.status.as_str().to_string();
-    for flag in &pkg.flags {
-        let _ = write!(status, ", {}", flag.kind.as_str());
-    }
     if pkg.failing {
         status.push_str(" (fails)");
     } else if pkg.ignored.is_some() {
@@ -548,7 +573,13 @@ fn row(report: &Report, pkg: &PackageReport) -> Vec<String> {
             None => reason.clone(),
         });
     }
-    why.extend(pkg.flags.iter().map(|f| f.message.clone()));
+    // Flags first: they are why the package is listed among those that need attention.
+    why.splice(
+        0..0,
+        pkg.flags
+            .iter()
+            .map(|f| format!("{}: {}", f.kind.as_str(), f.message)),
+    );
     if let Some(ig) = &pkg.ignored {
         why.push(match &ig.until {
             Some(until) => format!("ignored until {until}: {}", ig.reason),

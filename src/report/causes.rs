@@ -210,7 +210,7 @@ pub fn aggregate(packages: &[PackageReport], registries: &RegistryUrls) -> Vec<C
     causes
 }
 
-/// The reason, naming the registry's URL where the reason speaks of "this URL" or of the
+/// The reason, naming the registry's URL where the reason speaks of "this URL" or names the
 /// registry without its address.
 fn message(ecosystem: Ecosystem, kind: CauseKind, reason: &str, url: Option<&str>) -> String {
     let Some(url) = url else {
@@ -222,7 +222,16 @@ fn message(ecosystem: Ecosystem, kind: CauseKind, reason: &str, url: Option<&str
     if reason.contains(url) || !kind.is_registry_wide() {
         return reason.to_string();
     }
-    format!("{reason} ({} at {url})", registry_name(ecosystem))
+    let name = registry_name(ecosystem);
+    if let Some(rest) = reason.strip_prefix("the index ") {
+        return format!("the PyPI index at {url} {rest}");
+    }
+    if let Some(rest) = reason.strip_prefix(name)
+        && rest.starts_with(' ')
+    {
+        return format!("{name} at {url}{rest}");
+    }
+    format!("{reason} ({name} at {url})")
 }
 
 /// What to do about a cause; the same words in every output.
@@ -344,7 +353,9 @@ mod tests {
         assert!(
             crates
                 .message
-                .ends_with("(crates.io at https://crates.example/)")
+                .starts_with("crates.io at https://crates.example/ could not be reached"),
+            "{}",
+            crates.message
         );
     }
 
