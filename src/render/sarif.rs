@@ -279,6 +279,15 @@ struct Run<'a> {
     tool: Tool,
     invocations: Vec<Invocation>,
     results: Vec<SarifResult<'a>>,
+    properties: RunProperties,
+}
+
+/// The run's property bag (§3.8): what the coverage counts.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    coverage_basis: &'static str,
+    attested_unjudged: usize,
 }
 
 /// invocation (§3.20): the causes shared by many packages, as tool notifications.
@@ -497,6 +506,10 @@ pub fn render_with(report: &Report, all: bool) -> String {
                 tool_execution_notifications: notifications(report),
             }],
             results,
+            properties: RunProperties {
+                coverage_basis: report.summary.coverage_basis.as_str(),
+                attested_unjudged: report.summary.attested_unjudged,
+            },
         }],
     };
     let mut text = serde_json::to_string_pretty(&log)

@@ -144,6 +144,9 @@ fn header(lines: &mut Vec<String>, report: &Report) {
             ));
         }
     }
+    if !report.summary.ecosystems.is_empty() {
+        lines.push(format!("  {}", report.summary.basis_line()));
+    }
     let fail_on = if report.policy.fail_on.is_empty() {
         "nothing".to_string()
     } else {
