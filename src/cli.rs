@@ -212,6 +212,30 @@ pub enum Command {
     /// Compare two JSON reports: packages added and removed, status changes and regressions.
     /// Exits 1 when something got weaker.
     Diff(DiffArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+
+    /// Print provscan's man page (roff) to standard output, or write one page per command into
+    /// a directory.
+    Man(ManArgs),
+}
+
+/// `provscan completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `provscan man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write provscan.1 and one page per subcommand (provscan-diff.1, …) into DIR instead of
+    /// printing provscan.1.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// `provscan diff` arguments.
