@@ -15,7 +15,7 @@ use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::{
-    Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+    CoverageBasis, Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -157,7 +157,16 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
-        summary: Summary::of(&packages),
+        // With verification on a claim is not coverage; with `--no-verify` coverage comes from
+        // the registries' claims, and every output says so.
+        summary: Summary::with_basis(
+            &packages,
+            if settings.verify.is_some() {
+                CoverageBasis::Verified
+            } else {
+                CoverageBasis::RegistryClaims
+            },
+        ),
         packages,
         requests: fetched.requests,
         cached,
@@ -373,7 +382,8 @@ fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed
     let results: Vec<Result<lockfile::Parsed, LockfileError>> = files
         .par_iter()
         .map(|file| {
-            let text = lockfile::read_text(&file.path, &file.display)?;
+            let text =
+                lockfile::read_lockfile(&file.path, &file.display, &settings.root, file.named)?;
             let input = Input {
                 text: &text,
                 path: &file.path,

@@ -81,7 +81,9 @@ pub fn packument(name: &str, versions: &[(&str, u32, Npm)]) -> Value {
         }
         if matches!(level, Npm::Provenance | Npm::TrustedProvenance) {
             dist["attestations"] = json!({
-                "url": format!("https://registry.npm.example/-/npm/v1/attestations/{}@{v}", name.replace('/', "%2f")),
+                // Relative to the registry's origin: provscan fetches attestations only from
+                // the origin of the registry it was told to use.
+                "url": format!("/-/npm/v1/attestations/{}@{v}", name.replace('/', "%2f")),
                 "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}
             });
         }
@@ -134,9 +136,9 @@ pub fn simple_page(project: &str, api: &str, files: &[(&str, &str, u32, Option<b
             });
             match prov {
                 Some(true) => {
-                    o["provenance"] = json!(format!(
-                        "https://pypi.example/integrity/{project}/x/{f}/provenance"
-                    ))
+                    // Relative to the index's origin (PyPI's Integrity API lives outside
+                    // `/simple/`): provscan fetches provenance only from that origin.
+                    o["provenance"] = json!(format!("/integrity/{project}/x/{f}/provenance"))
                 }
                 Some(false) => o["provenance"] = Value::Null,
                 None => {}
