@@ -136,6 +136,17 @@ pub struct Cli {
     #[arg(long, value_name = "HOST", value_delimiter = ',')]
     pub allow_source: Vec<String>,
 
+    /// Where provenance is asked: `registry` (the install registry, default) or `upstream` (the
+    /// public registry, for packages that are not private; each answer must match the
+    /// lockfile's digest). For all ecosystems or one (`npm=upstream`); repeatable. Also
+    /// PROVSCAN_PROVENANCE_FROM and provscan.toml `provenance-from`.
+    #[arg(
+        long,
+        value_name = "[ECOSYSTEM=]registry|upstream",
+        value_delimiter = ','
+    )]
+    pub provenance_from: Vec<String>,
+
     /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
     /// registry; also PROVSCAN_NPM_UPSTREAM).
     #[arg(long, value_name = "URL")]
