@@ -14,6 +14,7 @@ use crate::lockfile::{self, Input, LockfileError};
 use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
+use crate::report::causes::{self, RegistryUrls};
 use crate::report::{
     CoverageBasis, Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
@@ -57,6 +58,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
             path: file.display.clone(),
             format: file.kind,
             packages: parsed.packages.len(),
+            error: None,
         });
         warnings.extend(parsed.warnings);
         // No credential from a lockfile's URLs reaches the report, whatever the reader did.
@@ -153,6 +155,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         })
         .collect();
 
+    let causes = causes::aggregate(&packages, &registry_urls(settings));
     let mut report = Report {
         root: settings.root.display().to_string(),
         offline: settings.offline,
@@ -172,6 +175,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         cached,
         policy: PolicyOutcome::default(),
         warnings,
+        causes,
     };
     let policy_warnings = policy::apply(
         &mut report,
@@ -181,6 +185,17 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     );
     report.warnings.extend(policy_warnings);
     Ok(report)
+}
+
+/// The registry asked for each ecosystem, as shown in causes (no credentials).
+fn registry_urls(settings: &Settings) -> RegistryUrls {
+    let e = &settings.registry.endpoints;
+    [
+        (Ecosystem::Npm, causes::display_url(&e.npm)),
+        (Ecosystem::Pypi, causes::display_url(&e.pypi)),
+        (Ecosystem::Crates, causes::display_url(&e.crates)),
+    ]
+    .into()
 }
 
 /// Open the persistent cache; a cache that cannot be used is a warning, not a failure.

@@ -462,7 +462,8 @@ async fn fetch_publishers(
             }),
             None => {
                 return Err(MaterialFault::Unavailable(format!(
-                    "PyPI advertises provenance for {name}, but its Integrity API has none (404)"
+                    "PyPI advertises provenance for {name}, but its Integrity API has none (HTTP \
+                     404/410: not found)"
                 )));
             }
         }
