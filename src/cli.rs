@@ -116,7 +116,7 @@ pub struct Cli {
     pub npm_registry: Option<String>,
 
     /// PyPI simple index to ask (pages at URL + project + `/`). Default: PROVSCAN_PYPI_INDEX,
-    /// then PIP_INDEX_URL / UV_INDEX_URL, then PyPI.
+    /// then PIP_INDEX_URL / UV_DEFAULT_INDEX / UV_INDEX_URL, then PyPI.
     #[arg(long, value_name = "URL")]
     pub pypi_index: Option<String>,
 

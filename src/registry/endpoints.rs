@@ -3,7 +3,7 @@
 //!
 //! A scanned tree is untrusted, so its settings rank last. Precedence, highest first:
 //! command-line flags; `PROVSCAN_*` environment variables; `npm_config_*` environment variables
-//! (npm), `PIP_INDEX_URL` / `UV_INDEX_URL` (PyPI); the user's own `.npmrc` (at
+//! (npm), `PIP_INDEX_URL` / `UV_DEFAULT_INDEX` / `UV_INDEX_URL` (PyPI); the user's own `.npmrc` (at
 //! `NPM_CONFIG_USERCONFIG`, else in the home directory); the scanned project's `.npmrc`; then the
 //! public registries ([`crate::endpoints`], or the `--*-upstream` URLs that stand in for them).
 //!
@@ -385,6 +385,7 @@ impl Endpoints {
 
         let pypi = match pick(&flags.pypi, "PROVSCAN_PYPI_INDEX")
             .or_else(|| env("PIP_INDEX_URL"))
+            .or_else(|| env("UV_DEFAULT_INDEX"))
             .or_else(|| env("UV_INDEX_URL"))
         {
             Some(raw) => base_url("PyPI index", &raw)?,
@@ -900,6 +901,15 @@ mod tests {
         ];
         let e = resolve(Overrides::default(), &env, None);
         assert_eq!(e.pypi.as_str(), "https://pypi.corp.example/simple/");
+        let e = resolve(
+            Overrides::default(),
+            &[
+                ("UV_DEFAULT_INDEX", "https://uvd.corp.example/simple"),
+                ("UV_INDEX_URL", "https://uv.corp.example/simple"),
+            ],
+            None,
+        );
+        assert_eq!(e.pypi.as_str(), "https://uvd.corp.example/simple/");
         let e = resolve(
             Overrides {
                 pypi: Some("http://localhost:1/simple/".into()),

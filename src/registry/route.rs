@@ -96,6 +96,10 @@ pub fn route_for(
         Ecosystem::Pypi => &endpoints.upstream.pypi,
         Ecosystem::Crates => &endpoints.upstream.crates,
     };
+    if install == Route::Ask(upstream.clone()) {
+        // The install registry is the upstream itself: its answer is about what was installed.
+        return install;
+    }
     Route::Upstream(upstream.clone())
 }
 
@@ -433,6 +437,8 @@ mod tests {
             url: Url::parse("https://npm.corp.example/").unwrap(),
             from: "~/.npmrc".into(),
         });
+        let mut no_mirror = endpoints(Overrides::default());
+        no_mirror.provenance_from.set(None, true);
         let up = ask("http://127.0.0.1:1/");
         let Route::Ask(up) = up else { unreachable!() };
         let up = Route::Upstream(up);
@@ -447,6 +453,7 @@ mod tests {
             ("a private scope pattern", &e, Npm, "@internal/x", None, ask("https://mirror.corp.example/npm/")),
             ("a private host stays home", &e, Npm, "x", Some("https://npm.secret.example/"), ask("https://mirror.corp.example/npm/")),
             ("other ecosystems unchanged", &e, Pypi, "six", None, ask(public::PYPI_INDEX)),
+            ("no mirror: the upstream is the install registry", &no_mirror, Npm, "lodash", None, ask(public::NPM_REGISTRY)),
         ];
         for (what, e, eco, name, source, want) in table {
             assert_eq!(route_for(e, eco, name, source), want, "{what}");

@@ -197,6 +197,8 @@ pub fn provscan(home: &Path) -> Command {
         "NPM_CONFIG_REGISTRY",
         "PIP_INDEX_URL",
         "UV_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "PROVSCAN_PROVENANCE_FROM",
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "ALL_PROXY",
