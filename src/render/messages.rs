@@ -30,11 +30,12 @@ pub fn before(report: &Report, quiet: bool) -> String {
     for warning in &report.warnings {
         let _ = writeln!(out, "warning: {}", terminal(warning));
     }
-    // Offline is what the user asked for: the report says it, stderr need not.
+    // Offline is what the user asked for, and packages from another registry have their own
+    // aggregated warning from the scan: the report says both, stderr need not again.
     let causes: Vec<&Cause> = report
         .causes
         .iter()
-        .filter(|c| c.kind != CauseKind::Offline)
+        .filter(|c| !matches!(c.kind, CauseKind::Offline | CauseKind::OtherRegistry))
         .collect();
     let mut said = 0;
     let mut individual = 0;
