@@ -136,6 +136,17 @@ pub struct Cli {
     #[arg(long, value_name = "HOST", value_delimiter = ',')]
     pub allow_source: Vec<String>,
 
+    /// Where provenance is asked: `registry` (the install registry, default) or `upstream` (the
+    /// public registry, for packages that are not private; each answer must match the
+    /// lockfile's digest). For all ecosystems or one (`npm=upstream`); repeatable. Also
+    /// PROVSCAN_PROVENANCE_FROM and provscan.toml `provenance-from`.
+    #[arg(
+        long,
+        value_name = "[ECOSYSTEM=]registry|upstream",
+        value_delimiter = ','
+    )]
+    pub provenance_from: Vec<String>,
+
     /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
     /// registry; also PROVSCAN_NPM_UPSTREAM).
     #[arg(long, value_name = "URL")]
@@ -212,6 +223,30 @@ pub enum Command {
     /// Compare two JSON reports: packages added and removed, status changes and regressions.
     /// Exits 1 when something got weaker.
     Diff(DiffArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+
+    /// Print provscan's man page (roff) to standard output, or write one page per command into
+    /// a directory.
+    Man(ManArgs),
+}
+
+/// `provscan completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `provscan man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write provscan.1 and one page per subcommand (provscan-diff.1, …) into DIR instead of
+    /// printing provscan.1.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// `provscan diff` arguments.

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs};
+use provscan::cli::{Cli, Command, DiffArgs, ManArgs};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, prior, render, scan};
+use provscan::{diff, manual, prior, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
@@ -17,6 +17,8 @@ fn main() -> ExitCode {
     let options = render_options(&cli);
     let result = match command {
         Some(Command::Diff(args)) => run_diff(&args),
+        Some(Command::Completions(args)) => run_completions(args.shell),
+        Some(Command::Man(args)) => run_man(&args),
         None => match Settings::from_cli(cli) {
             Ok(settings) => run(settings, options),
             Err(err) => {
@@ -80,6 +82,31 @@ fn run_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// `provscan completions SHELL`: the script on standard output.
+fn run_completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
+    let mut script = Vec::new();
+    manual::completions(shell, &mut script);
+    emit(None, &String::from_utf8_lossy(&script))?;
+    Ok(Exit::Success)
+}
+
+/// `provscan man [--output-dir DIR]`: provscan(1) on standard output, or every page into DIR.
+fn run_man(args: &ManArgs) -> anyhow::Result<Exit> {
+    match &args.output_dir {
+        Some(dir) => {
+            for file in manual::man_to_dir(dir)? {
+                eprintln!("wrote {}", file.display());
+            }
+        }
+        None => {
+            let mut page = Vec::new();
+            manual::man(&mut page)?;
+            emit(None, &String::from_utf8_lossy(&page))?;
+        }
+    }
+    Ok(Exit::Success)
 }
 
 /// Write the rendered text to FILE, or to standard output.

@@ -92,7 +92,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     } else {
         // Fresh npm keys in the cache spare the keys request.
         let mut config = settings.registry.clone();
-        let npm_registry = config.endpoints.npm.as_str();
+        let npm_registry = config.endpoints.npm_keys_registry().as_str();
         config.npm_keys &= cache
             .as_ref()
             .and_then(|c| c.get_npm_keys(npm_registry, Some(cache::NPM_KEYS_MAX_AGE)))
@@ -101,6 +101,11 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     };
     store(cache.as_ref(), settings, &missing, &fetched, &mut warnings);
     lookups.extend(fetched.by_key);
+    warnings.extend(registry::route::stripped_hint(
+        &settings.registry.endpoints,
+        &packages,
+        &lookups,
+    ));
 
     // Verification needs no network: cached answers are verified like fresh ones.
     let mut verifications = match &verifier {
@@ -268,7 +273,7 @@ fn npm_keys(
     lookups: &HashMap<PackageKey, Lookup>,
     warnings: &mut Vec<String>,
 ) -> Option<NpmKeys> {
-    let registry = settings.registry.endpoints.npm.as_str();
+    let registry = settings.registry.endpoints.npm_keys_registry().as_str();
     let keep = |keys: &NpmKeys, warnings: &mut Vec<String>| {
         if let (Some(cache), NpmKeys::Served(doc)) = (cache, keys)
             && let Err(e) = cache.put_npm_keys(registry, doc)
