@@ -30,17 +30,12 @@ pub fn before(report: &Report, quiet: bool) -> String {
     for warning in &report.warnings {
         let _ = writeln!(out, "warning: {}", terminal(warning));
     }
-    // Offline is what the user asked for: the report says it, stderr need not. Packages not
-    // asked because they were resolved from a private host already have the routing stage's one
-    // aggregated hint among the warnings (each host, its count, how to allow it): not twice.
+    // Offline is what the user asked for, and packages from another registry have their own
+    // aggregated warning from the scan: the report says both, stderr need not again.
     let causes: Vec<&Cause> = report
         .causes
         .iter()
-        .filter(|c| c.kind != CauseKind::Offline)
-        .filter(|c| {
-            !(c.kind == CauseKind::OtherRegistry
-                && c.reason.contains("not asked of the public registry"))
-        })
+        .filter(|c| !matches!(c.kind, CauseKind::Offline | CauseKind::OtherRegistry))
         .collect();
     let mut said = 0;
     let mut individual = 0;

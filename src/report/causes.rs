@@ -273,9 +273,8 @@ pub fn hint(ecosystem: Ecosystem, kind: CauseKind) -> Option<String> {
              registry and not a proxy serving something else"
                 .to_string()
         }
-        CauseKind::OtherRegistry => {
-            "configure the registry these packages come from, or accept them as unknown".to_string()
-        }
+        // The reason itself says how to configure that registry (or allow its host).
+        CauseKind::OtherRegistry => return None,
         CauseKind::NotFound => format!(
             "if these packages come from another registry, point provscan at it with {flag} URL"
         ),
