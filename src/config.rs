@@ -13,6 +13,9 @@
 //! rules = ["downgraded"]                 # optional: the statuses and flags it accepts
 //! ```
 //!
+//! `own = ["github:myorg/*", "gitlab:grp/proj", "google:EMAIL"]` names the project's own
+//! build identities for the independence summary (see [`crate::own`]).
+//!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
 
@@ -23,6 +26,7 @@ use serde::Deserialize;
 
 use crate::lockfile::LockfileError;
 use crate::policy::{self, Ignore, MinCoverage, PolicyError, Rule};
+use crate::report::identity::{IdentityError, IdentityPattern};
 
 /// The configuration file's settings, validated.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +37,8 @@ pub struct Config {
     pub min_coverage: Option<Vec<MinCoverage>>,
     /// `[[ignore]]` entries.
     pub ignores: Vec<Ignore>,
+    /// `own`: the project's own identities (`github:myorg/*`, …), when set.
+    pub own: Option<Vec<IdentityPattern>>,
 }
 
 /// Why the configuration file is unusable.
@@ -50,6 +56,15 @@ pub enum ConfigError {
         #[source]
         source: PolicyError,
     },
+    /// An `own` identity that does not parse.
+    #[error("{path}: `own`: {source}")]
+    Identity {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: IdentityError,
+    },
 }
 
 #[derive(Deserialize)]
@@ -59,6 +74,7 @@ struct Wire {
     min_coverage: Option<WireCoverage>,
     #[serde(default)]
     ignore: Vec<WireIgnore>,
+    own: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -139,10 +155,19 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         }
         ignores.push(ignore);
     }
+    let own = wire
+        .own
+        .map(|list| list.iter().map(|t| IdentityPattern::parse(t)).collect())
+        .transpose()
+        .map_err(|source| ConfigError::Identity {
+            path: shown.to_string(),
+            source,
+        })?;
     Ok(Config {
         fail_on,
         min_coverage,
         ignores,
+        own,
     })
 }
 
@@ -189,6 +214,25 @@ until = 2027-02-01
                 .percent,
             40.0
         );
+    }
+
+    #[test]
+    fn own_identities() {
+        let c = parse(
+            "provscan.toml",
+            "own = [\"github:myorg/*\", \"google:a@b.example\"]\n",
+        )
+        .unwrap();
+        let own: Vec<String> = c.own.unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(own, ["github:myorg/*", "google:a@b.example"]);
+        let e = parse("provscan.toml", "own = [\"myorg\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("provscan.toml: `own`: identity `myorg`"),
+            "{e}"
+        );
+        assert_eq!(parse("p", "").unwrap().own, None);
     }
 
     #[test]

@@ -6,15 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs};
+use provscan::cli::{Cli, Command, DiffArgs, MergeArgs, MergeFormat};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, prior, render, scan};
+use provscan::{diff, merge, prior, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     let result = match cli.command.take() {
         Some(Command::Diff(args)) => run_diff(&args),
+        Some(Command::Merge(args)) => run_merge(&args),
         None => match Settings::from_cli(cli) {
             Ok(settings) => run(settings),
             Err(err) => {
@@ -84,6 +85,19 @@ fn run_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// `provscan merge`: one dashboard from many repositories' JSON reports.
+fn run_merge(args: &MergeArgs) -> anyhow::Result<Exit> {
+    let merged = merge::merge_files(&args.reports)?;
+    let rendered = match args.format {
+        MergeFormat::Json => merge::json(&merged),
+        MergeFormat::Markdown => merge::markdown(&merged),
+        MergeFormat::Html => render::html::merge::render(&merged),
+    };
+    emit(args.output.as_deref(), &rendered)?;
+    std::mem::forget((merged, rendered));
+    Ok(Exit::Success)
 }
 
 /// Write the rendered text to FILE, or to standard output.

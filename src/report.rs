@@ -10,6 +10,11 @@ use crate::model::{Ecosystem, Package};
 use crate::registry::{Evidence, RequestCounts};
 use crate::verify::Verification;
 
+pub mod identity;
+pub mod independence;
+
+pub use independence::{Independence, OwnIdentities};
+
 /// A package's provenance status. The words are a contract (docs/statuses.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -278,6 +283,9 @@ pub struct Summary {
     /// The repository owners whose pipelines publish most of the covered packages
     /// (`github:owner`, `gitlab:group`), most first, at most [`TOP_PUBLISHERS`].
     pub publishers: Vec<PublisherCount>,
+    /// Who builds the tree: the project's own identities, others, or nobody verifiable. The
+    /// scan fills in the project's own identities ([`Summary::of`] counts none as own).
+    pub independence: Independence,
 }
 
 /// How many publishers the summary names.
@@ -311,6 +319,7 @@ impl Summary {
             ecosystems,
             total,
             publishers: top_publishers(packages),
+            independence: Independence::of(packages, &OwnIdentities::none()),
         }
     }
 }

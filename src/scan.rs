@@ -15,7 +15,7 @@ use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::{
-    Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+    Flag, FlagKind, Independence, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -145,7 +145,10 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
-        summary: Summary::of(&packages),
+        summary: Summary {
+            independence: Independence::of(&packages, &settings.own),
+            ..Summary::of(&packages)
+        },
         packages,
         requests: fetched.requests,
         cached,

@@ -61,6 +61,8 @@ pub struct Settings {
     pub format: Format,
     /// Where to write the report (`None` = standard output).
     pub output: Option<PathBuf>,
+    /// The project's own identities (provscan.toml `own`, else derived), for independence.
+    pub own: crate::report::OwnIdentities,
 }
 
 impl Settings {
@@ -79,6 +81,7 @@ impl Settings {
             home: home.as_deref(),
         };
         let policy = resolve_policy(&cli, &project)?;
+        let own = resolve_own(&cli, &project)?;
         let overrides = Overrides {
             npm: cli.npm_registry,
             pypi: cli.pypi_index,
@@ -128,8 +131,29 @@ impl Settings {
             cache_dir,
             format: cli.format,
             output: cli.output,
+            own,
         })
     }
+}
+
+/// The project's own identities: the configuration file's `own`, else derived from the scanned
+/// directory's metadata (git remote, package.json, Cargo.toml, pyproject.toml).
+fn resolve_own(
+    cli: &Cli,
+    project: &std::path::Path,
+) -> Result<crate::report::OwnIdentities, SettingsError> {
+    let file = match &cli.config {
+        Some(path) => Some(config::load(path)?),
+        None => {
+            let candidate = project.join("provscan.toml");
+            if candidate.is_file() {
+                Some(config::load(&candidate)?)
+            } else {
+                None
+            }
+        }
+    };
+    Ok(crate::own::resolve(file.and_then(|f| f.own), project))
 }
 
 /// The policy: `--fail-on` and `--min-coverage` override the configuration file's settings;

@@ -6,6 +6,8 @@ use std::io::IsTerminal;
 use crate::cli::Format;
 use crate::report::Report;
 
+pub mod cyclonedx;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
@@ -45,5 +47,7 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
+        Format::Cyclonedx => cyclonedx::render(report),
     }
 }
