@@ -63,11 +63,11 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .kpis{display:flex;flex-wrap:wrap;gap:.75rem;margin:.8rem 0;padding:0;list-style:none}
 .kpis li{background:var(--panel);border:1px solid var(--line);border-radius:.5rem;padding:.5rem .8rem;min-width:9rem}
 .kpis b{display:block;font-size:1.35rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr));gap:1rem}
 figure{margin:0;background:var(--panel);border:1px solid var(--line);border-radius:.5rem;padding:.6rem .8rem}
 figcaption{font-weight:600;margin-bottom:.3rem}
 svg{display:block;max-width:100%;height:auto}
-svg text{fill:var(--fg);font:12px system-ui,sans-serif}svg .label{fill:var(--muted)}
+svg text{fill:var(--fg);font:13px system-ui,sans-serif}svg .label{fill:var(--muted)}
 .c-good{fill:var(--good)}.c-ok{fill:var(--ok)}.c-warn{fill:var(--warn)}.c-bad{fill:var(--bad)}
 .c-none{fill:var(--none)}.c-own{fill:var(--own)}.c-ext{fill:var(--ext)}.c-unattr{fill:var(--unattr)}
 .c-noprov{fill:var(--noprov)}.c-unknown{fill:var(--unknown)}.c-track{fill:var(--line)}

@@ -26,15 +26,15 @@ pub struct Row<'a> {
     pub of: usize,
 }
 
-const WIDTH: usize = 560;
-const LABEL: usize = 150;
+const WIDTH: usize = 600;
+const LABEL: usize = 140;
 const BAR: usize = 18;
 const GAP: usize = 10;
 
 /// A chart of horizontal (optionally stacked) bars, each drawn as a share of its row's `of`.
 pub fn bars(id: &str, caption: &str, summary: &str, rows: &[Row<'_>]) -> String {
     let height = rows.len().max(1) * (BAR + GAP) + GAP;
-    let span = WIDTH - LABEL - 70;
+    let span = WIDTH - LABEL - 115;
     let mut out = String::new();
     let _ = write!(
         out,
