@@ -70,7 +70,10 @@ fn the_mixed_project_is_a_valid_cyclonedx_1_6_bom_with_provenance() {
     let doc: Value = serde_json::from_str(&text).unwrap();
     validate(&doc);
     assert_eq!(doc["specVersion"], "1.6");
-    assert_eq!(doc["metadata"]["tools"]["components"][0]["name"], "provscan");
+    assert_eq!(
+        doc["metadata"]["tools"]["components"][0]["name"],
+        "provscan"
+    );
     let components = doc["components"].as_array().unwrap();
     assert_eq!(components.len(), report.packages.len());
     for c in components {
@@ -90,7 +93,10 @@ fn the_mixed_project_is_a_valid_cyclonedx_1_6_bom_with_provenance() {
     assert_eq!(props(utils, "verification"), ["verified"]);
     assert_eq!(props(utils, "own"), ["true"]);
     assert_eq!(props(utils, "trust-rung"), ["provenance"]);
-    assert_eq!(props(utils, "identity"), ["github:acme/app-utils (.github/workflows/release.yml)"]);
+    assert_eq!(
+        props(utils, "identity"),
+        ["github:acme/app-utils (.github/workflows/release.yml)"]
+    );
     assert_eq!(props(utils, "workflow"), [".github/workflows/release.yml"]);
     let refs = utils["externalReferences"].as_array().unwrap();
     assert_eq!(refs[0]["type"], "vcs");
@@ -110,7 +116,9 @@ fn the_mixed_project_is_a_valid_cyclonedx_1_6_bom_with_provenance() {
         pypi["externalReferences"][1]["url"]
             .as_str()
             .unwrap()
-            .ends_with("/integrity/sampleproject/4.0.0/sampleproject-4.0.0-py3-none-any.whl/provenance")
+            .ends_with(
+                "/integrity/sampleproject/4.0.0/sampleproject-4.0.0-py3-none-any.whl/provenance"
+            )
     );
     let evil = find("pkg:npm/evil-pkg@0.0.7");
     assert_eq!(props(evil, "failing"), ["true"]);
@@ -150,7 +158,10 @@ fn hostile_names_still_make_a_valid_bom() {
     validate(&doc);
     for c in doc["components"].as_array().unwrap() {
         let purl = c["purl"].as_str().unwrap();
-        assert!(!purl.contains('<') && !purl.contains('"') && !purl.contains(' '), "{purl}");
+        assert!(
+            !purl.contains('<') && !purl.contains('"') && !purl.contains(' '),
+            "{purl}"
+        );
         // A hostile repository name is no URL: no vcs reference.
         assert!(
             c["externalReferences"]
@@ -172,11 +183,21 @@ fn the_binary_writes_a_valid_bom_for_a_real_lockfile() {
         .expect("an npm fixture");
     let out = assert_cmd::Command::cargo_bin("provscan")
         .unwrap()
-        .args(["--offline", "--no-cache", "--format", "cyclonedx", "--lockfile"])
+        .args([
+            "--offline",
+            "--no-cache",
+            "--format",
+            "cyclonedx",
+            "--lockfile",
+        ])
         .arg(&lock)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     keep("fixture.cdx.json", &String::from_utf8_lossy(&out.stdout));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     validate(&doc);

@@ -25,7 +25,12 @@ fn failing_and_flagged_packages_come_first_and_charts_have_words() {
     assert!(rows[1].starts_with(" class=\"attn\""));
     assert!(rows[2].starts_with(" class=\"flagged\""));
     assert!(rows[0].contains("evil-pkg") || rows[0].contains("was-attested"));
-    for chart in ["Provenance coverage by ecosystem", "Statuses", "Who builds the tree", "Top external builders"] {
+    for chart in [
+        "Provenance coverage by ecosystem",
+        "Statuses",
+        "Who builds the tree",
+        "Top external builders",
+    ] {
         assert!(html.contains(&format!("<title id=")), "{chart}");
         assert!(html.contains(chart), "{chart}");
     }
@@ -70,7 +75,11 @@ fn the_diff_renders_as_html() {
     for section in ["Got weaker", "Got stronger", "Added", "Removed"] {
         assert!(html.contains(&format!(">{section}</h2>")), "{section}");
     }
-    assert_eq!(out.status.code(), Some(1), "the sample diff has regressions");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the sample diff has regressions"
+    );
     assert!(html.contains("Regressions found"));
 }
 
@@ -82,7 +91,12 @@ fn chromium() -> Option<PathBuf> {
     }
     let path = std::env::var_os("PATH")?;
     for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        for name in [
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ] {
             let candidate = dir.join(name);
             if candidate.is_file() {
                 return Some(candidate);
@@ -171,7 +185,11 @@ fn browse(browser: &Path, page: &Path, extra: &[String]) -> Run {
         .lock()
         .unwrap()
         .iter()
-        .filter(|line| !BROWSER_SERVICES.iter().any(|host| request_host(line) == Some(*host)))
+        .filter(|line| {
+            !BROWSER_SERVICES
+                .iter()
+                .any(|host| request_host(line) == Some(*host))
+        })
         .cloned()
         .collect();
     Run {
@@ -215,15 +233,29 @@ fn in_a_real_browser_the_page_loads_nothing_logs_no_error_and_renders() {
         "the script did not run, or the page loaded resources:\n{}",
         &run.dom[..run.dom.len().min(400)]
     );
-    assert!(run.dom.contains("<div id=\"filter\">"), "the script shows the filter");
-    assert_eq!(console_errors(&run.log), Vec::<&str>::new(), "console errors");
+    assert!(
+        run.dom.contains("<div id=\"filter\">"),
+        "the script shows the filter"
+    );
+    assert_eq!(
+        console_errors(&run.log),
+        Vec::<&str>::new(),
+        "console errors"
+    );
     assert_eq!(run.requests, Vec::<String>::new(), "network requests");
 
     let shot = dir.join("report.png");
     let _ = std::fs::remove_file(&shot);
-    let run = browse(&browser, &page, &[format!("--screenshot={}", shot.display())]);
+    let run = browse(
+        &browser,
+        &page,
+        &[format!("--screenshot={}", shot.display())],
+    );
     let png = std::fs::read(&shot).expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot"
+    );
     assert_eq!(run.requests, Vec::<String>::new(), "network requests");
     eprintln!("screenshot: {}", shot.display());
 
@@ -250,13 +282,23 @@ fn in_a_real_browser_hostile_names_inject_no_markup() {
     let page = out_dir().join("hostile.html");
     std::fs::write(&page, html::render(&sample::hostile())).unwrap();
     let run = browse(&browser, &page, &["--dump-dom".into()]);
-    assert!(run.dom.contains("data-js=\"ok 0\""), "the page's own script ran");
+    assert!(
+        run.dom.contains("data-js=\"ok 0\""),
+        "the page's own script ran"
+    );
     assert_eq!(run.dom.matches("<script").count(), 1, "one script element");
     assert!(!run.dom.contains("<img"), "no injected image");
     assert!(!run.dom.contains("onerror=") || !run.dom.contains("<img "));
     assert!(!run.dom.contains("onload=\"alert"), "no injected handler");
     assert!(!run.dom.contains("pwned</title>") && !run.dom.contains("<title>pwned"));
-    assert!(run.dom.contains("<title>provscan report: ."), "title intact");
-    assert_eq!(console_errors(&run.log), Vec::<&str>::new(), "console errors");
+    assert!(
+        run.dom.contains("<title>provscan report: ."),
+        "title intact"
+    );
+    assert_eq!(
+        console_errors(&run.log),
+        Vec::<&str>::new(),
+        "console errors"
+    );
     assert_eq!(run.requests, Vec::<String>::new(), "network requests");
 }

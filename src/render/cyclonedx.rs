@@ -273,14 +273,16 @@ fn properties(r: &PackageReport, own: bool) -> Vec<Value> {
     out
 }
 
-/// The project's name: the scanned directory's last component.
+/// The project's name: the scan root's last component as the report gives it (`project` for
+/// `.` and the like; the root itself is a property).
 fn project_name(root: &str) -> String {
-    let path = std::path::Path::new(root);
-    let name = std::fs::canonicalize(path)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()));
-    name.filter(|n| !n.is_empty())
+    std::path::Path::new(root)
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .next_back()
         .unwrap_or_else(|| "project".into())
 }
 
@@ -364,6 +366,7 @@ pub fn render(report: &Report) -> String {
                 "name": project_name(&report.root),
             },
             "properties": [
+                property("root", report.root.clone()),
                 property("policy", if report.policy.passed() { "passed" } else { "failed" }),
                 property("coverage", format!("{covered}/{total}")),
                 property(

@@ -44,25 +44,93 @@ fn specs(tag: &dyn Fn(&str) -> String) -> Vec<Spec> {
     use Ecosystem::*;
     let b = |repo: &str| Some(("github", tag(repo)));
     let mut v = vec![
-        Spec { direct: true, builder: b("acme/app-utils"), ..spec(Npm, &tag("@acme/utils"), "2.1.0", Status::Verified) },
-        Spec { direct: true, builder: b("acme/ui"), ..spec(Npm, &tag("@acme/ui"), "4.0.1", Status::Attested) },
-        Spec { direct: true, builder: b("sigstore/sigstore-js"), ..spec(Npm, &tag("sigstore"), "3.0.0", Status::Verified) },
-        Spec { builder: b("babel/babel"), ..spec(Npm, &tag("@babel/core"), "7.26.0", Status::Attested) },
-        Spec { builder: b("babel/babel"), ..spec(Npm, &tag("@babel/parser"), "7.26.2", Status::Attested) },
-        Spec { builder: b("babel/babel"), ..spec(Npm, &tag("@babel/types"), "7.26.0", Status::Attested) },
-        Spec { builder: b("vitejs/vite"), ..spec(Npm, &tag("vite"), "6.0.3", Status::TrustedPublisher) },
-        Spec { direct: true, ..spec(Npm, &tag("left-pad"), "1.3.0", Status::None) },
-        Spec { failing: true, flag: Some(FlagKind::IntegrityMismatch), reason: Some(tag("the attestation's subject digest does not match the lockfile")), ..spec(Npm, &tag("evil-pkg"), "0.0.7", Status::Invalid) },
-        Spec { failing: true, builder: None, reason: Some(tag("1.2.0 was published with provenance; 1.2.1 without")), ..spec(Npm, &tag("was-attested"), "1.2.1", Status::Downgraded) },
-        Spec { reason: Some(tag("the registry did not answer (timeout)")), ..spec(Npm, &tag("flaky"), "1.0.0", Status::Unknown) },
-        Spec { direct: true, builder: b("pypa/sampleproject"), flag: Some(FlagKind::PublisherChanged), ..spec(Pypi, &tag("sampleproject"), "4.0.0", Status::Attested) },
-        Spec { builder: b("urllib3/urllib3"), ..spec(Pypi, &tag("urllib3"), "2.2.3", Status::Verified) },
-        Spec { ..spec(Pypi, &tag("six"), "1.16.0", Status::None) },
-        Spec { direct: true, reason: Some(tag("requirements.txt does not pin one version")), ..spec(Pypi, &tag("requests"), ">=2", Status::Unpinned) },
-        Spec { direct: true, builder: b("acme/acme-core"), ..spec(Crates, &tag("acme-core"), "0.3.0", Status::TrustedPublisher) },
-        Spec { builder: b("serde-rs/serde"), ..spec(Crates, &tag("serde"), "1.0.215", Status::TrustedPublisher) },
-        Spec { ..spec(Crates, &tag("libc"), "0.2.167", Status::None) },
-        Spec { reason: Some(tag("a git dependency: no registry provenance applies")), ..spec(Crates, &tag("forked"), "0.1.0", Status::NotApplicable) },
+        Spec {
+            direct: true,
+            builder: b("acme/app-utils"),
+            ..spec(Npm, &tag("@acme/utils"), "2.1.0", Status::Verified)
+        },
+        Spec {
+            direct: true,
+            builder: b("acme/ui"),
+            ..spec(Npm, &tag("@acme/ui"), "4.0.1", Status::Attested)
+        },
+        Spec {
+            direct: true,
+            builder: b("sigstore/sigstore-js"),
+            ..spec(Npm, &tag("sigstore"), "3.0.0", Status::Verified)
+        },
+        Spec {
+            builder: b("babel/babel"),
+            ..spec(Npm, &tag("@babel/core"), "7.26.0", Status::Attested)
+        },
+        Spec {
+            builder: b("babel/babel"),
+            ..spec(Npm, &tag("@babel/parser"), "7.26.2", Status::Attested)
+        },
+        Spec {
+            builder: b("babel/babel"),
+            ..spec(Npm, &tag("@babel/types"), "7.26.0", Status::Attested)
+        },
+        Spec {
+            builder: b("vitejs/vite"),
+            ..spec(Npm, &tag("vite"), "6.0.3", Status::TrustedPublisher)
+        },
+        Spec {
+            direct: true,
+            ..spec(Npm, &tag("left-pad"), "1.3.0", Status::None)
+        },
+        Spec {
+            failing: true,
+            flag: Some(FlagKind::IntegrityMismatch),
+            reason: Some(tag(
+                "the attestation's subject digest does not match the lockfile",
+            )),
+            ..spec(Npm, &tag("evil-pkg"), "0.0.7", Status::Invalid)
+        },
+        Spec {
+            failing: true,
+            builder: None,
+            reason: Some(tag("1.2.0 was published with provenance; 1.2.1 without")),
+            ..spec(Npm, &tag("was-attested"), "1.2.1", Status::Downgraded)
+        },
+        Spec {
+            reason: Some(tag("the registry did not answer (timeout)")),
+            ..spec(Npm, &tag("flaky"), "1.0.0", Status::Unknown)
+        },
+        Spec {
+            direct: true,
+            builder: b("pypa/sampleproject"),
+            flag: Some(FlagKind::PublisherChanged),
+            ..spec(Pypi, &tag("sampleproject"), "4.0.0", Status::Attested)
+        },
+        Spec {
+            builder: b("urllib3/urllib3"),
+            ..spec(Pypi, &tag("urllib3"), "2.2.3", Status::Verified)
+        },
+        Spec {
+            ..spec(Pypi, &tag("six"), "1.16.0", Status::None)
+        },
+        Spec {
+            direct: true,
+            reason: Some(tag("requirements.txt does not pin one version")),
+            ..spec(Pypi, &tag("requests"), ">=2", Status::Unpinned)
+        },
+        Spec {
+            direct: true,
+            builder: b("acme/acme-core"),
+            ..spec(Crates, &tag("acme-core"), "0.3.0", Status::TrustedPublisher)
+        },
+        Spec {
+            builder: b("serde-rs/serde"),
+            ..spec(Crates, &tag("serde"), "1.0.215", Status::TrustedPublisher)
+        },
+        Spec {
+            ..spec(Crates, &tag("libc"), "0.2.167", Status::None)
+        },
+        Spec {
+            reason: Some(tag("a git dependency: no registry provenance applies")),
+            ..spec(Crates, &tag("forked"), "0.1.0", Status::NotApplicable)
+        },
     ];
     for i in 0..6 {
         v.push(Spec {
@@ -209,8 +277,14 @@ fn build(tag: &dyn Fn(&str) -> String) -> Report {
         .filter(|p| p.failing)
         .map(|p| Violation {
             rule: p.finding.status.as_str().into(),
-            package: Some(format!("{}:{}@{}", p.package.ecosystem, p.package.name, p.package.version)),
-            message: tag(&format!("status {} fails the policy", p.finding.status.as_str())),
+            package: Some(format!(
+                "{}:{}@{}",
+                p.package.ecosystem, p.package.name, p.package.version
+            )),
+            message: tag(&format!(
+                "status {} fails the policy",
+                p.finding.status.as_str()
+            )),
         })
         .collect();
     Report {
@@ -246,8 +320,7 @@ pub fn mixed() -> Report {
 }
 
 /// Markup an attacker would put in a name, message or path.
-pub const PAYLOAD: &str =
-    "\"'><script>document.title='pwned'</script><img src=x onerror=alert(1)><svg onload=alert(2)></style></title>\u{1b}[31m\u{202e}";
+pub const PAYLOAD: &str = "\"'><script>document.title='pwned'</script><img src=x onerror=alert(1)><svg onload=alert(2)></style></title>\u{1b}[31m\u{202e}";
 
 /// The same project with the payload in every name, repository, reason and message.
 pub fn hostile() -> Report {
