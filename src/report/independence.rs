@@ -255,6 +255,55 @@ impl TallyCounter {
 }
 
 impl Independence {
+    /// One line for the table and Markdown summaries: the split of all registry packages, the
+    /// concentration of external builders, and the own identities with their source.
+    pub fn summary_line(&self) -> String {
+        let s = &self.total.all;
+        let pct = |n: usize| {
+            if s.packages == 0 {
+                "0%".to_string()
+            } else {
+                format!("{:.0}%", n as f64 * 100.0 / s.packages as f64)
+            }
+        };
+        let own: Vec<String> = self.own.patterns.iter().map(ToString::to_string).collect();
+        let mut line = format!(
+            "built by own identities: {} ({}), by external identities: {} ({}, {} builders",
+            pct(s.own),
+            s.own,
+            pct(s.external),
+            s.external,
+            s.external_builders
+        );
+        if s.external > 0 {
+            line.push_str(&format!(
+                "; {} build half, {} build 80%",
+                s.builders_for_50, s.builders_for_80
+            ));
+        }
+        line.push_str(&format!(
+            "), no provenance: {} ({})",
+            pct(s.no_provenance),
+            s.no_provenance
+        ));
+        if s.unattributed > 0 {
+            line.push_str(&format!(", covered without a named builder: {}", s.unattributed));
+        }
+        if s.unknown > 0 {
+            line.push_str(&format!(", unknown: {}", s.unknown));
+        }
+        line.push_str(&format!(
+            "; own identities: {} (from {})",
+            if own.is_empty() {
+                "none".to_string()
+            } else {
+                own.join(", ")
+            },
+            self.own.source
+        ));
+        line
+    }
+
     /// The picture of a report's packages.
     pub fn of(packages: &[PackageReport], own: &OwnIdentities) -> Independence {
         let builders: Vec<Option<Publisher>> = packages.iter().map(builder).collect();
@@ -355,6 +404,12 @@ mod tests {
         assert_eq!(ind.total.direct.own, 1);
         assert_eq!(ind.ecosystems.len(), 1);
         assert_eq!(ind.ecosystems[0].1, ind.total);
+        assert_eq!(
+            ind.summary_line(),
+            "built by own identities: 7% (1), by external identities: 67% (10, 3 builders; \
+1 build half, 2 build 80%), no provenance: 13% (2), covered without a named builder: 1, \
+unknown: 1; own identities: github:me/* (from provscan.toml)"
+        );
     }
 
     #[test]
