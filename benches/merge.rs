@@ -29,7 +29,7 @@ fn env(name: &str, default: usize) -> usize {
 const POOL: usize = 30_000;
 const COMMON: usize = 2_000;
 
-fn package(id: usize) -> (Ecosystem, String, String, Status, Option<String>) {
+fn spec_of(id: usize) -> (Ecosystem, String, String, Status, Option<String>) {
     let eco = match id % 10 {
         0..=5 => Ecosystem::Npm,
         6..=8 => Ecosystem::Pypi,
@@ -72,7 +72,7 @@ fn report(repo: usize, packages: usize) -> Report {
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let (eco, name, version, _, _) = package(*id);
+            let (eco, name, version, _, _) = spec_of(*id);
             let mut l = LockedPackage::new(eco, name, version);
             l.direct = Some(i % 10 == 0);
             l.line = Some(10 + i * 9);
@@ -84,7 +84,7 @@ fn report(repo: usize, packages: usize) -> Report {
         .into_iter()
         .map(|package| {
             let id: usize = package.name["package-".len()..].parse().unwrap();
-            let (_, _, _, status, owner) = package(id);
+            let (_, _, _, status, owner) = spec_of(id);
             let mut evidence =
                 Evidence::new("https://registry.example.invalid/", TrustLevel::Provenance);
             evidence.publisher = owner.map(|repo| Publisher {

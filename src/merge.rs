@@ -21,7 +21,7 @@ use crate::prior::normalized;
 use crate::registry::Publisher;
 use crate::report::identity::IdentityPattern;
 use crate::report::independence::{Attribution, Independence, OwnIdentities, Split};
-use crate::report::{Coverage, Status};
+use crate::report::{Coverage, CoverageBasis, Status};
 
 /// The merged JSON's schema version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -73,6 +73,9 @@ pub struct Repository {
     pub passed: bool,
     /// Its own identities, as its report names them.
     pub own: Vec<String>,
+    /// What its coverage counts (`registry-claims` for reports that do not say).
+    #[serde(serialize_with = "basis_word")]
+    pub coverage_basis: CoverageBasis,
     /// Who builds its tree, against its own identities.
     #[serde(skip)]
     pub independence: Split,
@@ -86,6 +89,10 @@ impl Repository {
             total: self.direct.total + self.transitive.total,
         }
     }
+}
+
+fn basis_word<S: serde::Serializer>(b: &CoverageBasis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(b.as_str())
 }
 
 /// One package across repositories.
@@ -128,6 +135,8 @@ pub struct Merged {
     pub transitive: Coverage,
     /// Who builds the organisation's tree, against every repository's own identities.
     pub independence: Independence,
+    /// What the overall coverage counts: `registry-claims` only when every report's does.
+    pub coverage_basis: CoverageBasis,
 }
 
 // ---- The wire: only what merging compares. ----
@@ -158,6 +167,8 @@ fn yes() -> bool {
 struct WireSummary {
     #[serde(default)]
     independence: Option<WireIndependence>,
+    #[serde(default)]
+    coverage_basis: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -282,6 +293,16 @@ fn parse(name: &str, text: &str) -> Result<Parsed, MergeError> {
     if wire.schema_version != 1 {
         return Err(invalid(format!("schema_version {}", wire.schema_version)));
     }
+    // Reports written before `coverage_basis` counted the registries' claims.
+    let basis = match wire
+        .summary
+        .as_ref()
+        .and_then(|s| s.coverage_basis.as_deref())
+    {
+        None | Some("registry-claims") => CoverageBasis::RegistryClaims,
+        Some("verified") => CoverageBasis::Verified,
+        Some(other) => return Err(invalid(format!("unknown coverage_basis `{other}`"))),
+    };
     let own_text: Vec<String> = wire
         .summary
         .and_then(|s| s.independence)
@@ -304,6 +325,7 @@ fn parse(name: &str, text: &str) -> Result<Parsed, MergeError> {
         failing: 0,
         passed: wire.policy.is_none_or(|p| p.passed),
         own: own_text,
+        coverage_basis: basis,
         independence: Split::default(),
     };
     let mut packages = Vec::with_capacity(wire.packages.len());
@@ -327,7 +349,7 @@ fn parse(name: &str, text: &str) -> Result<Parsed, MergeError> {
                 &mut repository.transitive
             };
             cov.total += 1;
-            cov.covered += usize::from(status.is_covered());
+            cov.covered += usize::from(basis.covers(status));
         }
         repository.failing += usize::from(p.failing);
         let builder = builder_of_wire(status, &mut p);
@@ -352,6 +374,7 @@ fn parse(name: &str, text: &str) -> Result<Parsed, MergeError> {
             builder: p.builder.as_ref(),
         }),
         &own,
+        basis,
     )
     .total
     .all;
@@ -492,10 +515,19 @@ impl Merger {
             patterns,
             source: "merged reports".into(),
         };
+        let basis = if !repositories.is_empty()
+            && repositories
+                .iter()
+                .all(|r| r.coverage_basis == CoverageBasis::RegistryClaims)
+        {
+            CoverageBasis::RegistryClaims
+        } else {
+            CoverageBasis::Verified
+        };
         for p in &mut packages {
             p.flags.sort();
             // Whoever built it: a builder only counts when the merged status is covered.
-            if !p.status.is_covered() {
+            if !basis.covers(p.status) {
                 p.builder = None;
             }
         }
@@ -521,7 +553,7 @@ impl Merger {
                 &mut transitive
             };
             cov.total += 1;
-            cov.covered += usize::from(p.status.is_covered());
+            cov.covered += usize::from(basis.covers(p.status));
         }
         let independence = Independence::of_attributions(
             packages.iter().map(|p| Attribution {
@@ -532,6 +564,7 @@ impl Merger {
                 builder: p.builder.as_ref(),
             }),
             &own,
+            basis,
         );
         Merged {
             repositories,
@@ -539,6 +572,7 @@ impl Merger {
             direct,
             transitive,
             independence,
+            coverage_basis: basis,
         }
     }
 }
@@ -567,6 +601,7 @@ struct JsonSummary<'a> {
     direct: Coverage,
     transitive: Coverage,
     failing_packages: usize,
+    coverage_basis: &'static str,
     independence: crate::render::json::JsonIndependence<'a>,
 }
 
@@ -614,6 +649,7 @@ pub fn json(merged: &Merged) -> String {
                 .iter()
                 .filter(|p| !p.failing_in.is_empty())
                 .count(),
+            coverage_basis: merged.coverage_basis.as_str(),
             independence: (&merged.independence).into(),
         },
         repositories: merged
@@ -711,7 +747,9 @@ pub fn markdown(merged: &Merged) -> String {
     let attention: Vec<&MergedPackage> = merged
         .packages
         .iter()
-        .filter(|p| !p.failing_in.is_empty() || !p.status.is_covered() && p.registry_pinned)
+        .filter(|p| {
+            !p.failing_in.is_empty() || !merged.coverage_basis.covers(p.status) && p.registry_pinned
+        })
         .collect();
     let _ = writeln!(out, "\n### Packages that need attention\n");
     if attention.is_empty() {

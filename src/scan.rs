@@ -15,7 +15,8 @@ use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::{
-    Flag, FlagKind, Independence, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+    CoverageBasis, Flag, FlagKind, Independence, LockfileReport, PackageReport, PolicyOutcome,
+    Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -73,6 +74,13 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     // The cache answers what it can; the registries are asked only for the rest.
     let cache = open_cache(settings, &mut warnings);
     let (mut lookups, cached) = from_cache(cache.as_ref(), settings, &packages);
+    // Packages the lockfile resolved from a private host are asked of no public registry
+    // (offline, nothing is asked anyway: they are reported as not asked).
+    if !settings.offline {
+        let (withheld, hint) = registry::route::withheld(&settings.registry.endpoints, &packages);
+        lookups.extend(withheld);
+        warnings.extend(hint);
+    }
     let missing: Vec<Package> = packages
         .iter()
         .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
@@ -145,16 +153,27 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
-        summary: Summary {
-            independence: Independence::of(&packages, &settings.own),
-            ..Summary::of(&packages)
-        },
+        // With verification on a claim is not coverage; with `--no-verify` coverage comes from
+        // the registries' claims, and every output says so.
+        summary: Summary::with_basis(
+            &packages,
+            if settings.verify.is_some() {
+                CoverageBasis::Verified
+            } else {
+                CoverageBasis::RegistryClaims
+            },
+        ),
         packages,
         requests: fetched.requests,
         cached,
         policy: PolicyOutcome::default(),
         warnings,
     };
+    report.summary.independence = Independence::of(
+        &report.packages,
+        &settings.own,
+        report.summary.coverage_basis,
+    );
     let policy_warnings = policy::apply(
         &mut report,
         &settings.policy,
@@ -189,8 +208,10 @@ fn from_cache(
     };
     let want_identity = settings.registry.fetch_identity;
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
-        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
-        if let Some(evidence) = cache.get(registry, pkg, want_identity) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        if let Some(evidence) = cache.get(&registry, pkg, want_identity) {
             found.insert(pkg.key(), Lookup::Answered(Box::new(evidence)));
         }
     }
@@ -215,8 +236,10 @@ fn store(
         if evidence.incomplete {
             continue; // a request it needed failed: ask again next time
         }
-        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
-        if let Err(e) = cache.put(registry, pkg, settings.registry.fetch_identity, evidence) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        if let Err(e) = cache.put(&registry, pkg, settings.registry.fetch_identity, evidence) {
             failed.get_or_insert(e);
         }
     }
@@ -360,7 +383,8 @@ fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed
     let results: Vec<Result<lockfile::Parsed, LockfileError>> = files
         .par_iter()
         .map(|file| {
-            let text = lockfile::read_text(&file.path, &file.display)?;
+            let text =
+                lockfile::read_lockfile(&file.path, &file.display, &settings.root, file.named)?;
             let input = Input {
                 text: &text,
                 path: &file.path,

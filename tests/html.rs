@@ -31,7 +31,7 @@ fn failing_and_flagged_packages_come_first_and_charts_have_words() {
         "Who builds the tree",
         "Top external builders",
     ] {
-        assert!(html.contains(&format!("<title id=")), "{chart}");
+        assert!(html.contains("<title id="), "{chart}");
         assert!(html.contains(chart), "{chart}");
     }
     assert_eq!(html.matches("role=\"img\"").count(), 4);

@@ -85,6 +85,8 @@ struct JsonSummary<'a> {
     total: JsonTally,
     ecosystems: BTreeMap<&'static str, JsonTally>,
     publishers: &'a [PublisherCount],
+    coverage_basis: &'static str,
+    attested_unjudged: usize,
     independence: JsonIndependence<'a>,
 }
 
@@ -117,6 +119,7 @@ pub struct JsonSplit<'a> {
     own: usize,
     external: usize,
     unattributed: usize,
+    unjudged: usize,
     no_provenance: usize,
     unknown: usize,
     external_builders: usize,
@@ -139,6 +142,7 @@ impl<'a> From<&'a Split> for JsonSplit<'a> {
             own: s.own,
             external: s.external,
             unattributed: s.unattributed,
+            unjudged: s.unjudged,
             no_provenance: s.no_provenance,
             unknown: s.unknown,
             external_builders: s.external_builders,
@@ -274,6 +278,8 @@ pub fn render(report: &Report) -> String {
                 .collect(),
             publishers: &report.summary.publishers,
             independence: (&report.summary.independence).into(),
+            coverage_basis: report.summary.coverage_basis.as_str(),
+            attested_unjudged: report.summary.attested_unjudged,
         },
         requests: &report.requests,
         cached: report.cached,

@@ -3,11 +3,13 @@
 //!
 //! Each registry package pinned to one version falls in exactly one bucket:
 //!
-//! - `own`: covered (verified, attested, trusted-publisher) and built by one of the project's
+//! - `own`: covered (under the summary's [`CoverageBasis`]) and built by one of the project's
 //!   own identities ([`OwnIdentities`]);
 //! - `external`: covered and built by someone else;
 //! - `unattributed`: covered, but the evidence names no builder (`--no-verify` on PyPI, a
 //!   registry that says "trusted publishing" without the pipeline);
+//! - `unjudged`: `attested` with verification on — the registry claims provenance but provscan
+//!   did not judge it, so its claimed builder is not counted (a claim is not evidence);
 //! - `no_provenance`: `none`, `downgraded` or `invalid` — nothing verifiable says who built it;
 //! - `unknown`: provscan could not tell.
 //!
@@ -21,7 +23,7 @@ use crate::model::Ecosystem;
 use crate::registry::Publisher;
 
 use super::identity::{IdentityPattern, builder_of};
-use super::{PackageReport, PublisherCount, Status, TOP_PUBLISHERS};
+use super::{CoverageBasis, PackageReport, PublisherCount, Status, TOP_PUBLISHERS};
 use crate::verify::Outcome;
 
 /// The project's own identities and where they came from.
@@ -60,6 +62,8 @@ pub struct Split {
     pub external: usize,
     /// Covered, but no builder named.
     pub unattributed: usize,
+    /// `attested` with verification on: a claim provscan did not judge.
+    pub unjudged: usize,
     /// `none`, `downgraded` or `invalid`.
     pub no_provenance: usize,
     /// `unknown`.
@@ -106,6 +110,8 @@ pub enum Bucket {
     External(String),
     /// Covered, no builder named.
     Unattributed,
+    /// A claim provscan did not judge (`attested` with verification on).
+    Unjudged,
     /// No verifiable provenance.
     NoProvenance,
     /// Could not tell.
@@ -128,14 +134,17 @@ pub struct Attribution<'a> {
 }
 
 impl Attribution<'_> {
-    /// The bucket, given the project's own identities.
-    pub fn bucket(&self, own: &OwnIdentities) -> Bucket {
+    /// The bucket, given the project's own identities and what counts as covered.
+    pub fn bucket(&self, own: &OwnIdentities, basis: CoverageBasis) -> Bucket {
         match self.status {
-            s if s.is_covered() => match self.builder.and_then(|p| builder_of(p).map(|b| (p, b))) {
-                Some((p, b)) if own.owns(p) => Bucket::Own(b),
-                Some((_, b)) => Bucket::External(b),
-                None => Bucket::Unattributed,
-            },
+            Status::Attested if basis == CoverageBasis::Verified => Bucket::Unjudged,
+            s if basis.covers(s) => {
+                match self.builder.and_then(|p| builder_of(p).map(|b| (p, b))) {
+                    Some((p, b)) if own.owns(p) => Bucket::Own(b),
+                    Some((_, b)) => Bucket::External(b),
+                    None => Bucket::Unattributed,
+                }
+            }
             Status::Unknown => Bucket::Unknown,
             _ => Bucket::NoProvenance,
         }
@@ -187,6 +196,7 @@ impl Counter {
                 *self.builders.entry(b.clone()).or_default() += 1;
             }
             Bucket::Unattributed => self.split.unattributed += 1,
+            Bucket::Unjudged => self.split.unjudged += 1,
             Bucket::NoProvenance => self.split.no_provenance += 1,
             Bucket::Unknown => self.split.unknown += 1,
         }
@@ -286,8 +296,14 @@ impl Independence {
             pct(s.no_provenance),
             s.no_provenance
         ));
+        if s.unjudged > 0 {
+            line.push_str(&format!(", attested but not judged: {}", s.unjudged));
+        }
         if s.unattributed > 0 {
-            line.push_str(&format!(", covered without a named builder: {}", s.unattributed));
+            line.push_str(&format!(
+                ", covered without a named builder: {}",
+                s.unattributed
+            ));
         }
         if s.unknown > 0 {
             line.push_str(&format!(", unknown: {}", s.unknown));
@@ -305,7 +321,11 @@ impl Independence {
     }
 
     /// The picture of a report's packages.
-    pub fn of(packages: &[PackageReport], own: &OwnIdentities) -> Independence {
+    pub fn of(
+        packages: &[PackageReport],
+        own: &OwnIdentities,
+        basis: CoverageBasis,
+    ) -> Independence {
         let builders: Vec<Option<Publisher>> = packages.iter().map(builder).collect();
         Independence::of_attributions(
             packages.iter().zip(&builders).map(|(p, b)| Attribution {
@@ -316,6 +336,7 @@ impl Independence {
                 builder: b.as_ref(),
             }),
             own,
+            basis,
         )
     }
 
@@ -323,11 +344,12 @@ impl Independence {
     pub fn of_attributions<'a>(
         items: impl IntoIterator<Item = Attribution<'a>>,
         own: &OwnIdentities,
+        basis: CoverageBasis,
     ) -> Independence {
         let mut total = TallyCounter::default();
         let mut per: BTreeMap<Ecosystem, TallyCounter> = BTreeMap::new();
         for item in items.into_iter().filter(|i| i.registry_pinned) {
-            let bucket = item.bucket(own);
+            let bucket = item.bucket(own, basis);
             total.add(item.direct, &bucket);
             per.entry(item.ecosystem)
                 .or_default()
@@ -388,7 +410,12 @@ mod tests {
         let mut unpinned = item(false, Status::Unpinned, None);
         unpinned.registry_pinned = false;
         items.push(unpinned);
-        let ind = Independence::of_attributions(items, &own);
+        let verified = Independence::of_attributions(items.clone(), &own, CoverageBasis::Verified);
+        // With verification on, the ten attested packages are claims not judged.
+        assert_eq!(verified.total.all.unjudged, 10);
+        assert_eq!(verified.total.all.external, 1);
+        assert_eq!(verified.total.all.own, 1);
+        let ind = Independence::of_attributions(items, &own, CoverageBasis::RegistryClaims);
         let all = &ind.total.all;
         assert_eq!(
             (all.packages, all.own, all.external, all.unattributed),
@@ -414,7 +441,11 @@ unknown: 1; own identities: github:me/* (from provscan.toml)"
 
     #[test]
     fn nothing_external_means_no_concentration() {
-        let ind = Independence::of_attributions(Vec::new(), &OwnIdentities::none());
+        let ind = Independence::of_attributions(
+            Vec::new(),
+            &OwnIdentities::none(),
+            CoverageBasis::Verified,
+        );
         assert_eq!(ind.total.all, Split::default());
         assert!(ind.ecosystems.is_empty());
     }

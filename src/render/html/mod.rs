@@ -47,10 +47,10 @@ fn is_bidi_control(c: char) -> bool {
 const CSS: &str = r#"
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--panel:#f6f8fa;
 --good:#1a7f37;--ok:#2f81f7;--warn:#9a6700;--bad:#cf222e;--none:#8c959f;--own:#8250df;--ext:#0969da;
---unattr:#54aeff;--noprov:#bf8700;--unknown:#afb8c1;--link:#0969da}
+--unattr:#54aeff;--unjudged:#bf3989;--noprov:#bf8700;--unknown:#afb8c1;--link:#0969da}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;
 --panel:#151b23;--good:#3fb950;--ok:#58a6ff;--warn:#d29922;--bad:#f85149;--none:#6e7681;--own:#a371f7;
---ext:#4493f8;--unattr:#9ecbff;--noprov:#e3b341;--unknown:#484f58;--link:#4493f8}}
+--ext:#4493f8;--unattr:#9ecbff;--unjudged:#db61a2;--noprov:#e3b341;--unknown:#484f58;--link:#4493f8}}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:84rem;padding:1rem 1.25rem 3rem;background:var(--bg);color:var(--fg);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -70,12 +70,12 @@ svg{display:block;max-width:100%;height:auto}
 svg text{fill:var(--fg);font:13px system-ui,sans-serif}svg .label{fill:var(--muted)}
 .c-good{fill:var(--good)}.c-ok{fill:var(--ok)}.c-warn{fill:var(--warn)}.c-bad{fill:var(--bad)}
 .c-none{fill:var(--none)}.c-own{fill:var(--own)}.c-ext{fill:var(--ext)}.c-unattr{fill:var(--unattr)}
-.c-noprov{fill:var(--noprov)}.c-unknown{fill:var(--unknown)}.c-track{fill:var(--line)}
+.c-unjudged{fill:var(--unjudged)}.c-noprov{fill:var(--noprov)}.c-unknown{fill:var(--unknown)}.c-track{fill:var(--line)}
 .key{display:flex;flex-wrap:wrap;gap:.2rem .9rem;margin:.3rem 0 0;padding:0;list-style:none;font-size:.85rem}
 .key i{display:inline-block;width:.8rem;height:.8rem;border-radius:.15rem;margin-right:.3rem;vertical-align:-.1rem}
 .k-good{background:var(--good)}.k-ok{background:var(--ok)}.k-warn{background:var(--warn)}.k-bad{background:var(--bad)}
 .k-none{background:var(--none)}.k-own{background:var(--own)}.k-ext{background:var(--ext)}.k-unattr{background:var(--unattr)}
-.k-noprov{background:var(--noprov)}.k-unknown{background:var(--unknown)}
+.k-unjudged{background:var(--unjudged)}.k-noprov{background:var(--noprov)}.k-unknown{background:var(--unknown)}
 details{margin-top:.3rem;font-size:.85rem}
 table.data{border-collapse:collapse;margin:.3rem 0}table.data th,table.data td{border:1px solid var(--line);padding:.15rem .4rem;text-align:left}
 .st{font-weight:600;white-space:nowrap}

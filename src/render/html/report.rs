@@ -55,6 +55,11 @@ pub(crate) fn split_segments(s: &Split) -> Vec<Segment<'static>> {
             value: s.unattributed,
         },
         Segment {
+            label: "attested, not judged",
+            class: "unjudged",
+            value: s.unjudged,
+        },
+        Segment {
             label: "no provenance",
             class: "noprov",
             value: s.no_provenance,
@@ -71,12 +76,13 @@ pub(crate) fn split_segments(s: &Split) -> Vec<Segment<'static>> {
 pub(crate) fn split_sentence(what: &str, s: &Split) -> String {
     format!(
         "{what}: {} registry packages; {} built by own identities, {} by {} external identities, \
-{} covered without a named builder, {} without provenance, {} unknown.",
+{} covered without a named builder, {} attested but not judged, {} without provenance, {} unknown.",
         s.packages,
         s.own,
         s.external,
         s.external_builders,
         s.unattributed,
+        s.unjudged,
         s.no_provenance,
         s.unknown
     )

@@ -9,8 +9,8 @@ use provscan::model::{DistFile, Ecosystem, LockedPackage, Source, merge};
 use provscan::registry::{Evidence, FileEvidence, Publisher, RequestCounts, TrustLevel};
 use provscan::report::identity::IdentityPattern;
 use provscan::report::{
-    Finding, Flag, FlagKind, Independence, LockfileReport, OwnIdentities, PackageReport,
-    PolicyOutcome, Report, Status, Summary, Violation,
+    CoverageBasis, Finding, Flag, FlagKind, Independence, LockfileReport, OwnIdentities,
+    PackageReport, PolicyOutcome, Report, Status, Summary, Violation,
 };
 use provscan::verify::{BuildIdentity, Outcome, Verification};
 
@@ -61,15 +61,15 @@ fn specs(tag: &dyn Fn(&str) -> String) -> Vec<Spec> {
         },
         Spec {
             builder: b("babel/babel"),
-            ..spec(Npm, &tag("@babel/core"), "7.26.0", Status::Attested)
+            ..spec(Npm, &tag("@babel/core"), "7.26.0", Status::Verified)
         },
         Spec {
             builder: b("babel/babel"),
-            ..spec(Npm, &tag("@babel/parser"), "7.26.2", Status::Attested)
+            ..spec(Npm, &tag("@babel/parser"), "7.26.2", Status::Verified)
         },
         Spec {
             builder: b("babel/babel"),
-            ..spec(Npm, &tag("@babel/types"), "7.26.0", Status::Attested)
+            ..spec(Npm, &tag("@babel/types"), "7.26.0", Status::Verified)
         },
         Spec {
             builder: b("vitejs/vite"),
@@ -135,7 +135,7 @@ fn specs(tag: &dyn Fn(&str) -> String) -> Vec<Spec> {
     for i in 0..6 {
         v.push(Spec {
             builder: b(&format!("org{i}/lib{i}")),
-            ..spec(Npm, &tag(&format!("lib-{i}")), "1.0.0", Status::Attested)
+            ..spec(Npm, &tag(&format!("lib-{i}")), "1.0.0", Status::Verified)
         });
     }
     v
@@ -299,7 +299,7 @@ fn build(tag: &dyn Fn(&str) -> String) -> Report {
             })
             .collect(),
         summary: Summary {
-            independence: Independence::of(&packages, &own),
+            independence: Independence::of(&packages, &own, CoverageBasis::Verified),
             ..Summary::of(&packages)
         },
         packages,
