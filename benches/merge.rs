@@ -10,6 +10,8 @@
 //! Options (environment): `MERGE_BENCH_REPORTS` (1000), `MERGE_BENCH_PACKAGES` (1000),
 //! `MERGE_BENCH_DIR` (target/bench-merge), `MERGE_BENCH_RUNS` (3).
 
+#![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -103,7 +105,7 @@ fn report(repo: usize, packages: usize) -> Report {
                 },
                 evidence: Some(evidence),
                 verification: None,
-                flags: if id % 41 == 0 {
+                flags: if id.is_multiple_of(41) {
                     vec![Flag {
                         kind: FlagKind::PublisherChanged,
                         message: "published by another repository than the earlier release".into(),
@@ -123,12 +125,14 @@ fn report(repo: usize, packages: usize) -> Report {
             path: "package-lock.json".into(),
             format: provscan::lockfile::LockfileKind::PackageLock,
             packages,
+            error: None,
         }],
         summary: Summary::of(&pkgs),
         packages: pkgs,
         requests: RequestCounts::default(),
         cached: 0,
         policy: PolicyOutcome::default(),
+        causes: Vec::new(),
         warnings: Vec::new(),
     }
 }

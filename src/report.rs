@@ -10,6 +10,10 @@ use crate::model::{Ecosystem, Package};
 use crate::registry::{Evidence, RequestCounts};
 use crate::verify::Verification;
 
+pub mod causes;
+
+pub use causes::Cause;
+
 pub mod identity;
 pub mod independence;
 
@@ -222,6 +226,9 @@ pub struct LockfileReport {
     pub format: LockfileKind,
     /// How many package entries it contributed (before merging across lockfiles).
     pub packages: usize,
+    /// Why the lockfile could not be read, when it could not (its packages are then missing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What provenance coverage counts: a claim is not coverage.
@@ -464,4 +471,7 @@ pub struct Report {
     pub policy: PolicyOutcome,
     /// Things the user should know (also printed on stderr).
     pub warnings: Vec<String>,
+    /// Causes shared by many packages (why they are `unknown`), said once in every output;
+    /// built by [`causes::aggregate`].
+    pub causes: Vec<Cause>,
 }

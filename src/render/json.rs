@@ -12,7 +12,8 @@ use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
 use crate::report::independence::{IndependenceTally, Split};
 use crate::report::{
-    Coverage, Flag, Ignored, Independence, LockfileReport, PublisherCount, Report, Tally, Violation,
+    Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PublisherCount, Report, Tally,
+    Violation,
 };
 use crate::verify::Verification;
 
@@ -32,6 +33,7 @@ struct JsonReport<'a> {
     cached: usize,
     policy: JsonPolicy<'a>,
     warnings: &'a [String],
+    causes: &'a [Cause],
 }
 
 #[derive(Serialize)]
@@ -290,6 +292,7 @@ pub fn render(report: &Report) -> String {
             violations: &report.policy.violations,
         },
         warnings: &report.warnings,
+        causes: &report.causes,
     };
     // About 1 KiB per package, allocated once: a 50,000-package report is ~45 MB, and growing a
     // buffer that size by doubling costs more than writing it.

@@ -296,6 +296,7 @@ fn build(tag: &dyn Fn(&str) -> String) -> Report {
                 path: p.to_string(),
                 format: provscan::lockfile::LockfileKind::PackageLock,
                 packages: 3,
+                error: None,
             })
             .collect(),
         summary: Summary {
@@ -310,6 +311,7 @@ fn build(tag: &dyn Fn(&str) -> String) -> Report {
             baseline: false,
             violations,
         },
+        causes: Vec::new(),
         warnings: vec![tag("the crates.io API was not asked: offline cache used")],
     }
 }
