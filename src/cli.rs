@@ -193,6 +193,10 @@ pub enum Format {
     /// Markdown: a summary and the packages that need attention (for $GITHUB_STEP_SUMMARY and
     /// pull-request comments).
     Markdown,
+    /// One self-contained HTML page: verdict, charts, and every package (docs/formats.md).
+    Html,
+    /// A CycloneDX 1.6 JSON SBOM with provenance in `provscan:` properties (docs/formats.md).
+    Cyclonedx,
 }
 
 /// When to colour the table.
@@ -223,6 +227,9 @@ pub enum Command {
     /// Compare two JSON reports: packages added and removed, status changes and regressions.
     /// Exits 1 when something got weaker.
     Diff(DiffArgs),
+    /// Merge the JSON reports of many repositories into one dashboard: every package with the
+    /// repositories that pin it, coverage and independence per repository and overall.
+    Merge(MergeArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
@@ -247,6 +254,33 @@ pub struct ManArgs {
     /// printing provscan.1.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// `provscan merge` arguments.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`provscan --format json`), one per repository; each is named by its path.
+    #[arg(value_name = "REPORT.json", required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MergeFormat::Json)]
+    pub format: MergeFormat,
+
+    /// Write the merged report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Merged report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    /// JSON (docs/json-schema.md, "merge").
+    Json,
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown.
+    Markdown,
 }
 
 /// `provscan diff` arguments.
@@ -278,4 +312,6 @@ pub enum DiffFormat {
     Json,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page.
+    Html,
 }

@@ -13,6 +13,9 @@
 //! rules = ["downgraded"]                 # optional: the statuses and flags it accepts
 //! ```
 //!
+//! `own = ["github:myorg/*", "gitlab:grp/proj", "google:EMAIL"]` names the project's own
+//! build identities for the independence summary (see [`crate::own`]).
+//!
 //! Behind a mirror that strips provenance (docs/mirrors.md):
 //!
 //! ```toml
@@ -30,6 +33,7 @@ use serde::Deserialize;
 
 use crate::lockfile::LockfileError;
 use crate::policy::{self, Ignore, MinCoverage, PolicyError, Rule};
+use crate::report::identity::{IdentityError, IdentityPattern};
 
 /// The configuration file's settings, validated.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,6 +44,8 @@ pub struct Config {
     pub min_coverage: Option<Vec<MinCoverage>>,
     /// `[[ignore]]` entries.
     pub ignores: Vec<Ignore>,
+    /// `own`: the project's own identities (`github:myorg/*`, …), when set.
+    pub own: Option<Vec<IdentityPattern>>,
     /// `provenance-from`: `"upstream"` / `"registry"` for every ecosystem, or per ecosystem
     /// (`{ npm = "upstream" }`), as `[ECOSYSTEM=]VALUE` items.
     pub provenance_from: Vec<String>,
@@ -70,6 +76,15 @@ pub enum ConfigError {
         #[source]
         source: PolicyError,
     },
+    /// An `own` identity that does not parse.
+    #[error("{path}: `own`: {source}")]
+    Identity {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: IdentityError,
+    },
 }
 
 #[derive(Deserialize)]
@@ -79,6 +94,7 @@ struct Wire {
     min_coverage: Option<WireCoverage>,
     #[serde(default)]
     ignore: Vec<WireIgnore>,
+    own: Option<Vec<String>>,
     provenance_from: Option<WireProvenance>,
     #[serde(default)]
     private: Vec<String>,
@@ -169,6 +185,14 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         }
         ignores.push(ignore);
     }
+    let own = wire
+        .own
+        .map(|list| list.iter().map(|t| IdentityPattern::parse(t)).collect())
+        .transpose()
+        .map_err(|source| ConfigError::Identity {
+            path: shown.to_string(),
+            source,
+        })?;
     let provenance_from = match wire.provenance_from {
         None => Vec::new(),
         Some(WireProvenance::All(v)) => vec![v],
@@ -192,6 +216,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         fail_on,
         min_coverage,
         ignores,
+        own,
         provenance_from,
         private: wire.private,
     })
@@ -240,6 +265,25 @@ until = 2027-02-01
                 .percent,
             40.0
         );
+    }
+
+    #[test]
+    fn own_identities() {
+        let c = parse(
+            "provscan.toml",
+            "own = [\"github:myorg/*\", \"google:a@b.example\"]\n",
+        )
+        .unwrap();
+        let own: Vec<String> = c.own.unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(own, ["github:myorg/*", "google:a@b.example"]);
+        let e = parse("provscan.toml", "own = [\"myorg\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("provscan.toml: `own`: identity `myorg`"),
+            "{e}"
+        );
+        assert_eq!(parse("p", "").unwrap().own, None);
     }
 
     #[test]

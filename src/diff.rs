@@ -373,6 +373,7 @@ pub fn render(diff: &Diff, format: DiffFormat, old: &str, new: &str) -> String {
         DiffFormat::Json => json(diff, old, new),
         DiffFormat::Table => table(diff),
         DiffFormat::Markdown => markdown(diff, old, new),
+        DiffFormat::Html => crate::render::html::diff::render(diff, old, new),
     }
 }
 

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs, ManArgs};
+use provscan::cli::{Cli, Command, DiffArgs, ManArgs, MergeArgs, MergeFormat};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, manual, prior, render, scan};
+use provscan::{diff, manual, merge, prior, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let options = render_options(&cli);
     let result = match command {
         Some(Command::Diff(args)) => run_diff(&args),
+        Some(Command::Merge(args)) => run_merge(&args),
         Some(Command::Completions(args)) => run_completions(args.shell),
         Some(Command::Man(args)) => run_man(&args),
         None => match Settings::from_cli(cli) {
@@ -82,6 +83,19 @@ fn run_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// `provscan merge`: one dashboard from many repositories' JSON reports.
+fn run_merge(args: &MergeArgs) -> anyhow::Result<Exit> {
+    let merged = merge::merge_files(&args.reports)?;
+    let rendered = match args.format {
+        MergeFormat::Json => merge::json(&merged),
+        MergeFormat::Markdown => merge::markdown(&merged),
+        MergeFormat::Html => render::html::merge::render(&merged),
+    };
+    emit(args.output.as_deref(), &rendered)?;
+    std::mem::forget((merged, rendered));
+    Ok(Exit::Success)
 }
 
 /// `provscan completions SHELL`: the script on standard output.

@@ -14,6 +14,11 @@ pub mod causes;
 
 pub use causes::Cause;
 
+pub mod identity;
+pub mod independence;
+
+pub use independence::{Independence, OwnIdentities};
+
 /// A package's provenance status. The words are a contract (docs/statuses.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -326,6 +331,9 @@ pub struct Summary {
     /// (verification off, or it could not: an unsupported bundle kind, no lockfile digest to
     /// bind to, no registry keys). Listed, but with verification on not counted as covered.
     pub attested_unjudged: usize,
+    /// Who builds the tree: the project's own identities, others, or nobody verifiable. The
+    /// scan fills in the project's own identities ([`Summary::of`] counts none as own).
+    pub independence: Independence,
 }
 
 /// How many publishers the summary names.
@@ -370,6 +378,7 @@ impl Summary {
             publishers: top_publishers(packages, basis),
             coverage_basis: basis,
             attested_unjudged,
+            independence: Independence::of(packages, &OwnIdentities::none(), basis),
         }
     }
 

@@ -16,7 +16,8 @@ use crate::policy;
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::causes::{self, RegistryUrls};
 use crate::report::{
-    CoverageBasis, Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+    CoverageBasis, Flag, FlagKind, Independence, LockfileReport, PackageReport, PolicyOutcome,
+    Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -177,6 +178,11 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         warnings,
         causes,
     };
+    report.summary.independence = Independence::of(
+        &report.packages,
+        &settings.own,
+        report.summary.coverage_basis,
+    );
     let policy_warnings = policy::apply(
         &mut report,
         &settings.policy,

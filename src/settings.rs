@@ -63,6 +63,8 @@ pub struct Settings {
     pub format: Format,
     /// Where to write the report (`None` = standard output).
     pub output: Option<PathBuf>,
+    /// The project's own identities (provscan.toml `own`, else derived), for independence.
+    pub own: crate::report::OwnIdentities,
 }
 
 impl Settings {
@@ -85,6 +87,7 @@ impl Settings {
             env_names: &env_names,
         };
         let (file, file_in_project) = load_config(&cli, &project)?;
+        let own = crate::own::resolve(file.own.clone(), &project);
         let overrides = Overrides {
             npm: cli.npm_registry.clone(),
             pypi: cli.pypi_index.clone(),
@@ -150,6 +153,7 @@ impl Settings {
             cache_dir,
             format: cli.format,
             output: cli.output,
+            own,
         })
     }
 }

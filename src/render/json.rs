@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
+use crate::report::independence::{IndependenceTally, Split};
 use crate::report::{
-    Cause, Coverage, Flag, Ignored, LockfileReport, PublisherCount, Report, Tally, Violation,
+    Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PublisherCount, Report, Tally,
+    Violation,
 };
 use crate::verify::Verification;
 
@@ -87,6 +89,113 @@ struct JsonSummary<'a> {
     publishers: &'a [PublisherCount],
     coverage_basis: &'static str,
     attested_unjudged: usize,
+    independence: JsonIndependence<'a>,
+}
+
+/// `summary.independence` (docs/json-schema.md).
+#[derive(Serialize)]
+pub struct JsonIndependence<'a> {
+    own: JsonOwn,
+    #[serde(flatten)]
+    total: JsonIndependenceTally<'a>,
+    ecosystems: BTreeMap<&'static str, JsonIndependenceTally<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonOwn {
+    identities: Vec<String>,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct JsonIndependenceTally<'a> {
+    all: JsonSplit<'a>,
+    direct: JsonSplit<'a>,
+    transitive: JsonSplit<'a>,
+}
+
+#[derive(Serialize)]
+/// One independence split as JSON.
+pub struct JsonSplit<'a> {
+    packages: usize,
+    own: usize,
+    external: usize,
+    unattributed: usize,
+    unjudged: usize,
+    no_provenance: usize,
+    unknown: usize,
+    external_builders: usize,
+    top_external: Vec<JsonBuilder<'a>>,
+    builders_for_50: usize,
+    builders_for_80: usize,
+}
+
+#[derive(Serialize)]
+struct JsonBuilder<'a> {
+    builder: &'a str,
+    packages: usize,
+    share: f64,
+}
+
+impl<'a> From<&'a Split> for JsonSplit<'a> {
+    fn from(s: &'a Split) -> Self {
+        JsonSplit {
+            packages: s.packages,
+            own: s.own,
+            external: s.external,
+            unattributed: s.unattributed,
+            unjudged: s.unjudged,
+            no_provenance: s.no_provenance,
+            unknown: s.unknown,
+            external_builders: s.external_builders,
+            top_external: s
+                .top_external
+                .iter()
+                .map(|b| JsonBuilder {
+                    builder: &b.owner,
+                    packages: b.packages,
+                    share: share(b.packages, s.packages),
+                })
+                .collect(),
+            builders_for_50: s.builders_for_50,
+            builders_for_80: s.builders_for_80,
+        }
+    }
+}
+
+impl<'a> From<&'a IndependenceTally> for JsonIndependenceTally<'a> {
+    fn from(t: &'a IndependenceTally) -> Self {
+        JsonIndependenceTally {
+            all: (&t.all).into(),
+            direct: (&t.direct).into(),
+            transitive: (&t.transitive).into(),
+        }
+    }
+}
+
+impl<'a> From<&'a Independence> for JsonIndependence<'a> {
+    fn from(i: &'a Independence) -> Self {
+        JsonIndependence {
+            own: JsonOwn {
+                identities: i.own.patterns.iter().map(ToString::to_string).collect(),
+                source: i.own.source.clone(),
+            },
+            total: (&i.total).into(),
+            ecosystems: i
+                .ecosystems
+                .iter()
+                .map(|(e, t)| (e.as_str(), t.into()))
+                .collect(),
+        }
+    }
+}
+
+/// `part / whole`, rounded to four decimals (0 when `whole` is 0).
+pub fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
 }
 
 #[derive(Serialize)]
@@ -170,6 +279,7 @@ pub fn render(report: &Report) -> String {
                 .map(|(e, t)| (e.as_str(), t.into()))
                 .collect(),
             publishers: &report.summary.publishers,
+            independence: (&report.summary.independence).into(),
             coverage_basis: report.summary.coverage_basis.as_str(),
             attested_unjudged: report.summary.attested_unjudged,
         },

@@ -9,7 +9,9 @@ use std::io::IsTerminal;
 use crate::cli::{ColorChoice, Format, Only};
 use crate::report::{Report, Status};
 
+pub mod cyclonedx;
 pub mod escape;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod messages;
@@ -126,6 +128,8 @@ pub fn render_with(report: &Report, format: Format, options: &Options) -> String
         Format::Json => json::render(report),
         Format::Sarif => sarif::render_with(report, options.sarif_all),
         Format::Markdown => markdown::render_with(report, options),
+        Format::Html => html::render(report),
+        Format::Cyclonedx => cyclonedx::render(report),
     }
 }
 
