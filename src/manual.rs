@@ -82,7 +82,10 @@ mod tests {
         let mut out = Vec::new();
         man(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with(".ie") || text.contains(".TH provscan"), "{text}");
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH provscan"),
+            "{text}"
+        );
         assert!(text.contains(".TH provscan 1"));
         // roff escapes '-' as '\-'.
         assert!(text.contains("fail\\-on"));
