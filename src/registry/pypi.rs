@@ -15,7 +15,7 @@ use url::Url;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
-use super::wire::{self, lenient, present};
+use super::wire::{self, Entries, Lenient, lenient, present};
 use super::{
     Ctx, Evidence, FileEvidence, FileProvenance, Lookup, Publisher, PublisherChange, all_unknown,
     failure_reason, publisher_change,
@@ -30,8 +30,8 @@ const ACCEPT_INTEGRITY: &str = "application/vnd.pypi.integrity.v1+json, applicat
 struct Page {
     #[serde(default, deserialize_with = "lenient")]
     meta: Option<Meta>,
-    #[serde(default, deserialize_with = "lenient")]
-    files: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "wire::entries")]
+    files: Option<Entries<Lenient<File>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,18 +45,26 @@ struct File {
     #[serde(default, deserialize_with = "lenient")]
     filename: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
-    hashes: Option<BTreeMap<String, String>>,
+    hashes: Option<Hashes>,
     #[serde(rename = "upload-time", default, deserialize_with = "lenient")]
     upload_time: Option<String>,
     #[serde(default, deserialize_with = "present")]
     provenance: Option<serde_json::Value>,
 }
 
+/// The only hash provscan compares (others are skipped without being kept).
+#[derive(Debug, Default, Deserialize)]
+struct Hashes {
+    #[serde(default, deserialize_with = "lenient")]
+    sha256: Option<String>,
+}
+
 impl File {
     fn sha256(&self) -> Option<String> {
         self.hashes
             .as_ref()?
-            .get("sha256")
+            .sha256
+            .as_ref()
             .map(|h| h.to_ascii_lowercase())
     }
     fn provenance_url(&self) -> Option<&str> {
@@ -144,7 +152,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         .files
         .unwrap_or_default()
         .into_iter()
-        .map(|f| serde_json::from_value(f).unwrap_or_default())
+        .map(|(_, f)| f.0.unwrap_or_default())
         .collect();
 
     // Releases: files grouped by version (PEP 440 equal versions together).
@@ -399,7 +407,7 @@ async fn fetch_publishers(
         Some(async move {
             let got = ctx
                 .http
-                .get_json(
+                .get_attestation(
                     &ctx.pypi,
                     &url,
                     ACCEPT_INTEGRITY,
@@ -407,6 +415,13 @@ async fn fetch_publishers(
                     wire::json::<serde_json::Value>,
                 )
                 .await;
+            // Kept for the verification stage until the end of the run: charged to that budget.
+            let got = match got {
+                Ok(Some(p)) if !ctx.http.retain(wire::weight(&p)) => {
+                    Err(ctx.http.over_retained(&url))
+                }
+                other => other,
+            };
             (file, got)
         })
     });
