@@ -418,21 +418,24 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// A budget of `total` bytes for bodies whose reservation is at most `largest` bytes.
+    /// A budget of `total` bytes for bodies whose reservation is at most `largest` bytes. One
+    /// slot of `min(largest, total)` first; the rest split 3:3:4 between the lower tiers. A
+    /// body that needs more than the top slot is refused.
     pub fn new(total: usize, largest: usize) -> Budget {
-        let largest = largest.max(1);
-        // One slot of the largest size first; the rest split 3:3:4 between the lower tiers.
-        let rest = total.saturating_sub(largest);
+        let top = largest.min(total).max(1);
+        let rest = total.saturating_sub(top);
         let plan = [(256 * 1024, 3), (2 * MIB, 3), (16 * MIB, 4)];
         let mut tiers = Vec::new();
         for (unit, tenths) in plan {
-            if unit >= largest {
+            if unit >= top {
                 break;
             }
-            let slots = (rest / 10 * tenths / unit).max(1);
-            tiers.push((unit, Semaphore::new(slots)));
+            let slots = rest / 10 * tenths / unit;
+            if slots > 0 {
+                tiers.push((unit, Semaphore::new(slots)));
+            }
         }
-        tiers.push((largest, Semaphore::new(1)));
+        tiers.push((top, Semaphore::new(1)));
         let total = tiers
             .iter()
             .map(|(unit, s)| unit * s.available_permits())
@@ -463,28 +466,36 @@ impl<'a> Reservation<'a> {
             .map_or(0, |(t, _)| self.budget.tiers[*t].0)
     }
 
-    /// Make the reservation cover `bytes`, waiting for a higher tier if needed. `Err` when no
-    /// tier is that large, or the wait ran past `until`.
-    async fn cover(&mut self, bytes: usize, until: Instant) -> Result<(), ()> {
+    /// Make the reservation cover `bytes`, waiting for a higher tier if needed, until `until`.
+    async fn cover(&mut self, bytes: usize, until: Instant) -> Result<(), Short> {
         if bytes <= self.covers() && self.tier.is_some() {
             return Ok(());
         }
         let from = self.tier.as_ref().map_or(0, |(t, _)| t + 1);
         let Some(t) = (from..self.budget.tiers.len()).find(|&t| self.budget.tiers[t].0 >= bytes)
         else {
-            return Err(());
+            return Err(Short::Never);
         };
         let sem = &self.budget.tiers[t].1;
         let permit = match sem.try_acquire() {
             Ok(p) => p,
             Err(_) => match tokio::time::timeout_at(until, sem.acquire()).await {
                 Ok(Ok(p)) => p,
-                _ => return Err(()),
+                _ => return Err(Short::Timeout),
             },
         };
         self.tier = Some((t, permit)); // the lower slot is released here
         Ok(())
     }
+}
+
+/// Why a reservation could not be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Short {
+    /// More than the whole budget's largest slot: never.
+    Never,
+    /// Not before the attempt's deadline (other large bodies held the slots).
+    Timeout,
 }
 
 /// A successful response body.
@@ -638,20 +649,24 @@ impl Http {
         clock: &PackageClock,
     ) -> Result<Option<T>, FetchError> {
         let mut last = String::from("no attempt was made");
-        let mut rate_limited = false;
+        // The last backpressure answer (429, 503), if any: running out of time after one is
+        // being rate-limited, even when the attempt the deadline cut was a timeout.
+        let mut pushed_back: Option<String> = None;
         let mut counted = 0; // attempts that were not backpressure
+        let mut in_a_row = 0; // backpressure answers in a row, for the backoff
         let mut sent = 0;
         let attempts = self.config.attempts.max(1);
-        let out_of_time = |last: String, sent: u32, rate_limited: bool| FetchError::OutOfTime {
-            url: shown(url),
-            message: last,
-            attempts: sent,
-            deadline: clock.limit,
-            rate_limited,
-        };
+        let out_of_time =
+            |last: &str, pushed_back: &Option<String>, sent: u32| FetchError::OutOfTime {
+                url: shown(url),
+                message: pushed_back.clone().unwrap_or_else(|| last.to_string()),
+                attempts: sent,
+                deadline: clock.limit,
+                rate_limited: pushed_back.is_some(),
+            };
         loop {
             if clock.left().is_zero() {
-                return Err(out_of_time(last, sent, rate_limited));
+                return Err(out_of_time(&last, &pushed_back, sent));
             }
             sent += 1;
             let (wait, backpressure) =
@@ -689,24 +704,27 @@ impl Http {
                         last = message;
                         (retry_after, backpressure)
                     }
-                    Err(e @ (FetchError::TooLarge { .. } | FetchError::Unreachable { .. })) => {
+                    Err(
+                        e @ (FetchError::TooLarge { .. }
+                        | FetchError::Unreachable { .. }
+                        | FetchError::OverBudget { .. }),
+                    ) => {
                         return Err(e);
                     }
                     Err(e) => {
-                        lane.attempt_failed(&e.to_string(), false);
                         last = match e {
-                            FetchError::OverBudget { what, limit, .. } => format!(
-                                "the response would exceed provscan's {what} memory budget \
-                             ({} MiB)",
-                                limit / MIB
-                            ),
+                            FetchError::Exhausted { message, .. } => message,
                             other => other.to_string(),
                         };
+                        lane.attempt_failed(&last, true);
                         (None, false)
                     }
                 };
-            rate_limited = backpressure;
-            if !backpressure {
+            if backpressure {
+                pushed_back = Some(last.clone());
+                in_a_row += 1;
+            } else {
+                in_a_row = 0;
                 counted += 1;
                 if counted >= attempts {
                     return Err(FetchError::Exhausted {
@@ -723,17 +741,17 @@ impl Http {
                     if w > left
                         || w > self.config.max_retry_after.min(self.config.request_timeout) =>
                 {
-                    return Err(out_of_time(
-                        format!("{last}, asked to retry after {} s", w.as_secs()),
-                        sent,
-                        rate_limited,
-                    ));
+                    let asked = format!("{last}, asked to retry after {} s", w.as_secs());
+                    let asked = pushed_back.as_ref().map(|_| asked.clone());
+                    return Err(out_of_time(&last, &asked, sent));
                 }
+                // Honoured, but never hammering: at least the backoff for this many in a row.
+                Some(w) if backpressure => w.max(self.backoff(in_a_row)),
                 Some(w) => w,
-                None => self.backoff(counted.max(1).max(if backpressure { sent } else { 0 })),
+                None => self.backoff(if backpressure { in_a_row } else { counted }),
             };
             if delay >= left {
-                return Err(out_of_time(last, sent, rate_limited));
+                return Err(out_of_time(&last, &pushed_back, sent));
             }
             clock.charge(delay);
             tokio::time::sleep(delay).await;
@@ -853,10 +871,18 @@ impl Http {
             url: shown(url),
             limit: cap,
         };
-        let over_budget = || FetchError::OverBudget {
-            url: shown(url),
-            what: "in-flight",
-            limit: self.budget.total(),
+        let over_budget = |short: Short| match short {
+            Short::Never => FetchError::OverBudget {
+                url: shown(url),
+                what: "in-flight",
+                limit: self.budget.total(),
+            },
+            Short::Timeout => FetchError::Exhausted {
+                url: shown(url),
+                message: "timed out waiting for memory: other large responses held the budget"
+                    .into(),
+                attempts: 1,
+            },
         };
         let mut reservation = Reservation::new(&self.budget);
         let declared = response.content_length();
@@ -867,12 +893,9 @@ impl Http {
             reservation
                 .cover((len as usize).max(1) * kind.factor(), until)
                 .await
-                .map_err(|()| over_budget())?;
+                .map_err(over_budget)?;
         } else {
-            reservation
-                .cover(1, until)
-                .await
-                .map_err(|()| over_budget())?;
+            reservation.cover(1, until).await.map_err(over_budget)?;
         }
         let mut response = response;
         let mut bytes: Vec<u8> = Vec::new();
@@ -892,7 +915,7 @@ impl Http {
                         reservation
                             .cover(grown * kind.factor(), until)
                             .await
-                            .map_err(|()| over_budget())?;
+                            .map_err(over_budget)?;
                         bytes.reserve_exact(grown - bytes.len());
                     }
                     bytes.extend_from_slice(&chunk);
@@ -1037,6 +1060,58 @@ mod tests {
             free.wait_turn().await;
         }
         assert_eq!(t.elapsed(), Duration::ZERO);
+    }
+
+    #[test]
+    fn budget_tiers_add_up_to_at_most_the_budget() {
+        for (total, largest) in [
+            (256 * MIB, 192 * MIB),
+            (256 * MIB, 8 * MIB),
+            (MIB, 12 * MIB),
+            (16 * MIB, 12 * MIB),
+        ] {
+            let b = Budget::new(total, largest);
+            assert!(b.total() <= total, "{total} {largest}: {}", b.total());
+            assert_eq!(b.tiers.last().unwrap().0, largest.min(total));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn growing_bodies_never_deadlock() {
+        // 64 bodies grow at once through every tier to sizes whose sum is ten times the budget,
+        // each holding what it has while it waits for more: all finish (waits only ever point
+        // to a higher tier, and the top tier never waits), each covered for what it holds.
+        let budget = Arc::new(Budget::new(40 * MIB, 24 * MIB));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..64u64 {
+            let budget = Arc::clone(&budget);
+            tasks.spawn(async move {
+                let until = Instant::now() + Duration::from_secs(60);
+                let mut r = Reservation::new(&budget);
+                let target = (i * 7919 % 24 + 1) as usize * MIB;
+                let mut size = 64 * 1024;
+                loop {
+                    r.cover(size.min(target), until).await.unwrap();
+                    assert!(r.covers() >= size.min(target));
+                    tokio::task::yield_now().await;
+                    if size >= target {
+                        break;
+                    }
+                    size *= 2;
+                }
+            });
+        }
+        let all = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(done) = tasks.join_next().await {
+                done.unwrap();
+            }
+        })
+        .await;
+        assert!(all.is_ok(), "deadlock: not every body finished");
+        let too_big = Reservation::new(&budget)
+            .cover(25 * MIB, Instant::now() + Duration::from_secs(1))
+            .await;
+        assert_eq!(too_big, Err(Short::Never));
     }
 
     #[test]
