@@ -42,11 +42,34 @@ pub struct Cli {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Colour in the table: `auto` (on a terminal, unless NO_COLOR is set; FORCE_COLOR or
+    /// CLICOLOR_FORCE force it), `always`, `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Which packages the table and Markdown list: `failing` (fail the policy), `flagged`
+    /// (fail the policy or carry a flag), `all`.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Only::All)]
+    pub only: Only,
+
+    /// No package rows in the table and Markdown: coverage, causes and the verdict only.
+    #[arg(long, conflicts_with = "only")]
+    pub summary: bool,
+
+    /// Print only the policy verdict (table), and nothing on stderr but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// SARIF: a result for every package, not only for those that fail the policy or carry a
+    /// flag.
+    #[arg(long)]
+    pub sarif_all: bool,
+
     /// Fail (exit 1) when a package has one of these statuses or flags (comma-separated), after
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
     /// publisher-changed, unexpected-publisher. Default: provscan.toml's `fail-on`, else
-    /// invalid,downgraded.
+    /// invalid,downgraded,integrity-mismatch.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
 
@@ -87,7 +110,8 @@ pub struct Cli {
     pub trusted_root: Option<PathBuf>,
 
     /// npm registry to ask (packuments at URL + escaped name). Default: PROVSCAN_NPM_REGISTRY,
-    /// then .npmrc `registry=` / npm_config_registry, then the public npm registry.
+    /// then npm_config_registry, then your .npmrc's `registry=`, then the scanned project's,
+    /// then the public npm registry.
     #[arg(long, value_name = "URL")]
     pub npm_registry: Option<String>,
 
@@ -100,6 +124,43 @@ pub struct Cli {
     /// PROVSCAN_CRATES_API, then crates.io.
     #[arg(long, value_name = "URL")]
     pub crates_api: Option<String>,
+
+    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`): use this on
+    /// pull requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
+    #[arg(long)]
+    pub no_project_config: bool,
+
+    /// Packages the lockfile resolved from HOST (`host`, `host:port` or a URL) may be asked of
+    /// the public registry: for a mirror of public packages. Repeatable or comma-separated;
+    /// also PROVSCAN_ALLOW_SOURCE. Without it such packages are `unknown`, never sent there.
+    #[arg(long, value_name = "HOST", value_delimiter = ',')]
+    pub allow_source: Vec<String>,
+
+    /// Where provenance is asked: `registry` (the install registry, default) or `upstream` (the
+    /// public registry, for packages that are not private; each answer must match the
+    /// lockfile's digest). For all ecosystems or one (`npm=upstream`); repeatable. Also
+    /// PROVSCAN_PROVENANCE_FROM and provscan.toml `provenance-from`.
+    #[arg(
+        long,
+        value_name = "[ECOSYSTEM=]registry|upstream",
+        value_delimiter = ','
+    )]
+    pub provenance_from: Vec<String>,
+
+    /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
+    /// registry; also PROVSCAN_NPM_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub npm_upstream: Option<String>,
+
+    /// PyPI's simple index URL, for tests and air-gapped setups (default: PyPI; also
+    /// PROVSCAN_PYPI_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub pypi_upstream: Option<String>,
+
+    /// crates.io's API base, for tests and air-gapped setups (default: crates.io; also
+    /// PROVSCAN_CRATES_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub crates_upstream: Option<String>,
 
     /// Requests in flight per registry.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -139,12 +200,58 @@ pub enum Format {
     Markdown,
 }
 
+/// When to colour the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it).
+    Auto,
+    /// Always, even into a file or a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Which packages the table and Markdown list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// Packages that fail the policy.
+    Failing,
+    /// Packages that fail the policy or carry a flag.
+    Flagged,
+    /// Every package: those that need attention first, then the rest by status.
+    All,
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compare two JSON reports: packages added and removed, status changes and regressions.
     /// Exits 1 when something got weaker.
     Diff(DiffArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+
+    /// Print provscan's man page (roff) to standard output, or write one page per command into
+    /// a directory.
+    Man(ManArgs),
+}
+
+/// `provscan completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `provscan man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write provscan.1 and one page per subcommand (provscan-diff.1, …) into DIR instead of
+    /// printing provscan.1.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// `provscan diff` arguments.

@@ -13,6 +13,13 @@
 //! rules = ["downgraded"]                 # optional: the statuses and flags it accepts
 //! ```
 //!
+//! Behind a mirror that strips provenance (docs/mirrors.md):
+//!
+//! ```toml
+//! provenance-from = "upstream"           # or { npm = "upstream" }; default "registry"
+//! private = ["@corp/*", "corp-*"]        # never asked of the public registry
+//! ```
+//!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
 
@@ -33,6 +40,11 @@ pub struct Config {
     pub min_coverage: Option<Vec<MinCoverage>>,
     /// `[[ignore]]` entries.
     pub ignores: Vec<Ignore>,
+    /// `provenance-from`: `"upstream"` / `"registry"` for every ecosystem, or per ecosystem
+    /// (`{ npm = "upstream" }`), as `[ECOSYSTEM=]VALUE` items.
+    pub provenance_from: Vec<String>,
+    /// `private`: name patterns (`"@corp/*"`, `"corp-*"`) never asked of an upstream.
+    pub private: Vec<String>,
 }
 
 /// Why the configuration file is unusable.
@@ -41,6 +53,14 @@ pub enum ConfigError {
     /// Unreadable, not TOML, an unknown key or a value of the wrong type.
     #[error(transparent)]
     File(#[from] LockfileError),
+    /// A registry setting that makes no sense.
+    #[error("{path}: {message}")]
+    Setting {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A value that parses but makes no sense.
     #[error("{path}: {source}")]
     Policy {
@@ -59,6 +79,16 @@ struct Wire {
     min_coverage: Option<WireCoverage>,
     #[serde(default)]
     ignore: Vec<WireIgnore>,
+    provenance_from: Option<WireProvenance>,
+    #[serde(default)]
+    private: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireProvenance {
+    All(String),
+    PerEcosystem(BTreeMap<String, String>),
 }
 
 #[derive(Deserialize)]
@@ -139,10 +169,31 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         }
         ignores.push(ignore);
     }
+    let provenance_from = match wire.provenance_from {
+        None => Vec::new(),
+        Some(WireProvenance::All(v)) => vec![v],
+        Some(WireProvenance::PerEcosystem(map)) => {
+            map.into_iter().map(|(e, v)| format!("{e}={v}")).collect()
+        }
+    };
+    crate::registry::endpoints::ProvenanceFrom::default()
+        .apply(&provenance_from)
+        .map_err(|message| ConfigError::Setting {
+            path: shown.to_string(),
+            message,
+        })?;
+    if wire.private.iter().any(|p| p.trim().is_empty()) {
+        return Err(ConfigError::Setting {
+            path: shown.to_string(),
+            message: "`private` holds an empty pattern".into(),
+        });
+    }
     Ok(Config {
         fail_on,
         min_coverage,
         ignores,
+        provenance_from,
+        private: wire.private,
     })
 }
 
@@ -189,6 +240,31 @@ until = 2027-02-01
                 .percent,
             40.0
         );
+    }
+
+    #[test]
+    fn provenance_from_and_private() {
+        let c = parse(
+            "p",
+            "provenance-from = \"upstream\"\nprivate = [\"@corp/*\", \"corp-*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.provenance_from, ["upstream"]);
+        assert_eq!(c.private, ["@corp/*", "corp-*"]);
+        let c = parse(
+            "p",
+            "provenance-from = { npm = \"upstream\", pypi = \"registry\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.provenance_from, ["npm=upstream", "pypi=registry"]);
+        let e = parse("p", "provenance-from = \"mirror\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected `registry` or `upstream`"), "{e}");
+        let e = parse("p", "provenance-from = { go = \"upstream\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown ecosystem `go`"), "{e}");
     }
 
     #[test]

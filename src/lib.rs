@@ -12,6 +12,7 @@ pub mod discover;
 pub mod endpoints;
 pub mod exit;
 pub mod lockfile;
+pub mod manual;
 pub mod model;
 pub mod policy;
 pub mod prior;

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use crate::model::Ecosystem;
 use crate::prior::{PriorPackage, normalized};
-use crate::report::{FlagKind, Ignored, PackageReport, Report, Status, Violation};
+use crate::report::{CoverageBasis, FlagKind, Ignored, PackageReport, Report, Status, Violation};
 
 /// What fails a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,11 +38,13 @@ impl Rule {
         }
     }
 
-    /// The default: `invalid,downgraded`.
+    /// The default: `invalid,downgraded,integrity-mismatch` — the pinned bytes or the release
+    /// pipeline are not what they should be.
     pub fn defaults() -> Vec<Rule> {
         vec![
             Rule::Status(Status::Invalid),
             Rule::Status(Status::Downgraded),
+            Rule::Flag(FlagKind::IntegrityMismatch),
         ]
     }
 }
@@ -435,7 +437,7 @@ fn coverage_violations(
         }
         // With a baseline, only a coverage that also dropped below the baseline's fails.
         if let Some(prior) = baseline
-            && let Some(before) = prior_coverage(prior, t.ecosystem)
+            && let Some(before) = prior_coverage(prior, t.ecosystem, report.summary.coverage_basis)
             && pct + 1e-9 >= before
         {
             continue;
@@ -445,17 +447,60 @@ fn coverage_violations(
             rule: "min-coverage".into(),
             package: None,
             message: format!(
-                "{scope} provenance coverage is {pct:.1}% ({covered} of {total} registry packages), below the required {}%",
-                t.percent
+                "{scope} provenance coverage is {pct:.1}% ({covered} of {total} registry packages), below the required {}%{}",
+                t.percent,
+                unknown_share(report, t.ecosystem, total - covered)
             ),
         });
     }
     out
 }
 
-/// Coverage in an earlier report: covered statuses among registry packages (everything but
-/// `not-applicable` and `unpinned`).
-fn prior_coverage(prior: &[PriorPackage], ecosystem: Option<Ecosystem>) -> Option<f64> {
+/// How many of the packages missing from coverage are `unknown`, and why (the report's causes):
+/// a gap that is the registry's, not the packages'.
+fn unknown_share(report: &Report, ecosystem: Option<Ecosystem>, missing: usize) -> String {
+    let unknown = report
+        .packages
+        .iter()
+        .filter(|p| p.package.is_registry_pinned() && p.finding.status == Status::Unknown)
+        .filter(|p| ecosystem.is_none_or(|e| e == p.package.ecosystem))
+        .count();
+    if unknown == 0 {
+        return String::new();
+    }
+    let causes: Vec<String> = report
+        .causes
+        .iter()
+        .filter(|c| ecosystem.is_none_or(|e| e == c.ecosystem))
+        .take(3)
+        .map(|c| format!("{} {}", c.packages, c.message))
+        .collect();
+    let explained: usize = report
+        .causes
+        .iter()
+        .filter(|c| ecosystem.is_none_or(|e| e == c.ecosystem))
+        .map(|c| c.packages)
+        .sum();
+    let mut why = causes.join("; ");
+    if explained < unknown {
+        if !why.is_empty() {
+            why.push_str("; ");
+        }
+        why.push_str(&format!("{} for other reasons", unknown - explained));
+    }
+    format!(
+        "; {unknown} of the {missing} not covered {} unknown, not missing provenance ({why})",
+        if unknown == 1 { "is" } else { "are" }
+    )
+}
+
+/// Coverage in an earlier report: covered statuses (on this run's basis) among registry
+/// packages (everything but `not-applicable` and `unpinned`).
+fn prior_coverage(
+    prior: &[PriorPackage],
+    ecosystem: Option<Ecosystem>,
+    basis: CoverageBasis,
+) -> Option<f64> {
     let registry: Vec<&PriorPackage> = prior
         .iter()
         .filter(|p| ecosystem.is_none_or(|e| e == p.ecosystem))
@@ -464,7 +509,7 @@ fn prior_coverage(prior: &[PriorPackage], ecosystem: Option<Ecosystem>) -> Optio
     if registry.is_empty() {
         return None;
     }
-    let covered = registry.iter().filter(|p| p.status.is_covered()).count();
+    let covered = registry.iter().filter(|p| basis.covers(p.status)).count();
     Some(100.0 * covered as f64 / registry.len() as f64)
 }
 
@@ -511,6 +556,7 @@ mod tests {
             cached: 0,
             policy: PolicyOutcome::default(),
             warnings: Vec::new(),
+            causes: Vec::new(),
         }
     }
 
@@ -523,17 +569,35 @@ mod tests {
     }
 
     #[test]
-    fn default_fails_on_invalid_and_downgraded_only() {
+    fn default_fails_on_invalid_downgraded_and_integrity_mismatch_only() {
         let mut r = report(&[
             (Ecosystem::Npm, "a", "1.0.0", Status::Downgraded),
             (Ecosystem::Npm, "b", "1.0.0", Status::Invalid),
             (Ecosystem::Npm, "c", "1.0.0", Status::None),
             (Ecosystem::Npm, "d", "1.0.0", Status::Unknown),
+            (Ecosystem::Npm, "e", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "f", "1.0.0", Status::Attested),
         ]);
+        r.packages[4].flags.push(Flag {
+            kind: FlagKind::IntegrityMismatch,
+            message: "the lockfile pins sha512-AAA but the registry serves sha512-BBB".into(),
+        });
+        r.packages[5].flags.push(Flag {
+            kind: FlagKind::PublisherChanged,
+            message: "moved".into(),
+        });
         let warnings = apply(&mut r, &Policy::default(), None, date("2026-11-25"));
         assert!(warnings.is_empty());
-        assert_eq!(failing(&r), ["a@1.0.0", "b@1.0.0"]);
-        assert_eq!(r.policy.violations.len(), 2);
+        assert_eq!(failing(&r), ["a@1.0.0", "b@1.0.0", "e@1.0.0"]);
+        assert_eq!(r.policy.violations.len(), 3);
+        assert_eq!(
+            r.policy.violations[2].message,
+            "integrity-mismatch: the lockfile pins sha512-AAA but the registry serves sha512-BBB"
+        );
+        assert_eq!(
+            r.policy.fail_on,
+            ["invalid", "downgraded", "integrity-mismatch"]
+        );
         assert_eq!(
             r.policy.violations[0].package.as_deref(),
             Some("npm:a@1.0.0")
@@ -657,9 +721,65 @@ mod tests {
     }
 
     #[test]
+    fn a_coverage_failure_says_how_much_of_the_gap_is_unknown_and_why() {
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "b", "1.0.0", Status::Unknown),
+            (Ecosystem::Npm, "c", "1.0.0", Status::Unknown),
+            (Ecosystem::Npm, "d", "1.0.0", Status::None),
+        ]);
+        for p in &mut r.packages[1..3] {
+            p.finding.reason = Some("the npm registry could not be reached".into());
+        }
+        r.causes = crate::report::causes::aggregate(&r.packages, &Default::default());
+        let policy = Policy {
+            fail_on: Vec::new(),
+            min_coverage: vec![parse_coverage("npm=50").unwrap()],
+            ignores: Vec::new(),
+        };
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(
+            r.policy.violations[0].message,
+            "npm provenance coverage is 25.0% (1 of 4 registry packages), below the required 50%; \
+             2 of the 3 not covered are unknown, not missing provenance (2 the npm registry could \
+             not be reached)"
+        );
+    }
+
+    #[test]
+    fn a_claim_is_not_coverage_with_verification_on() {
+        let packages = [
+            (Ecosystem::Npm, "v", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "a", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "t", "1.0.0", Status::TrustedPublisher),
+            (Ecosystem::Npm, "u", "1.0.0", Status::Unknown),
+        ];
+        let policy = Policy {
+            fail_on: Vec::new(),
+            min_coverage: vec![parse_coverage("75").unwrap()],
+            ignores: Vec::new(),
+        };
+        // Verified basis: verified + trusted-publisher = 2 of 4 (unknown stays in the
+        // denominator, attested is not counted).
+        let mut r = report(&packages);
+        assert_eq!(r.summary.coverage_basis, CoverageBasis::Verified);
+        assert_eq!(r.summary.coverage(None), Some((2, 4)));
+        assert_eq!(r.summary.attested_unjudged, 1);
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(r.policy.violations.len(), 1, "{:?}", r.policy.violations);
+        assert!(r.policy.violations[0].message.contains("50.0% (2 of 4"));
+        // Registry claims (--no-verify): attested counts, unknown still does not: 3 of 4.
+        let mut r = report(&packages);
+        r.summary = crate::report::Summary::with_basis(&r.packages, CoverageBasis::RegistryClaims);
+        assert_eq!(r.summary.coverage(None), Some((3, 4)));
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert!(r.policy.passed(), "{:?}", r.policy.violations);
+    }
+
+    #[test]
     fn coverage_thresholds() {
         let mut r = report(&[
-            (Ecosystem::Npm, "a", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
             (Ecosystem::Npm, "b", "1.0.0", Status::None),
             (Ecosystem::Pypi, "c", "1.0", Status::None),
         ]);

@@ -14,8 +14,9 @@ use crate::lockfile::{self, Input, LockfileError};
 use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
+use crate::report::causes::{self, RegistryUrls};
 use crate::report::{
-    Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+    CoverageBasis, Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -57,6 +58,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
             path: file.display.clone(),
             format: file.kind,
             packages: parsed.packages.len(),
+            error: None,
         });
         warnings.extend(parsed.warnings);
         // No credential from a lockfile's URLs reaches the report, whatever the reader did.
@@ -73,6 +75,13 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     // The cache answers what it can; the registries are asked only for the rest.
     let cache = open_cache(settings, &mut warnings);
     let (mut lookups, cached) = from_cache(cache.as_ref(), settings, &packages);
+    // Packages the lockfile resolved from a private host are asked of no public registry
+    // (offline, nothing is asked anyway: they are reported as not asked).
+    if !settings.offline {
+        let (withheld, hint) = registry::route::withheld(&settings.registry.endpoints, &packages);
+        lookups.extend(withheld);
+        warnings.extend(hint);
+    }
     let missing: Vec<Package> = packages
         .iter()
         .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
@@ -83,7 +92,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     } else {
         // Fresh npm keys in the cache spare the keys request.
         let mut config = settings.registry.clone();
-        let npm_registry = config.endpoints.npm.as_str();
+        let npm_registry = config.endpoints.npm_keys_registry().as_str();
         config.npm_keys &= cache
             .as_ref()
             .and_then(|c| c.get_npm_keys(npm_registry, Some(cache::NPM_KEYS_MAX_AGE)))
@@ -92,6 +101,11 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     };
     store(cache.as_ref(), settings, &missing, &fetched, &mut warnings);
     lookups.extend(fetched.by_key);
+    warnings.extend(registry::route::stripped_hint(
+        &settings.registry.endpoints,
+        &packages,
+        &lookups,
+    ));
 
     // Verification needs no network: cached answers are verified like fresh ones.
     let mut verifications = match &verifier {
@@ -141,16 +155,27 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         })
         .collect();
 
+    let causes = causes::aggregate(&packages, &registry_urls(settings));
     let mut report = Report {
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
-        summary: Summary::of(&packages),
+        // With verification on a claim is not coverage; with `--no-verify` coverage comes from
+        // the registries' claims, and every output says so.
+        summary: Summary::with_basis(
+            &packages,
+            if settings.verify.is_some() {
+                CoverageBasis::Verified
+            } else {
+                CoverageBasis::RegistryClaims
+            },
+        ),
         packages,
         requests: fetched.requests,
         cached,
         policy: PolicyOutcome::default(),
         warnings,
+        causes,
     };
     let policy_warnings = policy::apply(
         &mut report,
@@ -160,6 +185,17 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
     );
     report.warnings.extend(policy_warnings);
     Ok(report)
+}
+
+/// The registry asked for each ecosystem, as shown in causes (no credentials).
+fn registry_urls(settings: &Settings) -> RegistryUrls {
+    let e = &settings.registry.endpoints;
+    [
+        (Ecosystem::Npm, causes::display_url(&e.npm)),
+        (Ecosystem::Pypi, causes::display_url(&e.pypi)),
+        (Ecosystem::Crates, causes::display_url(&e.crates)),
+    ]
+    .into()
 }
 
 /// Open the persistent cache; a cache that cannot be used is a warning, not a failure.
@@ -186,8 +222,10 @@ fn from_cache(
     };
     let want_identity = settings.registry.fetch_identity;
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
-        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
-        if let Some(evidence) = cache.get(registry, pkg, want_identity) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        if let Some(evidence) = cache.get(&registry, pkg, want_identity) {
             found.insert(pkg.key(), Lookup::Answered(Box::new(evidence)));
         }
     }
@@ -212,8 +250,10 @@ fn store(
         if evidence.incomplete {
             continue; // a request it needed failed: ask again next time
         }
-        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
-        if let Err(e) = cache.put(registry, pkg, settings.registry.fetch_identity, evidence) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        if let Err(e) = cache.put(&registry, pkg, settings.registry.fetch_identity, evidence) {
             failed.get_or_insert(e);
         }
     }
@@ -233,7 +273,7 @@ fn npm_keys(
     lookups: &HashMap<PackageKey, Lookup>,
     warnings: &mut Vec<String>,
 ) -> Option<NpmKeys> {
-    let registry = settings.registry.endpoints.npm.as_str();
+    let registry = settings.registry.endpoints.npm_keys_registry().as_str();
     let keep = |keys: &NpmKeys, warnings: &mut Vec<String>| {
         if let (Some(cache), NpmKeys::Served(doc)) = (cache, keys)
             && let Err(e) = cache.put_npm_keys(registry, doc)
@@ -357,7 +397,8 @@ fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed
     let results: Vec<Result<lockfile::Parsed, LockfileError>> = files
         .par_iter()
         .map(|file| {
-            let text = lockfile::read_text(&file.path, &file.display)?;
+            let text =
+                lockfile::read_lockfile(&file.path, &file.display, &settings.root, file.named)?;
             let input = Input {
                 text: &text,
                 path: &file.path,

@@ -26,6 +26,7 @@ fn config_at(base: &str, http: HttpConfig, identity: bool) -> RegistryConfig {
         npm: Some(base.to_string()),
         pypi: Some(base.to_string()),
         crates: Some(base.to_string()),
+        ..Default::default()
     };
     let endpoints = Endpoints::resolve(
         &overrides,
@@ -33,6 +34,7 @@ fn config_at(base: &str, http: HttpConfig, identity: bool) -> RegistryConfig {
             env: &env,
             project: dir.path(),
             home: None,
+            env_names: &[],
         },
     )
     .unwrap();

@@ -120,6 +120,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
     lockfiles.extend(extra.iter().map(|e| e.1));
     lockfiles.sort();
     lockfiles.dedup();
+    let causes = provscan::report::causes::aggregate(&packages, &Default::default());
     Report {
         root: ".".into(),
         offline: false,
@@ -129,6 +130,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
                 path: path.into(),
                 format: provscan::lockfile::LockfileKind::PackageLock,
                 packages: 1,
+                error: None,
             })
             .collect(),
         summary: Summary::of(&packages),
@@ -137,6 +139,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
         cached: 0,
         policy,
         warnings: Vec::new(),
+        causes,
     }
 }
 
