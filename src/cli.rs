@@ -171,9 +171,14 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 1.0)]
     pub crates_rate: f64,
 
-    /// Seconds allowed for one request, body included.
+    /// Seconds allowed for one request, body included. Also the longest `Retry-After` honoured.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Seconds one package's requests may take in all, retries and the waits between them
+    /// included (not the time queued behind other packages). Default: twice --timeout.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub package_deadline: Option<u64>,
 
     /// Run `cargo metadata --offline --locked` beside each Cargo.lock (when Cargo.toml and cargo
     /// are present) to tell dev-dependencies and workspace members' direct dependencies apart.

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
-use super::wire::{self, lenient, present};
+use super::wire::{self, Entries, Lenient, lenient, present};
 use super::{
     Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason,
     publisher_change,
@@ -22,8 +22,8 @@ use crate::model::{Package, PackageKey, Source};
 /// Subset of the versions list.
 #[derive(Debug, Deserialize)]
 struct VersionsDoc {
-    #[serde(default, deserialize_with = "lenient")]
-    versions: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "wire::entries")]
+    versions: Option<Entries<Lenient<Version>>>,
 }
 
 /// Subset of one version.
@@ -37,7 +37,7 @@ struct Version {
     checksum: Option<String>,
     #[serde(default, deserialize_with = "present")]
     trustpub_data: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "wire::small")]
     published_by: Option<serde_json::Value>,
 }
 
@@ -184,7 +184,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         .versions
         .unwrap_or_default()
         .into_iter()
-        .map(|v| serde_json::from_value(v).unwrap_or_default())
+        .map(|(_, v)| v.0.unwrap_or_default())
         .collect();
     let exposes = versions.iter().any(|v| v.trustpub_data.is_some());
     let history: Vec<Release> = versions

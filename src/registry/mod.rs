@@ -26,7 +26,7 @@ mod wire;
 
 pub use endpoints::Endpoints;
 pub use history::{Downgrade, TrustLevel};
-use http::{Http, HttpConfig, Lane};
+use http::{Http, HttpConfig, Lane, LaneOutcome};
 
 /// What the registry stage learned about one package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,6 +312,36 @@ pub struct Lookups {
     pub requests: RequestCounts,
     /// The npm registry's signing keys, when verification wants them and npm packages exist.
     pub npm_keys: Option<NpmKeys>,
+    /// What each registry's lane saw: answers, failures, and — through
+    /// [`RegistryOutcomes::unusable`] — which registries gave nothing usable at all, and why.
+    pub outcomes: RegistryOutcomes,
+}
+
+/// Per-registry outcome of the registry stage (requests that got an answer, the last failure).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryOutcomes {
+    /// The npm registry.
+    pub npm: LaneOutcome,
+    /// PyPI.
+    pub pypi: LaneOutcome,
+    /// crates.io.
+    pub crates: LaneOutcome,
+}
+
+impl RegistryOutcomes {
+    /// Registries that were asked and gave nothing usable (no answer to any request), each
+    /// with its name ("the npm registry", "PyPI", "crates.io"), the requests sent, and why (the
+    /// last failure), in that order.
+    pub fn unusable(&self) -> Vec<(&'static str, u64, String)> {
+        [
+            ("the npm registry", &self.npm),
+            ("PyPI", &self.pypi),
+            ("crates.io", &self.crates),
+        ]
+        .into_iter()
+        .filter_map(|(name, o)| o.nothing_usable().map(|why| (name, o.requests, why)))
+        .collect()
+    }
 }
 
 /// Why the registry stage could not run at all.
@@ -411,19 +441,21 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
             Arc::new(ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()));
         let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
         let mut tasks = tokio::task::JoinSet::new();
+        let deadline = config.http.package_deadline;
         for ((ecosystem, base, _), pkgs) in groups {
             let ctx = Arc::clone(
                 routed
                     .entry((ecosystem, base.clone()))
                     .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
             );
-            tasks.spawn(async move {
+            // Every request of one package shares its deadline (see `http`).
+            tasks.spawn(http::with_package_clock(deadline, async move {
                 match ecosystem {
                     Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
                     Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
                     Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
                 }
-            });
+            }));
         }
         let mut by_key = withheld;
         while let Some(done) = tasks.join_next().await {
@@ -458,10 +490,16 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         pypi: ctx.pypi.requests(),
         crates: ctx.crates.requests(),
     };
+    let outcomes = RegistryOutcomes {
+        npm: ctx.npm.outcome(),
+        pypi: ctx.pypi.outcome(),
+        crates: ctx.crates.outcome(),
+    };
     Ok(Lookups {
         by_key,
         requests,
         npm_keys,
+        outcomes,
     })
 }
 
@@ -526,20 +564,21 @@ pub(crate) fn all_unknown(pkgs: &[Package], reason: &str) -> Vec<(PackageKey, Lo
 /// got unparseable bytes is told apart from one that could not get bytes at all.
 #[derive(Debug, Default)]
 pub(crate) struct BodyWatch {
-    malformed: std::sync::atomic::AtomicU32,
+    malformed: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl BodyWatch {
-    /// Wrap a decoder so that every malformed body is counted.
-    pub(crate) fn decoder<'a, T>(
-        &'a self,
-        decode: impl Fn(&[u8]) -> http::Decoded<T> + 'a,
-    ) -> impl Fn(&[u8]) -> http::Decoded<T> + 'a {
+    /// Wrap a decoder so that every malformed body is counted (the decoder may run on the
+    /// blocking pool, so it owns a handle to the count).
+    pub(crate) fn decoder<T>(
+        &self,
+        decode: impl Fn(&[u8]) -> http::Decoded<T> + Send + Sync + 'static,
+    ) -> impl Fn(&[u8]) -> http::Decoded<T> + Send + Sync + 'static {
+        let malformed = Arc::clone(&self.malformed);
         move |bytes| {
             let decoded = decode(bytes);
             if matches!(decoded, http::Decoded::Malformed(_)) {
-                self.malformed
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                malformed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             decoded
         }
@@ -624,9 +663,9 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
         } => {
             format!("{registry} could not be reached: {message} after {attempts} attempts")
         }
-        http::FetchError::Unreachable { failures, .. } => format!(
-            "{registry} could not be reached ({failures} connection attempts in a row failed; \
-             provscan stopped asking it for this run)"
+        http::FetchError::Unreachable { failures, last, .. } => format!(
+            "{registry} could not be reached ({failures} attempts in a row failed, the last: \
+             {last}; provscan stopped asking it for this run)"
         ),
         http::FetchError::TooLarge { limit, .. } => {
             format!(
@@ -634,6 +673,32 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
                 limit / (1024 * 1024)
             )
         }
+        http::FetchError::OutOfTime {
+            message,
+            attempts,
+            deadline,
+            rate_limited: true,
+            ..
+        } => format!(
+            "{registry} rate-limited provscan (the last answer: {message}) until the package's \
+             {} s deadline ran out, after {attempts} attempts (see --package-deadline)",
+            deadline.as_secs()
+        ),
+        http::FetchError::OutOfTime {
+            message,
+            attempts,
+            deadline,
+            ..
+        } => format!(
+            "{registry} could not be reached: {message}; the package's {} s deadline ran out \
+             after {attempts} attempts (see --package-deadline)",
+            deadline.as_secs()
+        ),
+        http::FetchError::OverBudget { what, limit, .. } => format!(
+            "{registry}'s response would exceed provscan's {what} memory budget ({} MiB); \
+             not read",
+            limit / (1024 * 1024)
+        ),
     }
 }
 
