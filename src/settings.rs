@@ -41,6 +41,8 @@ pub struct Settings {
     pub root: PathBuf,
     /// Lockfiles named explicitly; when non-empty, nothing is discovered.
     pub lockfiles: Vec<PathBuf>,
+    /// Lockfile path patterns discovery skips (`--exclude` and provscan.toml's `exclude`).
+    pub exclude: Vec<crate::pattern::Pattern>,
     /// Make no network request.
     pub offline: bool,
     /// Lockfile reader options.
@@ -78,7 +80,13 @@ impl Settings {
             project: &project,
             home: home.as_deref(),
         };
-        let policy = resolve_policy(&cli, &project)?;
+        let (policy, mut exclude) = resolve_policy(&cli, &project)?;
+        for glob in &cli.exclude {
+            exclude.push(
+                crate::pattern::Pattern::new(glob)
+                    .map_err(|e| SettingsError::Invalid(format!("--exclude: {e}")))?,
+            );
+        }
         let overrides = Overrides {
             npm: cli.npm_registry,
             pypi: cli.pypi_index,
@@ -107,6 +115,7 @@ impl Settings {
         Ok(Settings {
             root: cli.path,
             lockfiles: cli.lockfiles,
+            exclude,
             offline: cli.offline,
             reader: Options {
                 cargo_metadata: cli.cargo_metadata,
@@ -135,7 +144,10 @@ impl Settings {
 /// The policy: `--fail-on` and `--min-coverage` override the configuration file's settings;
 /// ignores come from the file. The file is `--config FILE`, else `provscan.toml` in the scanned
 /// directory when present.
-fn resolve_policy(cli: &Cli, project: &std::path::Path) -> Result<Policy, SettingsError> {
+fn resolve_policy(
+    cli: &Cli,
+    project: &std::path::Path,
+) -> Result<(Policy, Vec<crate::pattern::Pattern>), SettingsError> {
     let file = match &cli.config {
         Some(path) => Some(config::load(path)?),
         None => {
@@ -149,7 +161,7 @@ fn resolve_policy(cli: &Cli, project: &std::path::Path) -> Result<Policy, Settin
     }
     .unwrap_or_default();
     let fail_on = match &cli.fail_on {
-        Some(words) => policy::parse_rules(words)?,
+        Some(words) => policy::parse_rules_in(words, "--fail-on")?,
         None => file.fail_on.unwrap_or_else(policy::Rule::defaults),
     };
     let min_coverage = if cli.min_coverage.is_empty() {
@@ -160,9 +172,12 @@ fn resolve_policy(cli: &Cli, project: &std::path::Path) -> Result<Policy, Settin
             .map(|c| policy::parse_coverage(c))
             .collect::<Result<_, _>>()?
     };
-    Ok(Policy {
-        fail_on,
-        min_coverage,
-        ignores: file.ignores,
-    })
+    Ok((
+        Policy {
+            fail_on,
+            min_coverage,
+            ignores: file.ignores,
+        },
+        file.exclude,
+    ))
 }

@@ -16,7 +16,7 @@ use super::{
     Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason,
     publisher_change,
 };
-use crate::model::{Package, PackageKey, Source};
+use crate::model::{Ecosystem, Package, PackageKey, Source};
 
 /// Subset of the versions list.
 #[derive(Debug, Deserialize)]
@@ -139,7 +139,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         out.extend(all_unknown(&ours, "the crate name cannot be put in a URL"));
         return out;
     };
-    let doc = match ctx
+    let fetched = ctx
         .http
         .get_json(
             &ctx.crates,
@@ -148,8 +148,9 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             None,
             wire::json::<VersionsDoc>,
         )
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Crates, &first.name, "versions", &url, &fetched);
+    let doc = match fetched {
         Ok(Some(doc)) => doc,
         Ok(None) => {
             out.extend(all_unknown(
@@ -182,6 +183,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             })
         })
         .collect();
+    ctx.trace_history(Ecosystem::Crates, &first.name, &history);
     for pkg in &ours {
         let found = versions
             .iter()

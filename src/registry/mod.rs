@@ -20,9 +20,11 @@ pub mod history;
 pub mod http;
 pub mod npm;
 pub mod pypi;
+pub mod trace;
 mod wire;
 
 pub use endpoints::Endpoints;
+use history::Release;
 pub use history::{Downgrade, TrustLevel};
 use http::{Http, HttpConfig, Lane};
 
@@ -272,6 +274,8 @@ pub struct Lookups {
     pub requests: RequestCounts,
     /// The npm registry's signing keys, when verification wants them and npm packages exist.
     pub npm_keys: Option<NpmKeys>,
+    /// What was asked and answered per package name (only from [`lookup_all_traced`]).
+    pub traces: trace::Traces,
 }
 
 /// Why the registry stage could not run at all.
@@ -290,10 +294,44 @@ pub(crate) struct Ctx {
     pub(crate) npm: Arc<Lane>,
     pub(crate) pypi: Arc<Lane>,
     pub(crate) crates: Arc<Lane>,
+    /// Set when the caller wants a per-package trace (`provscan explain`).
+    pub(crate) trace: Option<trace::Recorder>,
+}
+
+impl Ctx {
+    /// Record a request's result in the trace, when tracing.
+    pub(crate) fn trace_request<T>(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        what: &str,
+        url: &url::Url,
+        result: &Result<Option<T>, http::FetchError>,
+    ) {
+        if let Some(t) = &self.trace {
+            t.request(ecosystem, name, what, url, result);
+        }
+    }
+
+    /// Record the release history of a name in the trace, when tracing.
+    pub(crate) fn trace_history(&self, ecosystem: Ecosystem, name: &str, history: &[Release]) {
+        if let Some(t) = &self.trace {
+            t.history(ecosystem, name, history);
+        }
+    }
 }
 
 /// Ask the registries about every registry-pinned package.
 pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Lookups, RegistryError> {
+    lookup_all_traced(packages, config, false)
+}
+
+/// [`lookup_all`], recording what was asked and answered per package name when `trace` is set.
+pub fn lookup_all_traced(
+    packages: &[Package],
+    config: &RegistryConfig,
+    trace: bool,
+) -> Result<Lookups, RegistryError> {
     let mut groups: BTreeMap<(Ecosystem, String), Vec<Package>> = BTreeMap::new();
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
         groups
@@ -318,6 +356,7 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         npm: Lane::new("npm", config.http.concurrency, None),
         pypi: Lane::new("pypi", config.http.concurrency, None),
         crates: Lane::new("crates", config.http.concurrency, pace),
+        trace: trace.then(trace::Recorder::default),
     });
     let progress = progress_bar(config.progress, groups.len());
     let wants_keys = config.npm_keys && groups.keys().any(|(e, _)| *e == Ecosystem::Npm);
@@ -362,10 +401,16 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         pypi: ctx.pypi.requests(),
         crates: ctx.crates.requests(),
     };
+    let traces = ctx
+        .trace
+        .as_ref()
+        .map(trace::Recorder::take)
+        .unwrap_or_default();
     Ok(Lookups {
         by_key,
         requests,
         npm_keys,
+        traces,
     })
 }
 
@@ -392,6 +437,7 @@ pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
         npm: Lane::new("npm", 1, None),
         pypi: Lane::new("pypi", 1, None),
         crates: Lane::new("crates", 1, None),
+        trace: None,
     });
     runtime.block_on(npm::fetch_keys(ctx))
 }

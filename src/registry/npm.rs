@@ -21,7 +21,7 @@ use super::{
     Ctx, Evidence, IntegrityMismatch, Lookup, NpmKeys, Publisher, PublisherChange, all_unknown,
     failure_reason, publisher_change,
 };
-use crate::model::{Package, PackageKey};
+use crate::model::{Ecosystem, Package, PackageKey};
 
 /// Characters escaped in a package name path segment (npm escapes the scope's `/` as `%2f`).
 const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -161,6 +161,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             wire::json::<Packument>,
         )
         .await;
+    ctx.trace_request(Ecosystem::Npm, &first.name, "packument", &url, &fetched);
     let packument = match fetched {
         Ok(Some(p)) => p,
         Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
@@ -185,6 +186,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             level: m.level(),
         })
         .collect();
+    ctx.trace_history(Ecosystem::Npm, &first.name, &history);
 
     let mut out = Vec::with_capacity(pkgs.len());
     for pkg in pkgs {
@@ -458,7 +460,7 @@ async fn fetch_identity(
         return Ok(None);
     };
     let token = ctx.endpoints.npm_token_for(&url);
-    let doc = match ctx
+    let fetched = ctx
         .http
         .get_json(
             &ctx.npm,
@@ -467,8 +469,9 @@ async fn fetch_identity(
             token,
             wire::json::<AttestationsDoc>,
         )
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Npm, &pkg.name, "attestations", &url, &fetched);
+    let doc = match fetched {
         Ok(Some(doc)) => doc,
         Ok(None) => return Err("the npm registry lists attestations but serves none (404)".into()),
         Err(e) => {

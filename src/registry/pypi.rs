@@ -20,7 +20,7 @@ use super::{
     Ctx, Evidence, FileEvidence, FileProvenance, Lookup, Publisher, PublisherChange, all_unknown,
     failure_reason, publisher_change,
 };
-use crate::model::{Package, PackageKey, pep503_normalize};
+use crate::model::{Ecosystem, Package, PackageKey, pep503_normalize};
 
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
 const ACCEPT_INTEGRITY: &str = "application/vnd.pypi.integrity.v1+json, application/json;q=0.5";
@@ -111,11 +111,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     let Ok(url) = index.join(&format!("{segment}/")) else {
         return all_unknown(pkgs, "the project name cannot be put in a URL");
     };
-    let page = match ctx
+    let fetched = ctx
         .http
         .get_json(&ctx.pypi, &url, ACCEPT, None, decode)
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Pypi, &first.name, "simple page", &url, &fetched);
+    let page = match fetched {
         Ok(Some(Answer::Json(page))) => page,
         Ok(Some(Answer::Html)) => {
             return all_unknown(
@@ -173,6 +174,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             },
         })
         .collect();
+    ctx.trace_history(Ecosystem::Pypi, &first.name, &history);
 
     let mut out = Vec::with_capacity(pkgs.len());
     for pkg in pkgs {
@@ -315,7 +317,7 @@ async fn evaluate(
         DowngradeCheck::Unchecked(why) => evidence.downgrade_unchecked = Some(why),
     }
     if ctx.fetch_identity && with > 0 {
-        match fetch_publishers(ctx, &considered).await {
+        match fetch_publishers(ctx, &pkg.name, &considered).await {
             Ok(Some((publisher, types, provenance))) => {
                 evidence.predicate_types = types;
                 evidence.publisher = Some(publisher);
@@ -324,7 +326,8 @@ async fn evaluate(
             Ok(None) => evidence.note = Some("the provenance object names no publisher".into()),
             Err(reason) => return Lookup::Unknown { reason },
         }
-        match earlier_publisher_change(ctx, release, history, releases, &evidence).await {
+        match earlier_publisher_change(ctx, &pkg.name, release, history, releases, &evidence).await
+        {
             Ok(change) => evidence.publisher_change = change,
             Err(()) => evidence.incomplete = true,
         }
@@ -336,6 +339,7 @@ async fn evaluate(
 /// uploaded before it with provenance (one file's provenance: one more request) and compare.
 async fn earlier_publisher_change(
     ctx: &Ctx,
+    project: &str,
     release: &Release,
     history: &[Release],
     releases: &BTreeMap<String, Vec<&File>>,
@@ -366,7 +370,9 @@ async fn earlier_publisher_change(
         return Ok(None);
     };
     // A failed fetch is not "no change": the answer is then not cached, and asked again.
-    let fetched = fetch_publishers(ctx, &[file]).await.map_err(|_| ())?;
+    let fetched = fetch_publishers(ctx, project, &[file])
+        .await
+        .map_err(|_| ())?;
     let Some((before, _, _)) = fetched else {
         return Ok(None);
     };
@@ -392,6 +398,7 @@ pub fn rebase(index: &Url, advertised: &str) -> Option<Url> {
 /// checks each), and read the publisher and predicate types from them.
 async fn fetch_publishers(
     ctx: &Ctx,
+    project: &str,
     files: &[&File],
 ) -> Result<Option<(Publisher, Vec<String>, Vec<FileProvenance>)>, String> {
     let fetches = files.iter().filter_map(|file| {
@@ -407,6 +414,7 @@ async fn fetch_publishers(
                     wire::json::<serde_json::Value>,
                 )
                 .await;
+            ctx.trace_request(Ecosystem::Pypi, project, "provenance", &url, &got);
             (file, got)
         })
     });

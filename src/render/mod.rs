@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use crate::cli::Format;
 use crate::report::Report;
 
+pub mod explain;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

@@ -129,6 +129,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
                 path: path.into(),
                 format: provscan::lockfile::LockfileKind::PackageLock,
                 packages: 1,
+                error: None,
             })
             .collect(),
         summary: Summary::of(&packages),
