@@ -467,3 +467,40 @@ fn one_package_is_one_row_across_requirements_poetry_and_uv() {
     let report = scan(&["--pypi-index", "https://mirror.example/simple/"], None);
     assert_eq!(rows(&report), 20);
 }
+
+/// docs/ci.md's GitHub workflow: actions/cache ties a cache to its path, so the baseline must be
+/// saved under the path it is restored from; every policy-applying step passes the baseline.
+#[test]
+fn the_documented_workflow_saves_and_restores_one_baseline_path() {
+    let doc = std::fs::read_to_string(Path::new(REPO).join("docs/ci.md")).unwrap();
+    let start = doc.find("```yaml\nname: dependency provenance").unwrap();
+    let block = &doc[start..start + doc[start..].find("\n```\n").unwrap()];
+    let path_after = |marker: &str| -> String {
+        let at = block
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} missing"));
+        let rest = &block[at..];
+        let line = rest
+            .lines()
+            .find(|l| l.trim_start().starts_with("path:"))
+            .unwrap();
+        line.trim().trim_start_matches("path:").trim().to_string()
+    };
+    assert_eq!(
+        path_after("actions/cache/restore@"),
+        path_after("actions/cache/save@"),
+        "the baseline is saved under one path and restored under another"
+    );
+    let policy_runs: Vec<&str> = block
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("provscan "))
+        .collect();
+    assert!(policy_runs.len() >= 3, "{policy_runs:?}");
+    for run in policy_runs {
+        assert!(
+            run.contains("\"${baseline[@]}\""),
+            "without the baseline: {run}"
+        );
+    }
+}
