@@ -46,7 +46,7 @@ pub struct ReleaseTrace {
 pub struct NameTrace {
     /// Requests in the order they were answered.
     pub requests: Vec<RequestTrace>,
-    /// The release history, as the registry listed it.
+    /// The release history, oldest publish first.
     pub releases: Vec<ReleaseTrace>,
 }
 
@@ -88,10 +88,13 @@ impl Recorder {
         });
     }
 
-    /// Record the release history a downgrade check used.
+    /// Record the release history a downgrade check used, oldest publish first (releases with
+    /// no publish time last).
     pub(crate) fn history(&self, ecosystem: Ecosystem, name: &str, history: &[Release]) {
-        let releases = history
-            .iter()
+        let mut sorted: Vec<&Release> = history.iter().collect();
+        sorted.sort_by_key(|r| (r.published.is_none(), r.published));
+        let releases = sorted
+            .into_iter()
             .map(|r| ReleaseTrace {
                 version: r.version.clone(),
                 published: r.published.map(|t| t.to_string()),

@@ -121,7 +121,7 @@ fn package_text(out: &mut String, p: &PackageExplanation<'_>) {
             if cached {
                 "not kept in the cache (run with --no-cache to see it)"
             } else {
-                "none: the registry listed no releases"
+                "none recorded: no release list came from the registry (see `why` above)"
             }
         );
     } else {
@@ -340,10 +340,7 @@ fn evidence_text(out: &mut String, e: &Evidence) {
 fn releases_text(out: &mut String, releases: &[ReleaseTrace]) {
     let skipped = releases.len().saturating_sub(MAX_RELEASES);
     if skipped > 0 {
-        let _ = writeln!(
-            out,
-            "  … {skipped} earlier-listed releases (all in --format json)"
-        );
+        let _ = writeln!(out, "  … {skipped} older releases (all in --format json)");
     }
     for r in &releases[skipped..] {
         let _ = writeln!(
