@@ -107,6 +107,7 @@ fn main() {
         npm: Some(base.clone()),
         pypi: Some(format!("{base}simple/")),
         crates: Some(base),
+        ..Default::default()
     };
     let endpoints = Endpoints::resolve(
         &overrides,
@@ -114,6 +115,7 @@ fn main() {
             env: &env,
             project: dir.path(),
             home: None,
+            env_names: &[],
         },
     )
     .unwrap();

@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{Ecosystem, Package};
+use crate::model::Package;
 use crate::registry::{Evidence, Material};
 
 /// Format of the entries; bumped when an entry's meaning changes (2: the attestation material
@@ -186,12 +186,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The registry URL a package's ecosystem is asked at.
-pub fn registry_for(endpoints: &crate::registry::Endpoints, ecosystem: Ecosystem) -> &str {
-    match ecosystem {
-        Ecosystem::Npm => endpoints.npm.as_str(),
-        Ecosystem::Pypi => endpoints.pypi.as_str(),
-        Ecosystem::Crates => endpoints.crates.as_str(),
+/// The registry URL a package is asked at (its route: a scope's registry, the configured one),
+/// or `None` when routing withholds it from every registry.
+pub fn registry_for(endpoints: &crate::registry::Endpoints, pkg: &Package) -> Option<String> {
+    match crate::registry::route::route(endpoints, pkg) {
+        crate::registry::route::Route::Ask(url) => Some(url.to_string()),
+        crate::registry::route::Route::Withheld { .. } => None,
     }
 }
 
@@ -213,6 +213,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Ecosystem;
     use crate::model::{LockedPackage, merge};
     use crate::registry::TrustLevel;
 

@@ -2,9 +2,10 @@
 //! [`Finding`]. No I/O happens here, so every rule has a table-driven test.
 //!
 //! Verification rules, in order: a failed check (an attestation, the subject binding, the
-//! signer's identity, or the npm registry signature) is `invalid`, whatever else holds; a
-//! downgrade stays `downgraded`; an attested version whose attestations all verified is
-//! `verified`; one provscan could not judge stays `attested` with the reason.
+//! signer's identity, or the npm registry signature) is `invalid`, whatever else holds; an
+//! advertised attestation that could not be had is `unknown`; a downgrade stays `downgraded`;
+//! an attested version whose attestations all verified is `verified`; one provscan could not
+//! judge stays `attested` with the reason.
 
 use crate::model::{Package, Source};
 use crate::registry::{Evidence, Lookup, TrustLevel};
@@ -54,6 +55,21 @@ fn answered(evidence: &Evidence, verification: Option<&Verification>) -> Finding
     {
         return Finding {
             status: Status::Invalid,
+            reason: v.reason.clone(),
+        };
+    }
+    let attested = matches!(
+        evidence.level,
+        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
+    );
+    // The registry advertised an attestation that could not be had: a claim is not evidence.
+    if attested
+        && let Some(v) = verification
+        && v.outcome == Some(Outcome::Unavailable)
+        && evidence.downgrade.is_none()
+    {
+        return Finding {
+            status: Status::Unknown,
             reason: v.reason.clone(),
         };
     }

@@ -95,7 +95,8 @@ pub struct Cli {
     pub trusted_root: Option<PathBuf>,
 
     /// npm registry to ask (packuments at URL + escaped name). Default: PROVSCAN_NPM_REGISTRY,
-    /// then .npmrc `registry=` / npm_config_registry, then the public npm registry.
+    /// then npm_config_registry, then your .npmrc's `registry=`, then the scanned project's,
+    /// then the public npm registry.
     #[arg(long, value_name = "URL")]
     pub npm_registry: Option<String>,
 
@@ -108,6 +109,32 @@ pub struct Cli {
     /// PROVSCAN_CRATES_API, then crates.io.
     #[arg(long, value_name = "URL")]
     pub crates_api: Option<String>,
+
+    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`): use this on
+    /// pull requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
+    #[arg(long)]
+    pub no_project_config: bool,
+
+    /// Packages the lockfile resolved from HOST (`host`, `host:port` or a URL) may be asked of
+    /// the public registry: for a mirror of public packages. Repeatable or comma-separated;
+    /// also PROVSCAN_ALLOW_SOURCE. Without it such packages are `unknown`, never sent there.
+    #[arg(long, value_name = "HOST", value_delimiter = ',')]
+    pub allow_source: Vec<String>,
+
+    /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
+    /// registry; also PROVSCAN_NPM_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub npm_upstream: Option<String>,
+
+    /// PyPI's simple index URL, for tests and air-gapped setups (default: PyPI; also
+    /// PROVSCAN_PYPI_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub pypi_upstream: Option<String>,
+
+    /// crates.io's API base, for tests and air-gapped setups (default: crates.io; also
+    /// PROVSCAN_CRATES_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub crates_upstream: Option<String>,
 
     /// Requests in flight per registry.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]

@@ -5,7 +5,9 @@
 //! `npm-shrinkwrap.json` wins over a `package-lock.json` in the same folder, and Bun's that a
 //! `bun.lock` wins over a `bun.lockb`. `--exclude` / `exclude` patterns
 //! ([`crate::pattern`]) skip lockfiles by their path relative to the scan root. It never reads a
-//! file's content and never follows symbolic links to directories.
+//! file's content and never follows symbolic links to directories. Whether a file found here
+//! may be read (symbolic links, FIFOs, devices) is decided when it is read, by
+//! [`crate::lockfile::files`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,9 @@ pub struct Found {
     pub display: String,
     /// Its format.
     pub kind: LockfileKind,
+    /// Named on the command line (`--lockfile`) rather than found under the scan root: it may
+    /// lie outside the root (see [`crate::lockfile::files`]).
+    pub named: bool,
 }
 
 /// What discovery found, and what the user should be told.
@@ -161,6 +166,7 @@ fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> 
                 path: path.clone(),
                 display,
                 kind,
+                named: true,
             });
         }
     }
@@ -203,10 +209,11 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
                 continue;
             }
         };
-        // A symbolic link to a lockfile counts (links to directories are not followed).
-        let is_file = entry.file_type().is_file()
-            || (entry.file_type().is_symlink() && entry.path().is_file());
-        if !is_file {
+        // Anything but a directory with a lockfile's name is a lockfile to read: reading judges
+        // symbolic links, FIFOs and devices and refuses them with an error naming the file
+        // (lockfile::files), rather than discovery dropping them silently. Links to
+        // directories are not followed.
+        if entry.file_type().is_dir() || (entry.file_type().is_symlink() && entry.path().is_dir()) {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
@@ -229,6 +236,7 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
             path: path.to_path_buf(),
             display: display_path(path, root),
             kind,
+            named: false,
         });
     }
     out.lockfiles.sort_by(|a, b| a.display.cmp(&b.display));

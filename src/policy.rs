@@ -11,7 +11,7 @@ use std::str::FromStr;
 use crate::model::Ecosystem;
 use crate::pattern::Pattern;
 use crate::prior::{PriorPackage, normalized};
-use crate::report::{FlagKind, Ignored, PackageReport, Report, Status, Violation};
+use crate::report::{CoverageBasis, FlagKind, Ignored, PackageReport, Report, Status, Violation};
 
 /// What fails a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -500,7 +500,7 @@ fn coverage_violations(
         // With a baseline, only a coverage that also dropped below the baseline's fails; one
         // that stayed below the threshold is said, so it never passes unnoticed.
         if let Some(prior) = baseline
-            && let Some(before) = prior_coverage(prior, t.ecosystem)
+            && let Some(before) = prior_coverage(prior, t.ecosystem, report.summary.coverage_basis)
             && pct + 1e-9 >= before
         {
             warnings.push(format!(
@@ -523,9 +523,13 @@ fn coverage_violations(
     out
 }
 
-/// Coverage in an earlier report: covered statuses among registry packages (everything but
-/// `not-applicable` and `unpinned`).
-fn prior_coverage(prior: &[PriorPackage], ecosystem: Option<Ecosystem>) -> Option<f64> {
+/// Coverage in an earlier report: covered statuses (on this run's basis) among registry
+/// packages (everything but `not-applicable` and `unpinned`).
+fn prior_coverage(
+    prior: &[PriorPackage],
+    ecosystem: Option<Ecosystem>,
+    basis: CoverageBasis,
+) -> Option<f64> {
     let registry: Vec<&PriorPackage> = prior
         .iter()
         .filter(|p| ecosystem.is_none_or(|e| e == p.ecosystem))
@@ -534,7 +538,7 @@ fn prior_coverage(prior: &[PriorPackage], ecosystem: Option<Ecosystem>) -> Optio
     if registry.is_empty() {
         return None;
     }
-    let covered = registry.iter().filter(|p| p.status.is_covered()).count();
+    let covered = registry.iter().filter(|p| basis.covers(p.status)).count();
     Some(100.0 * covered as f64 / registry.len() as f64)
 }
 
@@ -743,9 +747,39 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_is_not_coverage_with_verification_on() {
+        let packages = [
+            (Ecosystem::Npm, "v", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "a", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "t", "1.0.0", Status::TrustedPublisher),
+            (Ecosystem::Npm, "u", "1.0.0", Status::Unknown),
+        ];
+        let policy = Policy {
+            fail_on: Vec::new(),
+            min_coverage: vec![parse_coverage("75").unwrap()],
+            ignores: Vec::new(),
+        };
+        // Verified basis: verified + trusted-publisher = 2 of 4 (unknown stays in the
+        // denominator, attested is not counted).
+        let mut r = report(&packages);
+        assert_eq!(r.summary.coverage_basis, CoverageBasis::Verified);
+        assert_eq!(r.summary.coverage(None), Some((2, 4)));
+        assert_eq!(r.summary.attested_unjudged, 1);
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(r.policy.violations.len(), 1, "{:?}", r.policy.violations);
+        assert!(r.policy.violations[0].message.contains("50.0% (2 of 4"));
+        // Registry claims (--no-verify): attested counts, unknown still does not: 3 of 4.
+        let mut r = report(&packages);
+        r.summary = crate::report::Summary::with_basis(&r.packages, CoverageBasis::RegistryClaims);
+        assert_eq!(r.summary.coverage(None), Some((3, 4)));
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert!(r.policy.passed(), "{:?}", r.policy.violations);
+    }
+
+    #[test]
     fn coverage_thresholds() {
         let mut r = report(&[
-            (Ecosystem::Npm, "a", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
             (Ecosystem::Npm, "b", "1.0.0", Status::None),
             (Ecosystem::Pypi, "c", "1.0", Status::None),
         ]);

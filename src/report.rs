@@ -63,12 +63,10 @@ impl Status {
         }
     }
 
-    /// True for statuses that count as provenance coverage.
+    /// True for statuses that count as provenance coverage from registry claims (`--no-verify`).
+    /// With verification on, coverage is [`CoverageBasis::covers`].
     pub fn is_covered(self) -> bool {
-        matches!(
-            self,
-            Status::Verified | Status::Attested | Status::TrustedPublisher
-        )
+        CoverageBasis::RegistryClaims.covers(self)
     }
     /// How strong the status is, for "got weaker" comparisons; `None` for statuses that say
     /// nothing about the registry's provenance (`unknown`, `not-applicable`, `unpinned`).
@@ -225,10 +223,47 @@ pub struct LockfileReport {
     pub error: Option<String>,
 }
 
+/// What provenance coverage counts: a claim is not coverage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoverageBasis {
+    /// Verification on: only `verified` packages and registry-recorded trusted publishing with
+    /// no bundle to verify (`trusted-publisher`). `attested` (not judged) does not count.
+    #[default]
+    Verified,
+    /// `--no-verify`: the registries' claims (`attested` and `trusted-publisher`) count, and
+    /// every output says so.
+    RegistryClaims,
+}
+
+impl CoverageBasis {
+    /// The word in JSON (`summary.coverage_basis`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageBasis::Verified => "verified",
+            CoverageBasis::RegistryClaims => "registry-claims",
+        }
+    }
+
+    /// True when a package with this status counts as covered. `unknown` is never covered and
+    /// always stays in the denominator.
+    pub fn covers(self, status: Status) -> bool {
+        match self {
+            CoverageBasis::Verified => {
+                matches!(status, Status::Verified | Status::TrustedPublisher)
+            }
+            CoverageBasis::RegistryClaims => matches!(
+                status,
+                Status::Verified | Status::Attested | Status::TrustedPublisher
+            ),
+        }
+    }
+}
+
 /// Provenance coverage among registry packages: covered of total.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
-    /// Packages that are verified, attested or trusted-publisher.
+    /// Packages that count as covered under the summary's [`CoverageBasis`].
     pub covered: usize,
     /// Packages pinned from a registry.
     pub total: usize,
@@ -255,7 +290,7 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, pkg: &PackageReport) {
+    fn add(&mut self, pkg: &PackageReport, basis: CoverageBasis) {
         self.packages += 1;
         *self.by_status.entry(pkg.finding.status).or_default() += 1;
         if pkg.package.is_registry_pinned() {
@@ -265,7 +300,7 @@ impl Tally {
                 &mut self.transitive
             };
             cov.total += 1;
-            if pkg.finding.status.is_covered() {
+            if basis.covers(pkg.finding.status) {
                 cov.covered += 1;
             }
         }
@@ -282,6 +317,12 @@ pub struct Summary {
     /// The repository owners whose pipelines publish most of the covered packages
     /// (`github:owner`, `gitlab:group`), most first, at most [`TOP_PUBLISHERS`].
     pub publishers: Vec<PublisherCount>,
+    /// What the coverage counts.
+    pub coverage_basis: CoverageBasis,
+    /// Packages `attested` — the registry claims provenance, but provscan did not judge it
+    /// (verification off, or it could not: an unsupported bundle kind, no lockfile digest to
+    /// bind to, no registry keys). Listed, but with verification on not counted as covered.
+    pub attested_unjudged: usize,
 }
 
 /// How many publishers the summary names.
@@ -297,32 +338,79 @@ pub struct PublisherCount {
 }
 
 impl Summary {
-    /// Count the packages.
+    /// Count the packages, with coverage on the [`CoverageBasis::Verified`] basis.
     pub fn of(packages: &[PackageReport]) -> Summary {
+        Summary::with_basis(packages, CoverageBasis::Verified)
+    }
+
+    /// Count the packages, with coverage on the given basis.
+    pub fn with_basis(packages: &[PackageReport], basis: CoverageBasis) -> Summary {
         let mut total = Tally::empty();
         let mut per: BTreeMap<Ecosystem, Tally> = BTreeMap::new();
         for pkg in packages {
-            total.add(pkg);
+            total.add(pkg, basis);
             per.entry(pkg.package.ecosystem)
                 .or_insert_with(Tally::empty)
-                .add(pkg);
+                .add(pkg, basis);
         }
         let ecosystems = Ecosystem::ALL
             .iter()
             .filter_map(|e| per.remove(e).map(|t| (*e, t)))
             .collect();
+        let attested_unjudged = packages
+            .iter()
+            .filter(|p| p.finding.status == Status::Attested)
+            .count();
         Summary {
             ecosystems,
             total,
-            publishers: top_publishers(packages),
+            publishers: top_publishers(packages, basis),
+            coverage_basis: basis,
+            attested_unjudged,
+        }
+    }
+
+    /// Coverage (direct and transitive together) of one ecosystem, or of all with `None`:
+    /// (covered, total).
+    pub fn coverage(&self, ecosystem: Option<Ecosystem>) -> Option<(usize, usize)> {
+        let tally = match ecosystem {
+            None => &self.total,
+            Some(e) => &self.ecosystems.iter().find(|(eco, _)| *eco == e)?.1,
+        };
+        Some((
+            tally.direct.covered + tally.transitive.covered,
+            tally.direct.total + tally.transitive.total,
+        ))
+    }
+
+    /// One sentence saying what the coverage counts, for human-readable outputs.
+    pub fn basis_line(&self) -> String {
+        match self.coverage_basis {
+            CoverageBasis::Verified => {
+                let mut line =
+                    "coverage counts verified packages and trusted publishing without a bundle"
+                        .to_string();
+                if self.attested_unjudged > 0 {
+                    line.push_str(&format!(
+                        "; {} attested package{} not judged, not counted",
+                        self.attested_unjudged,
+                        if self.attested_unjudged == 1 { "" } else { "s" }
+                    ));
+                }
+                line
+            }
+            CoverageBasis::RegistryClaims => {
+                "coverage comes from registry claims (--no-verify): nothing was verified"
+                    .to_string()
+            }
         }
     }
 }
 
 /// Count covered packages per repository owner of their publisher.
-fn top_publishers(packages: &[PackageReport]) -> Vec<PublisherCount> {
+fn top_publishers(packages: &[PackageReport], basis: CoverageBasis) -> Vec<PublisherCount> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for pkg in packages.iter().filter(|p| p.finding.status.is_covered()) {
+    for pkg in packages.iter().filter(|p| basis.covers(p.finding.status)) {
         let Some(publisher) = pkg.evidence.as_ref().and_then(|e| e.publisher.as_ref()) else {
             continue;
         };

@@ -21,7 +21,7 @@ use crate::policy;
 use crate::registry::trace::{RequestTrace, Traces};
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::{
-    Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
+    CoverageBasis, Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -135,6 +135,13 @@ pub fn run_with(
     // The cache answers what it can; the registries are asked only for the rest.
     let cache = open_cache(settings, &mut warnings);
     let (mut lookups, cached) = from_cache(cache.as_ref(), settings, &packages);
+    // Packages the lockfile resolved from a private host are asked of no public registry
+    // (offline, nothing is asked anyway: they are reported as not asked).
+    if !settings.offline {
+        let (withheld, hint) = registry::route::withheld(&settings.registry.endpoints, &packages);
+        lookups.extend(withheld);
+        warnings.extend(hint);
+    }
     let missing: Vec<Package> = packages
         .iter()
         .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
@@ -156,14 +163,16 @@ pub fn run_with(
     let mut traces = fetched.traces;
     if options.trace {
         for pkg in packages.iter().filter(|p| lookups.contains_key(&p.key())) {
-            let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
+            let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+                continue;
+            };
             traces
                 .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
                 .or_default()
                 .requests
                 .push(RequestTrace {
                     what: format!("{}@{}", pkg.name, pkg.version),
-                    url: lockfile::strip_credentials(registry),
+                    url: lockfile::strip_credentials(&registry),
                     status: None,
                     outcome: "answered from provscan's cache; no request was sent".into(),
                     from_cache: true,
@@ -224,7 +233,16 @@ pub fn run_with(
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
-        summary: Summary::of(&packages),
+        // With verification on a claim is not coverage; with `--no-verify` coverage comes from
+        // the registries' claims, and every output says so.
+        summary: Summary::with_basis(
+            &packages,
+            if settings.verify.is_some() {
+                CoverageBasis::Verified
+            } else {
+                CoverageBasis::RegistryClaims
+            },
+        ),
         packages,
         requests: fetched.requests,
         cached,
@@ -265,8 +283,10 @@ fn from_cache(
     };
     let want_identity = settings.registry.fetch_identity;
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
-        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
-        if let Some(evidence) = cache.get(registry, pkg, want_identity) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        if let Some(evidence) = cache.get(&registry, pkg, want_identity) {
             found.insert(pkg.key(), Lookup::Answered(Box::new(evidence)));
         }
     }
@@ -291,8 +311,10 @@ fn store(
         if evidence.incomplete {
             continue; // a request it needed failed: ask again next time
         }
-        let registry = cache::registry_for(&settings.registry.endpoints, pkg.ecosystem);
-        if let Err(e) = cache.put(registry, pkg, settings.registry.fetch_identity, evidence) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        if let Err(e) = cache.put(&registry, pkg, settings.registry.fetch_identity, evidence) {
             failed.get_or_insert(e);
         }
     }
@@ -437,7 +459,8 @@ fn read_all(settings: &Settings, files: &[Found]) -> Vec<Result<lockfile::Parsed
     files
         .par_iter()
         .map(|file| {
-            let text = lockfile::read_text(&file.path, &file.display)?;
+            let text =
+                lockfile::read_lockfile(&file.path, &file.display, &settings.root, file.named)?;
             let input = Input {
                 text: &text,
                 path: &file.path,
@@ -455,7 +478,9 @@ fn read_all(settings: &Settings, files: &[Found]) -> Vec<Result<lockfile::Parsed
 /// working directory.
 fn error_from_cwd(root: &Path, mut err: LockfileError) -> LockfileError {
     match &mut err {
-        LockfileError::Io { path, .. } | LockfileError::Parse { path, .. } => {
+        LockfileError::Io { path, .. }
+        | LockfileError::Refused { path, .. }
+        | LockfileError::Parse { path, .. } => {
             *path = shown_from_cwd(root, path);
         }
     }

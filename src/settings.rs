@@ -75,10 +75,14 @@ impl Settings {
         } else {
             PathBuf::from(".")
         };
+        let env_names: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
         let sources = ConfigSources {
             env: &env,
             project: &project,
             home: home.as_deref(),
+            env_names: &env_names,
         };
         let (policy, mut exclude) = resolve_policy(&cli, &project)?;
         for glob in &cli.exclude {
@@ -91,6 +95,11 @@ impl Settings {
             npm: cli.npm_registry,
             pypi: cli.pypi_index,
             crates: cli.crates_api,
+            npm_upstream: cli.npm_upstream,
+            pypi_upstream: cli.pypi_upstream,
+            crates_upstream: cli.crates_upstream,
+            allow_sources: cli.allow_source,
+            no_project_config: cli.no_project_config,
         };
         let endpoints = Endpoints::resolve(&overrides, &sources)?;
         if !(cli.crates_rate.is_finite() && cli.crates_rate > 0.0 && cli.crates_rate <= 1000.0) {

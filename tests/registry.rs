@@ -322,7 +322,10 @@ fn each_name_is_fetched_once_across_lockfiles_and_versions() {
         package(&report, "shared", "1.0.0")["lockfiles"],
         json!(["a/package-lock.json", "b/package-lock.json"])
     );
-    assert_eq!(package(&report, "shared", "1.1.0")["status"], "attested");
+    // The advertised attestation is not served (404): a claim is not evidence.
+    let p = package(&report, "shared", "1.1.0");
+    assert_eq!(p["status"], "unknown", "{p:#}");
+    assert!(p["reason"].as_str().unwrap().contains("404"), "{p:#}");
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn config(reg: &Registry, http: HttpConfig) -> RegistryConfig {
         npm: Some(reg.url()),
         pypi: Some(reg.url()),
         crates: Some(reg.url()),
+        ..Default::default()
     };
     let endpoints = Endpoints::resolve(
         &overrides,
@@ -28,6 +29,7 @@ fn config(reg: &Registry, http: HttpConfig) -> RegistryConfig {
             env: &env,
             project: dir.path(),
             home: None,
+            env_names: &[],
         },
     )
     .unwrap();
@@ -272,6 +274,7 @@ fn an_unreachable_host_is_given_up_on_quickly() {
         npm: Some(dead.clone()),
         pypi: Some(dead.clone()),
         crates: Some(dead),
+        ..Default::default()
     };
     let endpoints = Endpoints::resolve(
         &overrides,
@@ -279,6 +282,7 @@ fn an_unreachable_host_is_given_up_on_quickly() {
             env: &env,
             project: dir.path(),
             home: None,
+            env_names: &[],
         },
     )
     .unwrap();

@@ -61,7 +61,7 @@ fn registry(bundle: Value, repository: &str) -> Registry {
                     "signatures": [{"keyid": "SHA256:registry-key", "sig": "MEUCIQ=="}],
                     "tarball": "https://registry.npm.example/sigstore/-/sigstore-2.0.0.tgz",
                     "attestations": {
-                        "url": "https://registry.npm.example/-/npm/v1/attestations/sigstore@2.0.0",
+                        "url": "/-/npm/v1/attestations/sigstore@2.0.0",
                         "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}
                     }
                 }
@@ -82,7 +82,7 @@ fn registry(bundle: Value, repository: &str) -> Registry {
         json!({"meta": {"api-version": "1.3"}, "name": "pypi-attestations", "versions": ["0.0.19"],
                "files": [{"filename": PYPI_FILE, "url": "https://files.pypi.example/x.tar.gz",
                           "hashes": {"sha256": PYPI_SHA256}, "upload-time": "2024-11-06T00:00:00Z",
-                          "provenance": format!("https://pypi.example/integrity/pypi-attestations/0.0.19/{PYPI_FILE}/provenance")}]}),
+                          "provenance": format!("/integrity/pypi-attestations/0.0.19/{PYPI_FILE}/provenance")}]}),
     );
     mount(
         &reg,

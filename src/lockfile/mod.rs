@@ -14,8 +14,10 @@ use crate::model::{LockedPackage, Source};
 
 pub mod bun;
 pub mod cargo;
+pub mod files;
 pub mod npm;
 pub mod pdm;
+pub mod pep508;
 pub mod pipenv;
 pub mod pnpm;
 pub mod poetry;
@@ -171,6 +173,15 @@ pub enum LockfileError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// The file was not read: it resolves outside the scan root, under `/proc`, `/sys` or
+    /// `/dev`, is not a regular file, or is over the size cap (see [`files`]).
+    #[error("{path}: not read: {reason}")]
+    Refused {
+        /// Display path.
+        path: String,
+        /// Why, in one line.
+        reason: String,
     },
     /// The file's content is not what its format requires.
     #[error("{path}{}: {message}", location(*.line, *.column))]
@@ -341,49 +352,48 @@ pub fn strip_credentials(url: &str) -> String {
     )
 }
 
-/// Read a lockfile from disk: size-capped, and rejected when it is not UTF-8 text.
+/// Read a file the user named directly (such as `--config`): the containment rule of [`files`]
+/// for a file named outside any scan root — never under `/proc`, `/sys` or `/dev`, only a
+/// regular file, size-capped while reading, UTF-8 text.
 pub fn read_text(path: &Path, display: &str) -> Result<String, LockfileError> {
-    use std::io::Read;
-    let io = |source| LockfileError::Io {
-        path: display.to_string(),
-        source,
+    files::read_within(
+        path,
+        display,
+        &files::Boundary::anywhere(),
+        files::Origin::Named,
+    )
+}
+
+/// Read a lockfile to scan: a discovered one (`named` false) must resolve inside `root`; one
+/// the user named with `--lockfile` must too when named inside `root`, and may lie anywhere but
+/// the special trees when named outside it. See [`files`].
+pub fn read_lockfile(
+    path: &Path,
+    display: &str,
+    root: &Path,
+    named: bool,
+) -> Result<String, LockfileError> {
+    let origin = if named {
+        files::Origin::Named
+    } else {
+        files::Origin::Tree
     };
-    // Only regular files: a FIFO would block forever, a device never end.
-    if !std::fs::metadata(path).map_err(io)?.is_file() {
-        return Err(LockfileError::invalid(display, "not a regular file"));
-    }
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_LOCKFILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
-        return Err(LockfileError::invalid(
-            display,
-            format!(
-                "larger than {} MiB; refusing to read it",
-                MAX_LOCKFILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    match String::from_utf8(bytes) {
-        Ok(mut text) => {
-            if text.starts_with('\u{feff}') {
-                text.drain(..3);
-            }
-            Ok(text)
-        }
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
-            let (line, column) = line_column(valid, offset);
-            Err(LockfileError::at(
-                display,
-                line,
-                Some(column),
-                "not UTF-8 text (is this a binary file?)",
-            ))
-        }
+    files::read_within(path, display, &files::Boundary::new(root), origin)
+}
+
+/// Read a file beside a lockfile, or one a lockfile leads to (pyproject.toml, Pipfile,
+/// package.json): it must resolve inside the scan root, or inside the lockfile's own directory
+/// when the user named the lockfile outside the root. `Ok(None)` when there is no such file.
+pub fn read_beside(
+    input: &Input<'_>,
+    path: &Path,
+    display: &str,
+) -> Result<Option<String>, LockfileError> {
+    let boundary = files::Boundary::for_lockfile(input.root, input.path);
+    match boundary.check(path, files::Origin::Tree) {
+        Ok(checked) => files::read_checked(&checked, display).map(Some),
+        Err(files::CheckError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into_lockfile_error(display)),
     }
 }
 

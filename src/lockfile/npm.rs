@@ -40,7 +40,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         }
         (Some(3), None) => Vec::new(),
         _ => {
-            let manifest = match read_sibling_manifest(input.path) {
+            let manifest = match read_sibling_manifest(input) {
                 Ok(m) => m,
                 Err(w) => {
                     warnings.push(w);
@@ -495,17 +495,19 @@ pub(crate) struct Manifest {
 }
 
 impl Manifest {
-    /// Read `dir/package.json`: `Ok(None)` when absent, `Err(warning)` when unreadable.
-    pub(crate) fn read(dir: &Path, shown: &str) -> Result<Option<Manifest>, String> {
+    /// Read `dir/package.json`: `Ok(None)` when absent, `Err(warning)` when unreadable or
+    /// refused (it must resolve inside the scan root, like every file a lockfile leads to:
+    /// [`super::files`]).
+    pub(crate) fn read(
+        dir: &Path,
+        shown: &str,
+        input: &Input<'_>,
+    ) -> Result<Option<Manifest>, String> {
         let path = dir.join("package.json");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(format!(
-                    "{shown}: cannot read: {e}; direct dependencies unknown"
-                ));
-            }
+        let text = match super::read_beside(input, &path, shown) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(format!("{e}; direct dependencies unknown")),
         };
         let value: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
             .map_err(|e| format!("{shown}: not valid JSON ({e}); direct dependencies unknown"))?;
@@ -546,9 +548,9 @@ impl Manifest {
     }
 }
 
-fn read_sibling_manifest(lockfile: &Path) -> Result<Option<Manifest>, String> {
-    match lockfile.parent() {
-        Some(dir) => Manifest::read(dir, &dir.join("package.json").to_string_lossy()),
+fn read_sibling_manifest(input: &Input<'_>) -> Result<Option<Manifest>, String> {
+    match input.path.parent() {
+        Some(dir) => Manifest::read(dir, &dir.join("package.json").to_string_lossy(), input),
         None => Ok(None),
     }
 }

@@ -93,15 +93,12 @@ pub(crate) fn read_sibling_text(
     name: &str,
 ) -> Option<Result<(String, String), String>> {
     let path = input.path.with_file_name(name);
-    if !path.is_file() {
-        return None;
-    }
     let display = sibling_display(input.display, name);
-    Some(
-        super::read_text(&path, &display)
-            .map(|text| (text, display))
-            .map_err(|e| format!("{e}; ignored")),
-    )
+    match super::read_beside(input, &path, &display) {
+        Ok(None) => None,
+        Ok(Some(text)) => Some(Ok((text, display))),
+        Err(e) => Some(Err(format!("{e}; ignored"))),
+    }
 }
 
 /// The display path of a file beside the lockfile.
@@ -168,8 +165,8 @@ pub(crate) fn file_name_of(url_or_path: &str) -> Option<String> {
 /// The name a PEP 508 requirement string names; a `-e`/URL line with `#egg=NAME` gives NAME.
 pub(crate) fn requirement_name(requirement: &str) -> Option<String> {
     let requirement = requirement.trim();
-    if let Ok(req) = super::requirements::parse_pep508(requirement) {
-        return Some(pep503_normalize(req.name.as_ref()));
+    if let Ok(req) = super::pep508::parse(requirement) {
+        return Some(pep503_normalize(&req.name));
     }
     let egg = requirement.split_once("#egg=")?.1;
     let name: String = egg

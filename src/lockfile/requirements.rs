@@ -1,7 +1,8 @@
 //! pip requirements files (`requirements*.txt`): what pip would install, line by line.
 //!
 //! Lines are joined and stripped of comments the way pip does it, options are split from the
-//! requirement the way pip does it, and each requirement is parsed with `pep508_rs`. A
+//! requirement the way pip does it, and each requirement is parsed by [`super::pep508`]
+//! (provscan's own PEP 508 parser: linear, no panic, bounded marker nesting). A
 //! requirement pinned to exactly one version (`==1.0`, `===1.0`) keeps its version as written;
 //! anything else (`>=`, `~=`, `==1.*`, no specifier, `${VAR}`) is reported with an empty
 //! version and `unpinned_spec` set to the requirement as written. URLs, VCS links, local paths
@@ -21,29 +22,22 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
-use std::str::FromStr;
 
 use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{Requirement, VersionOrUrl};
 
-use super::{Input, LockfileError, Parsed, display_path, read_text, strip_credentials};
+use super::files::{Boundary, CheckError, Origin, read_checked};
+use super::pep508::{self, Spec};
+use super::{Input, LockfileError, Parsed, display_path, strip_credentials};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a requirements file and the files it includes.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
-    // Includes are read only inside the scan root or the top-level file's own directory: a
-    // scanned repository must not make provscan print `/proc/self/environ` or `~/.ssh` files.
-    let mut allowed = vec![identity(input.root)];
-    if let Some(dir) = input.path.parent() {
-        allowed.push(identity(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        }));
-    }
+    // Includes are read only inside the scan root (or the top-level file's own directory, when
+    // the user named it outside the root), by the same rule as lockfiles: a scanned repository
+    // must not make provscan print `/proc/self/environ` or `~/.ssh` files.
     let mut reader = Reader {
         root: input.root,
-        allowed,
+        boundary: Boundary::for_lockfile(input.root, input.path),
         stack: Vec::new(),
         done: HashSet::new(),
         found: Vec::new(),
@@ -83,8 +77,8 @@ struct Found {
 
 struct Reader<'a> {
     root: &'a Path,
-    /// Directories includes may be read from (canonical).
-    allowed: Vec<PathBuf>,
+    /// Where includes may be read from.
+    boundary: Boundary,
     /// Files being read, outermost first.
     stack: Vec<PathBuf>,
     /// Files already read, and as what.
@@ -320,36 +314,34 @@ impl Reader<'_> {
         if self.done.contains(&(id.clone(), kind)) {
             return Ok(()); // included twice: its packages are already reported
         }
-        if !self.allowed.iter().any(|dir| id.starts_with(dir)) {
-            let message = format!(
-                "`{flag} {target}` points outside the scanned directory ({display}); provscan reads \
-                 includes only inside it (scan a directory that holds both files)"
-            );
-            if kind == Kind::Constraints {
+        let problem = match self.boundary.check(&path, Origin::Tree) {
+            Ok(checked) => match read_checked(&checked, &display) {
+                Ok(text) => Ok(text),
+                Err(LockfileError::Io { source, .. }) => Err(format!(
+                    "cannot read `{flag} {target}` ({display}): {source}"
+                )),
+                Err(LockfileError::Refused { reason, .. }) => {
+                    Err(format!("`{flag} {target}` ({display}) not read: {reason}"))
+                }
+                Err(err) if kind == Kind::Constraints => {
+                    Err(format!("`{flag} {target}` skipped: {err}"))
+                }
+                Err(err) => return Err(err),
+            },
+            Err(CheckError::Io(source)) => Err(format!(
+                "cannot read `{flag} {target}` ({display}): {source}"
+            )),
+            Err(CheckError::Refused(reason)) => {
+                Err(format!("`{flag} {target}` ({display}) not read: {reason}"))
+            }
+        };
+        let text = match problem {
+            Ok(text) => text,
+            Err(message) if kind == Kind::Constraints => {
                 self.warn(&from.display, line, message);
                 return Ok(());
             }
-            return Err(LockfileError::at(&from.display, line, None, message));
-        }
-        let text = match read_text(&path, &display) {
-            Ok(text) => text,
-            Err(LockfileError::Io { source, .. }) => {
-                let message = format!("cannot read `{flag} {target}` ({display}): {source}");
-                if kind == Kind::Constraints {
-                    self.warn(&from.display, line, message);
-                    return Ok(());
-                }
-                return Err(LockfileError::at(&from.display, line, None, message));
-            }
-            Err(err) if kind == Kind::Constraints => {
-                self.warn(
-                    &from.display,
-                    line,
-                    format!("`{flag} {target}` skipped: {err}"),
-                );
-                return Ok(());
-            }
-            Err(err) => return Err(err),
+            Err(message) => return Err(LockfileError::at(&from.display, line, None, message)),
         };
         let file = FileRef {
             path,
@@ -691,24 +683,6 @@ fn via_rest(comment: &str) -> Option<&str> {
 }
 
 /// The package a requirement (or `-e` value) denotes.
-/// Parse a PEP 508 requirement. Names that start or end with `.`, `-` or `_` are rejected here
-/// first: pep508_rs 0.9 panics on some of them (`a.`, `pkg-==1.0`).
-pub(crate) fn parse_pep508(text: &str) -> Result<Requirement<pep508_rs::VerbatimUrl>, String> {
-    let trimmed = text.trim_start();
-    let name: &str = trimmed
-        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
-        .next()
-        .unwrap_or_default();
-    let edges_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    let well_formed = edges_ok(name.chars().next()) && edges_ok(name.chars().last());
-    if !name.is_empty() && !well_formed {
-        return Err(format!(
-            "`{name}` is not a valid package name (it must start and end with a letter or digit)"
-        ));
-    }
-    Requirement::<pep508_rs::VerbatimUrl>::from_str(text).map_err(|e| e.to_string())
-}
-
 fn requirement_package(text: &str, editable: bool) -> Result<LockedPackage, String> {
     if has_url_scheme(text) || is_vcs_url(text) {
         let (url, _markers) = split_once_str(text, "; ");
@@ -718,15 +692,11 @@ fn requirement_package(text: &str, editable: bool) -> Result<LockedPackage, Stri
         && !looks_like_path(before)
         && !editable
     {
-        // PEP 508 `name [extras] @ url [; markers]`: the name is checked by pep508_rs; the
-        // URL is kept as written (pep508_rs would expand `${VAR}` from the environment).
+        // PEP 508 `name [extras] @ url [; markers]`: the name and extras are checked; the
+        // URL is kept as written.
         let name_part = before.trim();
-        parse_pep508(name_part).map_err(|e| {
-            format!(
-                "invalid requirement `{text}`: {}",
-                first_line(&e.to_string())
-            )
-        })?;
+        pep508::parse(name_part)
+            .map_err(|e| format!("invalid requirement `{}`: {e}", excerpt(text)))?;
         let (url, _markers) = split_url_markers(after);
         let name = raw_name(name_part);
         return Ok(link_package(url.trim(), Some(name)));
@@ -760,20 +730,20 @@ fn registry_package(text: &str) -> Result<LockedPackage, String> {
         }
         return Ok(unpinned(name));
     }
-    match parse_pep508(text) {
-        Ok(req) => match &req.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(specs)) => {
+    match pep508::parse(text) {
+        Ok(req) => match &req.spec {
+            Spec::Versions(specs) => {
                 let pinned = specs.len() == 1
                     && specs
                         .iter()
-                        .all(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual));
+                        .all(|(op, _)| matches!(op, Operator::Equal | Operator::ExactEqual));
                 match pinned.then(|| pinned_version(text, name)).flatten() {
                     Some(version) => Ok(LockedPackage::new(Ecosystem::Pypi, name, version)),
                     None => Ok(unpinned(name)),
                 }
             }
-            Some(VersionOrUrl::Url(_)) => Err(format!("invalid requirement `{text}`")),
-            None => Ok(unpinned(name)),
+            Spec::Url(_) => Err(format!("invalid requirement `{}`", excerpt(text))),
+            Spec::Any => Ok(unpinned(name)),
         },
         Err(err) => {
             // `name == text` where `text` is no PEP 440 version (as `===` allows, and as
@@ -782,16 +752,46 @@ fn registry_package(text: &str) -> Result<LockedPackage, String> {
             if let Some(version) = pinned_version(text, name)
                 && !name.is_empty()
                 && !version.contains(';')
+                && head_is_valid(text)
             {
                 return Ok(LockedPackage::new(Ecosystem::Pypi, name, version));
             }
-            Err(format!(
-                "invalid requirement `{text}`: {}",
-                first_line(&err.to_string())
-            ))
+            Err(format!("invalid requirement `{}`: {err}", excerpt(text)))
         }
     }
 }
+
+/// True when the part of `text` before its `==` (name and extras) is a valid requirement: the
+/// `name == text` fallback is for versions PEP 440 cannot read, not for names pip rejects.
+fn head_is_valid(text: &str) -> bool {
+    let head = text.split("==").next().unwrap_or_default().trim_end();
+    let head = head.strip_suffix('(').unwrap_or(head);
+    pep508::parse(head).is_ok()
+}
+
+/// A requirement quoted in a warning: at most [`EXCERPT_CHARS`] characters, control characters
+/// escaped (a line can be megabytes long, and may carry terminal escapes).
+fn excerpt(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(EXCERPT_CHARS)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// How much of a requirement a warning quotes.
+const EXCERPT_CHARS: usize = 120;
 
 /// The version text after `==` / `===` as written, when `text` is `name [extras] ==version`
 /// and nothing but that (markers aside).
@@ -968,10 +968,6 @@ fn split_once_str<'t>(text: &'t str, sep: &str) -> (&'t str, Option<&'t str>) {
         Some((a, b)) => (a, Some(b)),
         None => (text, None),
     }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or(text).trim()
 }
 
 /// Resolve `.` and `..` without touching the file system.

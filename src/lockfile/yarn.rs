@@ -165,7 +165,7 @@ fn parse_classic(
         ));
     }
 
-    let direct = ClassicDirect::load(input.path, warnings);
+    let direct = ClassicDirect::load(input, warnings);
     let mut out = Vec::new();
     for item in &top {
         let Value::Block(fields) = &item.value else {
@@ -496,9 +496,9 @@ struct ClassicDirect {
 impl ClassicDirect {
     /// Read the root package.json beside the lockfile and its workspace members'; `None` when
     /// the root one is absent or unreadable.
-    fn load(lockfile: &Path, warnings: &mut Vec<String>) -> Option<ClassicDirect> {
-        let dir = lockfile.parent()?;
-        let root = match Manifest::read(dir, &dir.join("package.json").to_string_lossy()) {
+    fn load(input: &Input<'_>, warnings: &mut Vec<String>) -> Option<ClassicDirect> {
+        let dir = input.path.parent()?;
+        let root = match Manifest::read(dir, &dir.join("package.json").to_string_lossy(), input) {
             Ok(m) => m?,
             Err(w) => {
                 warnings.push(w);
@@ -511,7 +511,11 @@ impl ClassicDirect {
             .map(|m| m.workspaces.clone())
             .unwrap_or_default();
         for member in workspace_dirs(dir, &patterns) {
-            match Manifest::read(&member, &member.join("package.json").to_string_lossy()) {
+            match Manifest::read(
+                &member,
+                &member.join("package.json").to_string_lossy(),
+                input,
+            ) {
                 Ok(Some(m)) => manifests.push(m),
                 Ok(None) => {}
                 Err(w) => warnings.push(w),
@@ -667,7 +671,7 @@ fn parse_berry(
         any_workspace = true;
         let manifest = dir.and_then(|d| {
             let ws = d.join(path);
-            match Manifest::read(&ws, &ws.join("package.json").to_string_lossy()) {
+            match Manifest::read(&ws, &ws.join("package.json").to_string_lossy(), input) {
                 Ok(m) => m,
                 Err(w) => {
                     warnings.push(w);

@@ -2,9 +2,10 @@
 //!
 //! The unpaginated versions list gives every version's `trustpub_data` (trusted publishing:
 //! `github` {repository, run_id, sha}, `gitlab` {project_path, job_id, sha}, or a provider
-//! provscan does not know yet), `published_by`, `created_at` and `checksum`. crates.io's
-//! data-access policy binds us: its lane is paced (1 request per second by default) and every
-//! request names provscan in its User-Agent. A crate from another Cargo registry is not asked
+//! provscan does not know yet), `published_by`, `created_at` and `checksum`. A `trustpub_data`
+//! that names no provider and repository (`{}`) is not trusted publishing: the version is
+//! `unknown`. crates.io's data-access policy binds us: its lane is paced (1 request per second
+//! by default) and every request names provscan in its User-Agent. A crate from another Cargo registry is not asked
 //! about. An API that omits `trustpub_data` altogether does not expose trusted publishing:
 //! `unknown`, never `none`.
 
@@ -43,15 +44,29 @@ struct Version {
 impl Version {
     fn level(&self) -> TrustLevel {
         match &self.trustpub_data {
-            Some(v) if v.is_object() => TrustLevel::TrustedPublisher,
+            Some(v) if trustpub_valid(v) => TrustLevel::TrustedPublisher,
             _ => TrustLevel::None,
         }
     }
+
+    /// `trustpub_data` is there and not `null`, but does not name a provider and a repository.
+    fn trustpub_malformed(&self) -> bool {
+        self.trustpub_data
+            .as_ref()
+            .is_some_and(|d| !d.is_null() && !trustpub_valid(d))
+    }
+}
+
+/// `trustpub_data` is trusted publishing only when it names a provider and a repository (GitHub
+/// `repository`, GitLab `project_path`): `{}` or a provider alone is a claim of nothing.
+pub fn trustpub_valid(data: &serde_json::Value) -> bool {
+    let s = |k: &str| wire::str_at(data, &[k]).is_some_and(|v| !v.trim().is_empty());
+    data.is_object() && s("provider") && (s("repository") || s("project_path"))
 }
 
 /// The publisher a version's `trustpub_data` names, with a run link where the provider has one.
 pub fn trusted_publisher(data: &serde_json::Value) -> Option<Publisher> {
-    if !data.is_object() {
+    if !trustpub_valid(data) {
         return None;
     }
     let s = |k: &str| wire::str_at(data, &[k]).map(str::to_string);
@@ -100,7 +115,9 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     let (ours, theirs): (Vec<Package>, Vec<Package>) = pkgs
         .iter()
         .cloned()
-        .partition(|p| matches!(&p.source, Source::Registry { url: None }));
+        // Routing (`super::route`) already kept crates of other registries away from crates.io
+        // unless the user configured their registry's API.
+        .partition(|p| matches!(&p.source, Source::Registry { .. }));
     let mut out: Vec<(PackageKey, Lookup)> = theirs
         .iter()
         .map(|p| {
@@ -192,6 +209,9 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         let lookup = match (found, release) {
             (Some(_), Some(_)) if !exposes => Lookup::Unknown {
                 reason: "the crates API at this URL does not expose trusted publishing (no `trustpub_data`)".into(),
+            },
+            (Some(version), Some(_)) if version.trustpub_malformed() => Lookup::Unknown {
+                reason: "crates.io's `trustpub_data` for this version names no provider and repository, so it is not trusted publishing".into(),
             },
             (Some(version), Some(release)) => Lookup::Answered(Box::new(evaluate(ctx, pkg, version, release, &history, &versions))),
             _ => Lookup::Unknown { reason: format!("crates.io does not list version {}", pkg.version) },
@@ -287,5 +307,16 @@ mod tests {
         let other = serde_json::json!({"provider": "codeberg", "repository": "x/y"});
         assert_eq!(trusted_publisher(&other).unwrap().provider, "codeberg");
         assert!(trusted_publisher(&serde_json::Value::Null).is_none());
+        for claim_of_nothing in [
+            serde_json::json!({}),
+            serde_json::json!({"provider": "github"}),
+            serde_json::json!({"repository": "o/r"}),
+            serde_json::json!({"provider": "", "repository": "o/r"}),
+            serde_json::json!({"provider": "github", "repository": 5}),
+            serde_json::json!("github"),
+        ] {
+            assert!(!trustpub_valid(&claim_of_nothing), "{claim_of_nothing}");
+            assert!(trusted_publisher(&claim_of_nothing).is_none());
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod history;
 pub mod http;
 pub mod npm;
 pub mod pypi;
+pub mod route;
 pub mod trace;
 mod wire;
 
@@ -135,6 +136,36 @@ pub struct Material {
     pub declared_repository: Option<String>,
     /// PyPI: the provenance object of each considered file that has one.
     pub pypi: Vec<FileProvenance>,
+    /// npm: the predicate type the packument advertises in `dist.attestations.provenance`; a
+    /// verified package must have a verified attestation of this type.
+    #[serde(default)]
+    pub npm_advertised: Option<String>,
+    /// Why the attestation material the registry advertised is not here: the verification stage
+    /// makes the package `unknown` (could not be had) or `invalid` (there and wrong), never
+    /// `attested`.
+    #[serde(default)]
+    pub fault: Option<MaterialFault>,
+}
+
+/// What went wrong fetching attestation material the registry advertised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaterialFault {
+    /// The bytes could not be had: 404, an HTTP error, a transport failure, a body over the
+    /// cap, or a URL that is not http(s) on the registry's origin (not fetched). → `unknown`.
+    Unavailable(String),
+    /// The bytes are there and wrong: not JSON (on every attempt), or not the documented shape.
+    /// → `invalid`.
+    Malformed(String),
+}
+
+impl MaterialFault {
+    /// The sentence shown as the package's reason.
+    pub fn reason(&self) -> &str {
+        match self {
+            MaterialFault::Unavailable(r) | MaterialFault::Malformed(r) => r,
+        }
+    }
 }
 
 /// One PyPI file's provenance object (PEP 740), as the Integrity API served it.
@@ -286,7 +317,9 @@ pub enum RegistryError {
     Client(String),
 }
 
-/// Shared state of one run's clients.
+/// Shared state of one run's clients (cloned per routed registry: the clones share the HTTP
+/// client and the lanes).
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub(crate) http: Http,
     pub(crate) endpoints: Endpoints,
@@ -295,7 +328,7 @@ pub(crate) struct Ctx {
     pub(crate) pypi: Arc<Lane>,
     pub(crate) crates: Arc<Lane>,
     /// Set when the caller wants a per-package trace (`provscan explain`).
-    pub(crate) trace: Option<trace::Recorder>,
+    pub(crate) trace: Option<Arc<trace::Recorder>>,
 }
 
 impl Ctx {
@@ -321,6 +354,21 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// This context with `base` as the ecosystem's registry (a routed scope, or the registry
+    /// the package was resolved from).
+    fn routed_to(&self, ecosystem: Ecosystem, base: &url::Url) -> Ctx {
+        let mut ctx = self.clone();
+        let url = base.clone();
+        match ecosystem {
+            Ecosystem::Npm => ctx.endpoints.npm = url,
+            Ecosystem::Pypi => ctx.endpoints.pypi = url,
+            Ecosystem::Crates => ctx.endpoints.crates = url,
+        }
+        ctx
+    }
+}
+
 /// Ask the registries about every registry-pinned package.
 pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Lookups, RegistryError> {
     lookup_all_traced(packages, config, false)
@@ -332,15 +380,31 @@ pub fn lookup_all_traced(
     config: &RegistryConfig,
     trace: bool,
 ) -> Result<Lookups, RegistryError> {
-    let mut groups: BTreeMap<(Ecosystem, String), Vec<Package>> = BTreeMap::new();
+    // Grouped by the registry each package is routed to, then by name; withheld packages are
+    // answered here and never leave the process.
+    let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
+    let mut withheld = HashMap::new();
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
-        groups
-            .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
-            .or_default()
-            .push(pkg.clone());
+        match route::route(&config.endpoints, pkg) {
+            route::Route::Ask(base) => groups
+                .entry((pkg.ecosystem, base, pkg.ecosystem.normalize_name(&pkg.name)))
+                .or_default()
+                .push(pkg.clone()),
+            route::Route::Withheld { host } => {
+                withheld.insert(
+                    pkg.key(),
+                    Lookup::Unknown {
+                        reason: route::withheld_reason(&host),
+                    },
+                );
+            }
+        }
     }
     if groups.is_empty() {
-        return Ok(Lookups::default());
+        return Ok(Lookups {
+            by_key: withheld,
+            ..Lookups::default()
+        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -356,16 +420,22 @@ pub fn lookup_all_traced(
         npm: Lane::new("npm", config.http.concurrency, None),
         pypi: Lane::new("pypi", config.http.concurrency, None),
         crates: Lane::new("crates", config.http.concurrency, pace),
-        trace: trace.then(trace::Recorder::default),
+        trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
     let progress = progress_bar(config.progress, groups.len());
-    let wants_keys = config.npm_keys && groups.keys().any(|(e, _)| *e == Ecosystem::Npm);
+    let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
+    // One context per registry asked, each seeing its registry as its ecosystem's endpoint.
+    let mut routed: HashMap<(Ecosystem, url::Url), Arc<Ctx>> = HashMap::new();
 
     let (by_key, npm_keys) = runtime.block_on(async {
         let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(Arc::clone(&ctx))));
         let mut tasks = tokio::task::JoinSet::new();
-        for ((ecosystem, _), pkgs) in groups {
-            let ctx = Arc::clone(&ctx);
+        for ((ecosystem, base, _), pkgs) in groups {
+            let ctx = Arc::clone(
+                routed
+                    .entry((ecosystem, base.clone()))
+                    .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
+            );
             tasks.spawn(async move {
                 match ecosystem {
                     Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
@@ -374,7 +444,7 @@ pub fn lookup_all_traced(
                 }
             });
         }
-        let mut by_key = HashMap::new();
+        let mut by_key = withheld;
         while let Some(done) = tasks.join_next().await {
             if let Some(bar) = &progress {
                 bar.inc(1);
@@ -401,11 +471,7 @@ pub fn lookup_all_traced(
         pypi: ctx.pypi.requests(),
         crates: ctx.crates.requests(),
     };
-    let traces = ctx
-        .trace
-        .as_ref()
-        .map(trace::Recorder::take)
-        .unwrap_or_default();
+    let traces = ctx.trace.as_ref().map(|t| t.take()).unwrap_or_default();
     Ok(Lookups {
         by_key,
         requests,
@@ -468,6 +534,99 @@ pub(crate) fn all_unknown(pkgs: &[Package], reason: &str) -> Vec<(PackageKey, Lo
             )
         })
         .collect()
+}
+
+/// Counts the bodies an attestation fetch could not parse, so that a fetch whose every attempt
+/// got unparseable bytes is told apart from one that could not get bytes at all.
+#[derive(Debug, Default)]
+pub(crate) struct BodyWatch {
+    malformed: std::sync::atomic::AtomicU32,
+}
+
+impl BodyWatch {
+    /// Wrap a decoder so that every malformed body is counted.
+    pub(crate) fn decoder<'a, T>(
+        &'a self,
+        decode: impl Fn(&[u8]) -> http::Decoded<T> + 'a,
+    ) -> impl Fn(&[u8]) -> http::Decoded<T> + 'a {
+        move |bytes| {
+            let decoded = decode(bytes);
+            if matches!(decoded, http::Decoded::Malformed(_)) {
+                self.malformed
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            decoded
+        }
+    }
+
+    /// The fault for a failed attestation fetch: `Malformed` when every attempt got a body that
+    /// does not parse (the registry serves wrong bytes), `Unavailable` otherwise (missing, an
+    /// HTTP error, transport, over the cap — or a mix with transient failures, which is not
+    /// proof of wrong bytes).
+    pub(crate) fn fault(&self, what: &str, err: &http::FetchError) -> MaterialFault {
+        let malformed = self.malformed.load(std::sync::atomic::Ordering::Relaxed);
+        match err {
+            http::FetchError::Exhausted { attempts, .. }
+                if malformed > 0 && malformed >= *attempts =>
+            {
+                MaterialFault::Malformed(format!("{what} is not valid JSON"))
+            }
+            other => MaterialFault::Unavailable(failure_reason(what, other)),
+        }
+    }
+}
+
+/// A URL as shown in a reason: without credentials, at most 120 characters.
+pub(crate) fn shown_url(url: &str) -> String {
+    let clean = crate::lockfile::strip_credentials(url);
+    if clean.chars().count() > 120 {
+        let cut: String = clean.chars().take(117).collect();
+        format!("{cut}...")
+    } else {
+        clean
+    }
+}
+
+/// Resolve a URL a registry advertised (absolute, or relative to `page`) and accept it only if it
+/// is http(s) on the origin (scheme, host, port) of `base`, the registry the user configured.
+/// Returns why not otherwise; the caller then does not fetch it.
+pub(crate) fn same_origin(
+    base: &url::Url,
+    page: &url::Url,
+    advertised: &str,
+) -> Result<url::Url, String> {
+    let trimmed = advertised.trim();
+    if trimmed.is_empty() {
+        return Err("an empty URL".into());
+    }
+    if trimmed.chars().any(|c| c.is_control()) {
+        return Err("a URL with control characters".into());
+    }
+    let url = page
+        .join(trimmed)
+        .map_err(|_| format!("`{}`, which is not a URL", shown_url(trimmed)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{}`, which is not an http(s) URL",
+            shown_url(trimmed)
+        ));
+    }
+    let same = url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default();
+    if !same {
+        return Err(format!(
+            "`{}`, which is not on the configured registry's origin",
+            shown_url(trimmed)
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "`{}`, which carries credentials",
+            shown_url(trimmed)
+        ));
+    }
+    Ok(url)
 }
 
 /// Turn a fetch failure into the reason shown for `unknown`.

@@ -5,9 +5,10 @@
 //! `time` map, which is enough for the trust level of every release and the downgrade rule with no
 //! per-version request. A registry that serves neither `dist.signatures` nor `dist.attestations`
 //! for the pinned version (a mirror that strips them, a private registry) does not expose
-//! provenance: such packages are `unknown`, never `none`. When identity is wanted, the
-//! provenance attestation is fetched from `dist.attestations.url`, re-based on the configured
-//! registry so no request goes to a host the user did not configure.
+//! provenance: such packages are `unknown`, never `none`. When identity is wanted (verification
+//! on), the attestations are fetched from `dist.attestations.url` — only when it is an http(s)
+//! URL on the configured registry's origin, so no request goes to a host the user did not
+//! configure. A fetch that fails is recorded as a [`super::MaterialFault`], never dropped.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +19,8 @@ use url::Url;
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::wire::{self, lenient};
 use super::{
-    Ctx, Evidence, IntegrityMismatch, Lookup, NpmKeys, Publisher, PublisherChange, all_unknown,
-    failure_reason, publisher_change,
+    BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, NpmKeys, Publisher,
+    PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
 use crate::model::{Ecosystem, Package, PackageKey};
 
@@ -272,8 +273,12 @@ async fn evaluate(
     if ctx.fetch_identity
         && let Some(att) = dist.and_then(|d| d.attestations.as_ref())
     {
+        evidence.material.npm_advertised = att
+            .provenance
+            .as_ref()
+            .and_then(|p| p.predicate_type.clone());
         match fetch_identity(ctx, pkg, att).await {
-            Ok(Some((publisher, predicate_types, items))) => {
+            Ok((publisher, predicate_types, items)) => {
                 evidence.material.npm_attestations = Some(items);
                 if let Some(publisher) = publisher {
                     let provider = evidence.publisher.as_ref().map(|p| p.provider.clone());
@@ -290,12 +295,9 @@ async fn evaluate(
                     }
                 }
             }
-            Ok(None) => {
-                evidence.note =
-                    Some("the attestation could not be read for the publisher's identity".into())
-            }
-            Err(reason) => {
-                evidence.note = Some(reason);
+            Err(fault) => {
+                // Recorded for the verification stage: `unknown` or `invalid`, never `attested`.
+                evidence.material.fault = Some(fault);
                 evidence.incomplete = true;
             }
         }
@@ -345,10 +347,10 @@ async fn earlier_publisher_change(
         ..pkg.clone()
     };
     // A failed fetch is not "no change": the answer is then not cached, and asked again.
-    let fetched = fetch_identity(ctx, &earlier_pkg, &DistAttestations::default())
+    let (fetched, _, _) = fetch_identity(ctx, &earlier_pkg, &DistAttestations::default())
         .await
         .map_err(|_| ())?;
-    let Some(before) = fetched.and_then(|f| f.0) else {
+    let Some(before) = fetched else {
         return Ok(None);
     };
     Ok(publisher_change(
@@ -435,10 +437,16 @@ pub fn attestations_url(
     registry.join(&format!("-/npm/v1/attestations/{tail}")).ok()
 }
 
-#[derive(Debug, Deserialize)]
-struct AttestationsDoc {
-    #[serde(default, deserialize_with = "lenient")]
-    attestations: Option<Vec<serde_json::Value>>,
+/// The items of an attestations response (`{"attestations": [...]}`); anything else is not
+/// the documented shape. Each item is checked by the verification stage.
+pub fn attestation_items(doc: serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
+    match doc {
+        serde_json::Value::Object(mut map) => match map.remove("attestations") {
+            Some(serde_json::Value::Array(items)) => Ok(items),
+            _ => Err("the npm registry's attestations response has no list of attestations".into()),
+        },
+        _ => Err("the npm registry's attestations response is not a JSON object".into()),
+    }
 }
 
 /// What the attestations endpoint gave: the builder (from the SLSA provenance), the predicate
@@ -446,20 +454,34 @@ struct AttestationsDoc {
 type Fetched = (Option<Publisher>, Vec<String>, Vec<serde_json::Value>);
 
 /// Fetch the version's attestations and read the builder's identity from the SLSA provenance.
+/// A failure is a [`MaterialFault`]: the verification stage makes the package `unknown` (the
+/// bytes could not be had, or the advertised URL is not on the registry's origin) or `invalid`
+/// (the bytes are wrong).
 async fn fetch_identity(
     ctx: &Ctx,
     pkg: &Package,
     att: &DistAttestations,
-) -> Result<Option<Fetched>, String> {
+) -> Result<Fetched, MaterialFault> {
+    if let Some(advertised) = att.url.as_deref() {
+        same_origin(&ctx.endpoints.npm, &ctx.endpoints.npm, advertised).map_err(|why| {
+            MaterialFault::Unavailable(format!(
+                "the npm registry advertises this version's attestations at {why}; they were \
+                 not fetched"
+            ))
+        })?;
+    }
     let Some(url) = attestations_url(
         &ctx.endpoints.npm,
         &pkg.name,
         &pkg.version,
         att.url.as_deref(),
     ) else {
-        return Ok(None);
+        return Err(MaterialFault::Unavailable(
+            "the attestations URL for this version cannot be built; they were not fetched".into(),
+        ));
     };
     let token = ctx.endpoints.npm_token_for(&url);
+    let watch = BodyWatch::default();
     let fetched = ctx
         .http
         .get_json(
@@ -467,23 +489,24 @@ async fn fetch_identity(
             &url,
             "application/json",
             token,
-            wire::json::<AttestationsDoc>,
+            watch.decoder(wire::json::<serde_json::Value>),
         )
         .await;
     ctx.trace_request(Ecosystem::Npm, &pkg.name, "attestations", &url, &fetched);
     let doc = match fetched {
         Ok(Some(doc)) => doc,
-        Ok(None) => return Err("the npm registry lists attestations but serves none (404)".into()),
-        Err(e) => {
-            return Err(failure_reason(
-                "the npm registry's attestations endpoint",
-                &e,
+        Ok(None) => {
+            return Err(MaterialFault::Unavailable(
+                "the npm registry advertises attestations for this version, but its \
+                 attestations endpoint has none (404)"
+                    .into(),
             ));
         }
+        Err(e) => return Err(watch.fault("the npm registry's attestations endpoint", &e)),
     };
+    let items = attestation_items(doc).map_err(MaterialFault::Malformed)?;
     let mut types = Vec::new();
     let mut publisher = None;
-    let items = doc.attestations.unwrap_or_default();
     for item in &items {
         if let Some(pt) = item.get("predicateType").and_then(|v| v.as_str()) {
             types.push(pt.to_string());
@@ -501,11 +524,7 @@ async fn fetch_identity(
             publisher = Some(p);
         }
     }
-    // A publish attestation alone names no builder; keep the items for verification anyway.
-    if publisher.is_none() && items.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some((publisher, types, items)))
+    Ok((publisher, types, items))
 }
 
 /// Fetch the registry's signing keys (`/-/npm/v1/keys`), once per run.

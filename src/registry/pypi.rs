@@ -5,8 +5,10 @@
 //! the pinned version are matched by the lockfile's sha256 (or file name; all of the release's
 //! files when the lockfile names none). An index older than 1.3, or one that omits the
 //! `provenance` key (a mirror that strips it), does not expose provenance: `unknown`, never
-//! `none`. Provenance objects are fetched from the Integrity API only when identity is wanted;
-//! their URL is re-based on the configured index's origin.
+//! `none`. Provenance objects are fetched from the Integrity API only when identity is wanted
+//! (verification on), and only from an http(s) URL on the configured index's origin (the
+//! Integrity API lives outside `/simple/`: same origin, not same path). A fetch that fails is
+//! recorded as a [`super::MaterialFault`] for the verification stage, never dropped.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +19,8 @@ use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
 use super::wire::{self, lenient, present};
 use super::{
-    Ctx, Evidence, FileEvidence, FileProvenance, Lookup, Publisher, PublisherChange, all_unknown,
-    failure_reason, publisher_change,
+    BodyWatch, Ctx, Evidence, FileEvidence, FileProvenance, Lookup, MaterialFault, Publisher,
+    PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
 use crate::model::{Ecosystem, Package, PackageKey, pep503_normalize};
 
@@ -186,7 +188,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             history.iter().find(|r| r.version == key),
         ) {
             (Some(release_files), Some(release)) => {
-                evaluate(ctx, pkg, release_files, release, &history, &releases).await
+                let known = Known {
+                    page: &url,
+                    history: &history,
+                    releases: &releases,
+                };
+                evaluate(ctx, pkg, release_files, release, &known).await
             }
             _ => Lookup::Unknown {
                 reason: format!("the index lists no files for version {}", pkg.version),
@@ -213,14 +220,22 @@ fn api_at_least(api: &str, major: u32, minor: u32) -> bool {
     }
 }
 
+/// What the project page told about every release.
+struct Known<'a, 'f> {
+    /// The project page's URL (provenance URLs may be relative to it).
+    page: &'a Url,
+    history: &'a [Release],
+    releases: &'a BTreeMap<String, Vec<&'f File>>,
+}
+
 async fn evaluate(
     ctx: &Ctx,
     pkg: &Package,
     release_files: &[&File],
     release: &Release,
-    history: &[Release],
-    releases: &BTreeMap<String, Vec<&File>>,
+    known: &Known<'_, '_>,
 ) -> Lookup {
+    let history = known.history;
     if release_files.iter().all(|f| f.provenance.is_none()) {
         return Lookup::Unknown {
             reason:
@@ -317,19 +332,26 @@ async fn evaluate(
         DowngradeCheck::Unchecked(why) => evidence.downgrade_unchecked = Some(why),
     }
     if ctx.fetch_identity && with > 0 {
-        match fetch_publishers(ctx, &pkg.name, &considered).await {
-            Ok(Some((publisher, types, provenance))) => {
+        match fetch_publishers(ctx, known.page, &considered).await {
+            Ok((publisher, types, provenance)) => {
                 evidence.predicate_types = types;
-                evidence.publisher = Some(publisher);
+                if publisher.is_none() {
+                    evidence.note = Some("the provenance object names no publisher".into());
+                }
+                evidence.publisher = publisher;
                 evidence.material.pypi = provenance;
             }
-            Ok(None) => evidence.note = Some("the provenance object names no publisher".into()),
-            Err(reason) => return Lookup::Unknown { reason },
+            Err(fault) => {
+                // Recorded for the verification stage: `unknown` or `invalid`, never `attested`.
+                evidence.material.fault = Some(fault);
+                evidence.incomplete = true;
+            }
         }
-        match earlier_publisher_change(ctx, &pkg.name, release, history, releases, &evidence).await
-        {
-            Ok(change) => evidence.publisher_change = change,
-            Err(()) => evidence.incomplete = true,
+        if evidence.material.fault.is_none() {
+            match earlier_publisher_change(ctx, release, known, &evidence).await {
+                Ok(change) => evidence.publisher_change = change,
+                Err(()) => evidence.incomplete = true,
+            }
         }
     }
     Lookup::Answered(Box::new(evidence))
@@ -339,12 +361,11 @@ async fn evaluate(
 /// uploaded before it with provenance (one file's provenance: one more request) and compare.
 async fn earlier_publisher_change(
     ctx: &Ctx,
-    project: &str,
     release: &Release,
-    history: &[Release],
-    releases: &BTreeMap<String, Vec<&File>>,
+    known: &Known<'_, '_>,
     evidence: &Evidence,
 ) -> Result<Option<PublisherChange>, ()> {
+    let (history, releases) = (known.history, known.releases);
     let Some(published) = release.published else {
         return Ok(None);
     };
@@ -370,10 +391,10 @@ async fn earlier_publisher_change(
         return Ok(None);
     };
     // A failed fetch is not "no change": the answer is then not cached, and asked again.
-    let fetched = fetch_publishers(ctx, project, &[file])
+    let (fetched, _, _) = fetch_publishers(ctx, known.page, &[file])
         .await
         .map_err(|_| ())?;
-    let Some((before, _, _)) = fetched else {
+    let Some(before) = fetched else {
         return Ok(None);
     };
     Ok(publisher_change(
@@ -382,64 +403,78 @@ async fn earlier_publisher_change(
     ))
 }
 
-/// Re-base a provenance URL on the configured index's origin.
-pub fn rebase(index: &Url, advertised: &str) -> Option<Url> {
-    let parsed = Url::parse(advertised)
-        .or_else(|_| index.join(advertised))
-        .ok()?;
-    let mut url = index.clone();
-    url.set_path(parsed.path());
-    url.set_query(None);
-    url.set_fragment(None);
-    Some(url)
-}
+/// What the Integrity API gave: the publisher, the predicate types, and each file's
+/// provenance object for the verification stage.
+type Fetched = (Option<Publisher>, Vec<String>, Vec<FileProvenance>);
 
 /// Fetch the provenance object of every considered file that has one (the verification stage
-/// checks each), and read the publisher and predicate types from them.
+/// checks each), and read the publisher and predicate types from them. A provenance URL that
+/// is not http(s) on the index's origin is not fetched; that, and any failed fetch, is a
+/// [`MaterialFault`] (the verification stage makes the package `unknown` or `invalid`).
 async fn fetch_publishers(
     ctx: &Ctx,
-    project: &str,
+    page: &Url,
     files: &[&File],
-) -> Result<Option<(Publisher, Vec<String>, Vec<FileProvenance>)>, String> {
-    let fetches = files.iter().filter_map(|file| {
-        let url = rebase(&ctx.endpoints.pypi, file.provenance_url()?)?;
-        Some(async move {
-            let got = ctx
-                .http
-                .get_json(
-                    &ctx.pypi,
-                    &url,
-                    ACCEPT_INTEGRITY,
-                    None,
-                    wire::json::<serde_json::Value>,
-                )
-                .await;
-            ctx.trace_request(Ecosystem::Pypi, project, "provenance", &url, &got);
-            (file, got)
-        })
+) -> Result<Fetched, MaterialFault> {
+    let mut urls = Vec::new();
+    for file in files {
+        let Some(advertised) = file.provenance_url() else {
+            continue;
+        };
+        let name = file.filename.as_deref().unwrap_or("a locked file");
+        let url = same_origin(&ctx.endpoints.pypi, page, advertised).map_err(|why| {
+            MaterialFault::Unavailable(format!(
+                "PyPI advertises provenance for {name} at {why}; it was not fetched"
+            ))
+        })?;
+        urls.push((*file, name, url));
+    }
+    let fetches = urls.iter().map(|(file, name, url)| async move {
+        let watch = BodyWatch::default();
+        let got = ctx
+            .http
+            .get_json(
+                &ctx.pypi,
+                url,
+                ACCEPT_INTEGRITY,
+                None,
+                watch.decoder(wire::json::<serde_json::Value>),
+            )
+            .await;
+        // The simple page is `{index}{project}/`: its last segment names the project.
+        let project = page
+            .path_segments()
+            .and_then(|s| s.rev().find(|x| !x.is_empty()));
+        ctx.trace_request(
+            Ecosystem::Pypi,
+            project.unwrap_or_default(),
+            "provenance",
+            url,
+            &got,
+        );
+        let got = got.map_err(|e| match e {
+            super::http::FetchError::Status { status: 403, .. } => MaterialFault::Unavailable(
+                "PyPI's Integrity API refused (403: attestations are disabled index-wide), so \
+                 provenance could not be read"
+                    .into(),
+            ),
+            e => watch.fault(&format!("PyPI's Integrity API (for {name})"), &e),
+        });
+        (*file, *name, got)
     });
     let mut provenance = Vec::new();
-    for (file, got) in futures::future::join_all(fetches).await {
-        match got {
-            Ok(Some(p)) => provenance.push(FileProvenance {
+    for (file, name, got) in futures::future::join_all(fetches).await {
+        match got? {
+            Some(p) => provenance.push(FileProvenance {
                 filename: file.filename.clone().unwrap_or_default(),
                 sha256: file.sha256(),
                 provenance: p,
             }),
-            Ok(None) => {
-                return Err(
-                    "PyPI lists provenance for the file but its Integrity API has none (404)"
-                        .into(),
-                );
+            None => {
+                return Err(MaterialFault::Unavailable(format!(
+                    "PyPI advertises provenance for {name}, but its Integrity API has none (404)"
+                )));
             }
-            Err(super::http::FetchError::Status { status: 403, .. }) => {
-                return Err(
-                    "PyPI's Integrity API refused (403: attestations are disabled index-wide), so \
-                            provenance could not be read"
-                        .into(),
-                );
-            }
-            Err(e) => return Err(failure_reason("PyPI's Integrity API", &e)),
         }
     }
     let bundles: Vec<&serde_json::Value> = provenance
@@ -461,7 +496,7 @@ async fn fetch_publishers(
     let publisher = bundles
         .iter()
         .find_map(|b| b.get("publisher").map(publisher_of));
-    Ok(publisher.map(|p| (p, types, provenance)))
+    Ok((publisher, types, provenance))
 }
 
 /// The predicate type inside a PEP 740 attestation's base64 statement.
@@ -522,20 +557,6 @@ mod tests {
         assert!(api_at_least("2.0", 1, 3));
         assert!(!api_at_least("1.1", 1, 3));
         assert!(!api_at_least("", 1, 3));
-    }
-
-    #[test]
-    fn provenance_urls_stay_on_the_index_host() {
-        let index = Url::parse("http://127.0.0.1:9/simple/").unwrap();
-        let u = rebase(
-            &index,
-            "https://elsewhere.example/integrity/p/1.0/p-1.0.tar.gz/provenance",
-        )
-        .unwrap();
-        assert_eq!(
-            u.as_str(),
-            "http://127.0.0.1:9/integrity/p/1.0/p-1.0.tar.gz/provenance"
-        );
     }
 
     #[test]

@@ -357,6 +357,7 @@ fn verification_text(out: &mut String, v: &Verification) {
     let outcome = |o: crate::verify::Outcome| match o {
         crate::verify::Outcome::Verified => "verified",
         crate::verify::Outcome::Unverifiable => "unverifiable",
+        crate::verify::Outcome::Unavailable => "unavailable",
         crate::verify::Outcome::Invalid => "invalid",
     };
     let _ = writeln!(

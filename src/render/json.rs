@@ -84,6 +84,8 @@ struct JsonSummary<'a> {
     total: JsonTally,
     ecosystems: BTreeMap<&'static str, JsonTally>,
     publishers: &'a [PublisherCount],
+    coverage_basis: &'static str,
+    attested_unjudged: usize,
 }
 
 #[derive(Serialize)]
@@ -167,6 +169,8 @@ pub fn render(report: &Report) -> String {
                 .map(|(e, t)| (e.as_str(), t.into()))
                 .collect(),
             publishers: &report.summary.publishers,
+            coverage_basis: report.summary.coverage_basis.as_str(),
+            attested_unjudged: report.summary.attested_unjudged,
         },
         requests: &report.requests,
         cached: report.cached,

@@ -43,6 +43,7 @@ pub fn render(report: &Report) -> String {
         return out;
     }
     coverage_table(&mut out, report);
+    let _ = writeln!(out, "\n{}.", escape(&report.summary.basis_line()));
     let _ = writeln!(out, "\n{}\n", publishers(report));
     let _ = writeln!(
         out,

@@ -231,6 +231,15 @@ struct Log<'a> {
 struct Run<'a> {
     tool: Tool,
     results: Vec<SarifResult<'a>>,
+    properties: RunProperties,
+}
+
+/// The run's property bag (§3.8): what the coverage counts.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    coverage_basis: &'static str,
+    attested_unjudged: usize,
 }
 
 /// tool (§3.18).
@@ -379,6 +388,10 @@ pub fn render(report: &Report) -> String {
                 },
             },
             results,
+            properties: RunProperties {
+                coverage_basis: report.summary.coverage_basis.as_str(),
+                attested_unjudged: report.summary.attested_unjudged,
+            },
         }],
     };
     let mut text = serde_json::to_string_pretty(&log)

@@ -141,6 +141,9 @@ fn summary(out: &mut String, report: &Report) {
     if report.summary.ecosystems.len() > 1 {
         let _ = writeln!(out, "overall: {}", tally_line(&report.summary.total));
     }
+    if !report.summary.ecosystems.is_empty() {
+        let _ = writeln!(out, "{}", report.summary.basis_line());
+    }
     if !report.summary.publishers.is_empty() {
         let top: Vec<String> = report
             .summary

@@ -11,7 +11,10 @@
 //! the registry's publisher claim; `invalid` (with the exact reason) when any check fails;
 //! `unverifiable` (shown as `attested` with the reason) when provscan cannot judge something —
 //! an unsupported bundle format, an unknown publisher kind, a lockfile with no hash to bind to,
-//! a registry without keys. Our own limitation is never reported as `invalid`.
+//! a registry without keys. Our own limitation is never reported as `invalid`. `unavailable`
+//! (shown as `unknown`) when the attestation the registry advertised could not be had. A claim
+//! is never evidence: advertised attestations that are missing, empty or malformed are never
+//! `attested`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -51,6 +54,9 @@ pub enum Outcome {
     Verified,
     /// provscan cannot judge it (its own limitation, or nothing to bind to).
     Unverifiable,
+    /// The attestation the registry advertised could not be had (404, transport, over the cap,
+    /// a URL off the registry's origin): nothing was judged, and the package is `unknown`.
+    Unavailable,
     /// It does not hold.
     Invalid,
 }
@@ -137,6 +143,28 @@ impl Verification {
             attestations: checks,
             registry_signature: None,
             flags: Vec::new(),
+        }
+    }
+
+    /// The outcome for attestation material the registry advertised but that is not here.
+    pub(crate) fn faulted(fault: &crate::registry::MaterialFault) -> Verification {
+        let outcome = match fault {
+            crate::registry::MaterialFault::Unavailable(_) => Outcome::Unavailable,
+            crate::registry::MaterialFault::Malformed(_) => Outcome::Invalid,
+        };
+        Verification {
+            outcome: Some(outcome),
+            reason: Some(fault.reason().to_string()),
+            ..Verification::from_checks(Vec::new(), None)
+        }
+    }
+
+    /// A verification with one outcome and reason and no attestation checks.
+    pub(crate) fn only(outcome: Outcome, reason: String) -> Verification {
+        Verification {
+            outcome: Some(outcome),
+            reason: Some(reason),
+            ..Verification::from_checks(Vec::new(), None)
         }
     }
 

@@ -128,16 +128,18 @@ pub fn verify(
         keys,
     );
 
-    let mut v = match &m.npm_attestations {
-        Some(items) => attestations(root, pkg, evidence, items, keys),
-        None if attested => Verification {
-            outcome: Some(Outcome::Unverifiable),
-            reason: Some(evidence.note.clone().unwrap_or_else(|| {
-                "the attestations were not fetched, so they could not be checked".into()
-            })),
-            ..Verification::from_checks(Vec::new(), None)
-        },
-        None => Verification::from_checks(Vec::new(), None),
+    let mut v = match (&m.fault, &m.npm_attestations) {
+        (Some(fault), _) if attested => Verification::faulted(fault),
+        (_, Some(items)) => attestations(root, pkg, evidence, items, keys),
+        (_, None) if attested => Verification::only(
+            Outcome::Unavailable,
+            evidence.note.clone().unwrap_or_else(|| {
+                "the npm registry advertises attestations for this version, but they were not \
+                 fetched"
+                    .into()
+            }),
+        ),
+        (_, None) => Verification::from_checks(Vec::new(), None),
     };
     if signature.status == SignatureStatus::Invalid {
         v.fail(format!(
@@ -267,18 +269,33 @@ fn attestations(
     let mut identity: Option<BuildIdentity> = None;
     let mut checks = Vec::new();
     if items.is_empty() {
-        return Verification {
-            outcome: Some(Outcome::Unverifiable),
-            reason: Some("the registry lists attestations but serves none".into()),
-            ..Verification::from_checks(Vec::new(), None)
-        };
+        return Verification::only(
+            Outcome::Invalid,
+            "the npm registry advertises attestations for this version, but its attestations \
+             response holds none"
+                .into(),
+        );
     }
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let predicate_type = item
             .get("predicateType")
             .and_then(|p| p.as_str())
             .map(str::to_string);
-        let bundle = item.get("bundle").cloned().unwrap_or_default();
+        let Some(bundle) = item.get("bundle").filter(|b| b.is_object()) else {
+            checks.push(AttestationCheck {
+                predicate_type,
+                file: None,
+                signer: "certificate",
+                keyid: None,
+                integrated_time: None,
+                outcome: Outcome::Invalid,
+                reason: Some(format!(
+                    "attestation {} of the registry's response has no bundle object",
+                    i + 1
+                )),
+            });
+            continue;
+        };
         let hint = bundle
             .pointer("/verificationMaterial/publicKey/hint")
             .and_then(|h| h.as_str())
@@ -305,7 +322,7 @@ fn attestations(
         };
         let result = one(
             root,
-            &bundle,
+            bundle,
             hint.as_deref(),
             lock.as_deref(),
             &name,
@@ -313,7 +330,20 @@ fn attestations(
             keys,
         );
         match result {
-            Ok((checked_time, id, caveat)) => {
+            Ok((_, _, _, Some(signed))) if check.predicate_type.as_ref() != Some(&signed) => {
+                check.outcome = Outcome::Invalid;
+                check.reason = Some(format!(
+                    "{label}: listed as `{}` but its signed statement is `{signed}`",
+                    check.predicate_type.as_deref().unwrap_or("(no type)")
+                ));
+            }
+            Ok((_, _, _, None)) => {
+                check.outcome = Outcome::Invalid;
+                check.reason = Some(format!(
+                    "{label}: the signed statement names no predicate type"
+                ));
+            }
+            Ok((checked_time, id, caveat, _)) => {
                 check.integrated_time = checked_time.and_then(rfc3339);
                 if let Some(why) = caveat {
                     check.outcome = Outcome::Unverifiable;
@@ -334,14 +364,40 @@ fn attestations(
         }
         checks.push(check);
     }
+    // The provenance the packument advertises must be among the attestations served: a
+    // response that drops it (only the publish attestation, say) is not the registry's claim.
+    if let Some(advertised) = m.npm_advertised.as_deref().filter(|a| !a.is_empty())
+        && !checks
+            .iter()
+            .any(|c| c.predicate_type.as_deref() == Some(advertised))
+    {
+        checks.push(AttestationCheck {
+            predicate_type: Some(advertised.to_string()),
+            file: None,
+            signer: "certificate",
+            keyid: None,
+            integrated_time: None,
+            outcome: Outcome::Invalid,
+            reason: Some(format!(
+                "the npm registry advertises a `{advertised}` attestation for this version, but \
+                 its attestations response has none"
+            )),
+        });
+    }
     Verification::from_checks(checks, identity)
 }
 
-/// A verified attestation: (integrated time, identity, caveat).
-type Verified = (Option<i64>, Option<BuildIdentity>, Option<String>);
+/// A verified attestation: (integrated time, identity, caveat, the signed statement's predicate
+/// type).
+type Verified = (
+    Option<i64>,
+    Option<BuildIdentity>,
+    Option<String>,
+    Option<String>,
+);
 
-/// Verify one attestation: `Ok((integrated time, identity, caveat))`, where a caveat makes it
-/// unverifiable although nothing failed.
+/// Verify one attestation: `Ok((integrated time, identity, caveat, predicate type))`, where a
+/// caveat makes it unverifiable although nothing failed.
 fn one(
     root: &TrustRoot,
     bundle: &serde_json::Value,
@@ -448,7 +504,12 @@ fn one(
         }
         Some(_) => {}
     }
-    Ok((checked.integrated_time, identity, caveat))
+    let signed_type = checked
+        .statement
+        .get("predicateType")
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
+    Ok((checked.integrated_time, identity, caveat, signed_type))
 }
 
 /// The issuer the registry's claims imply: the SLSA predicate's forge, else the trusted

@@ -26,22 +26,40 @@ pub const PREDICATE_TYPES: [&str; 2] = [
 ];
 
 /// Convert a PEP 740 attestation object into a Sigstore bundle v0.3 (JSON).
+///
+/// An object that is not version 1 but names an integer version is a kind provscan does not
+/// support yet (`Unsupported`); anything else that is not the documented shape — no version, a
+/// missing field, a field of the wrong type — is `Invalid`.
 pub fn to_bundle(attestation: &serde_json::Value) -> Result<serde_json::Value, Failure> {
-    let version = attestation.get("version").and_then(|v| v.as_u64());
-    if version != Some(1) {
-        return Err(Failure::Unsupported(format!(
-            "unsupported attestation object version {}",
-            attestation
-                .get("version")
-                .map(ToString::to_string)
-                .unwrap_or_else(|| "(none)".into())
-        )));
+    match attestation.get("version") {
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(v) if v.is_u64() => {
+            return Err(Failure::Unsupported(format!(
+                "unsupported attestation object version {v}"
+            )));
+        }
+        _ => {
+            return Err(Failure::Invalid(
+                "the attestation object has no integer version".into(),
+            ));
+        }
     }
     let get = |path: &str| {
-        attestation
+        let v = attestation
             .pointer(path)
-            .cloned()
-            .ok_or_else(|| Failure::Invalid(format!("the attestation object has no {path}")))
+            .ok_or_else(|| Failure::Invalid(format!("the attestation object has no {path}")))?;
+        let shaped = if path.ends_with("transparency_entries") {
+            v.as_array().is_some_and(|a| !a.is_empty())
+        } else {
+            v.as_str().is_some_and(|s| !s.is_empty())
+        };
+        if shaped {
+            Ok(v.clone())
+        } else {
+            Err(Failure::Invalid(format!(
+                "the attestation object's {path} is empty or of the wrong type"
+            )))
+        }
     };
     Ok(serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
@@ -97,17 +115,22 @@ pub fn parse_dist(filename: &str) -> Option<(String, DistVersion, Option<String>
 /// Verify one PyPI package's provenance. `None` when there is nothing to check.
 pub fn verify(root: &TrustRoot, pkg: &Package, evidence: &Evidence) -> Option<Verification> {
     let files = &evidence.material.pypi;
+    let attested = evidence.level == TrustLevel::Provenance;
+    if let Some(fault) = &evidence.material.fault
+        && attested
+    {
+        return Some(Verification::faulted(fault));
+    }
     if files.is_empty() {
-        if evidence.level != TrustLevel::Provenance {
+        if !attested {
             return None;
         }
-        return Some(Verification {
-            outcome: Some(Outcome::Unverifiable),
-            reason: Some(evidence.note.clone().unwrap_or_else(|| {
-                "the provenance objects were not fetched, so they could not be checked".into()
-            })),
-            ..Verification::from_checks(Vec::new(), None)
-        });
+        return Some(Verification::only(
+            Outcome::Unavailable,
+            evidence.note.clone().unwrap_or_else(|| {
+                "PyPI advertises provenance for this version, but it was not fetched".into()
+            }),
+        ));
     }
     let mut checks = Vec::new();
     let mut identity = None;
@@ -164,13 +187,15 @@ fn verify_file(
             None,
         )]
     };
-    let p = &file.provenance;
-    if p.get("version").and_then(|v| v.as_u64()) != Some(1) {
-        return fail(
-            Outcome::Unverifiable,
-            "unsupported provenance object version".into(),
-        );
-    }
+    let bundles = match provenance_bundles(&file.provenance) {
+        Ok(b) => b,
+        Err(Failure::Invalid(why)) => {
+            return fail(Outcome::Invalid, format!("{}: {why}", file.filename));
+        }
+        Err(Failure::Unsupported(why)) => {
+            return fail(Outcome::Unverifiable, format!("{}: {why}", file.filename));
+        }
+    };
     let (hex, caveat) = match locked_sha256(pkg, file) {
         Some(h) => (h, None),
         None => match &file.sha256 {
@@ -193,22 +218,11 @@ fn verify_file(
     let Some(digest) = super::hex(&hex).filter(|d| d.len() == 32) else {
         return fail(Outcome::Invalid, format!("malformed sha256 `{hex}`"));
     };
-    let bundles = p
-        .get("attestation_bundles")
-        .and_then(|b| b.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     let mut out = Vec::new();
-    for bundle in bundles {
-        let publisher = bundle.get("publisher").cloned().unwrap_or_default();
-        let attestations = bundle
-            .get("attestations")
-            .and_then(|a| a.as_array())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+    for (publisher, attestations) in bundles {
         for att in attestations {
             let mut check = base.clone();
-            let result = one(root, att, &publisher, &file.filename, &digest);
+            let result = one(root, att, publisher, &file.filename, &digest);
             let mut id = None;
             match result {
                 Ok((pt, time, identity, policy_caveat)) => {
@@ -232,16 +246,60 @@ fn verify_file(
             out.push((check, id));
         }
     }
-    if out.is_empty() {
-        return fail(
-            Outcome::Unverifiable,
-            format!(
-                "the provenance object for {} holds no attestation",
-                file.filename
-            ),
-        );
-    }
     out
+}
+
+/// A PEP 740 provenance object's attestation bundles as (publisher, attestations), checked for
+/// shape: `version` 1 (another integer version is unsupported), a non-empty
+/// `attestation_bundles` list, each with a `publisher` object and a non-empty `attestations`
+/// list. Anything else is `Invalid`: PyPI advertised provenance and served something that is not.
+pub fn provenance_bundles(
+    provenance: &serde_json::Value,
+) -> Result<Vec<(&serde_json::Value, &[serde_json::Value])>, Failure> {
+    match provenance.get("version") {
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(v) if v.is_u64() => {
+            return Err(Failure::Unsupported(format!(
+                "unsupported provenance object version {v}"
+            )));
+        }
+        _ => {
+            return Err(Failure::Invalid(
+                "the provenance object has no integer version".into(),
+            ));
+        }
+    }
+    let Some(bundles) = provenance
+        .get("attestation_bundles")
+        .and_then(|b| b.as_array())
+    else {
+        return Err(Failure::Invalid(
+            "the provenance object has no list of attestation bundles".into(),
+        ));
+    };
+    if bundles.is_empty() {
+        return Err(Failure::Invalid(
+            "PyPI advertises provenance, but the provenance object holds no attestation".into(),
+        ));
+    }
+    bundles
+        .iter()
+        .enumerate()
+        .map(|(i, bundle)| {
+            let publisher = bundle.get("publisher").filter(|p| p.is_object());
+            let attestations = bundle
+                .get("attestations")
+                .and_then(|a| a.as_array())
+                .filter(|a| !a.is_empty());
+            match (publisher, attestations) {
+                (Some(p), Some(a)) => Ok((p, a.as_slice())),
+                _ => Err(Failure::Invalid(format!(
+                    "attestation bundle {} has no publisher object or no attestations",
+                    i + 1
+                ))),
+            }
+        })
+        .collect()
 }
 
 type Verified = (
@@ -458,9 +516,20 @@ mod tests {
     fn conversion_needs_version_1() {
         let att = serde_json::json!({"version": 2});
         assert!(matches!(to_bundle(&att), Err(Failure::Unsupported(_))));
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"version": "1"}),
+            serde_json::json!({"version": 1}),
+            serde_json::json!({"version": 1, "verification_material": {"certificate": 5, "transparency_entries": [{}]},
+                               "envelope": {"statement": "e30=", "signature": "c2ln"}}),
+            serde_json::json!({"version": 1, "verification_material": {"certificate": "Y2VydA==", "transparency_entries": []},
+                               "envelope": {"statement": "e30=", "signature": "c2ln"}}),
+        ] {
+            assert!(matches!(to_bundle(&bad), Err(Failure::Invalid(_))), "{bad}");
+        }
         let att = serde_json::json!({
             "version": 1,
-            "verification_material": {"certificate": "Y2VydA==", "transparency_entries": []},
+            "verification_material": {"certificate": "Y2VydA==", "transparency_entries": [{}]},
             "envelope": {"statement": "e30=", "signature": "c2ln"}
         });
         let b = to_bundle(&att).unwrap();
@@ -472,6 +541,32 @@ mod tests {
             b["verificationMaterial"]["certificate"]["rawBytes"],
             "Y2VydA=="
         );
+    }
+
+    #[test]
+    fn provenance_objects_are_checked_for_shape() {
+        let ok = serde_json::json!({"version": 1, "attestation_bundles": [
+            {"publisher": {"kind": "GitHub"}, "attestations": [{"version": 1}]}]});
+        assert_eq!(provenance_bundles(&ok).unwrap().len(), 1);
+        assert!(matches!(
+            provenance_bundles(&serde_json::json!({"version": 2})),
+            Err(Failure::Unsupported(_))
+        ));
+        for bad in [
+            serde_json::json!(null),
+            serde_json::json!([]),
+            serde_json::json!({"version": 1}),
+            serde_json::json!({"version": 1, "attestation_bundles": []}),
+            serde_json::json!({"version": 1, "attestation_bundles": {}}),
+            serde_json::json!({"version": 1, "attestation_bundles": [{"publisher": {}, "attestations": []}]}),
+            serde_json::json!({"version": 1, "attestation_bundles": [{"publisher": "x", "attestations": [{}]}]}),
+            serde_json::json!({"version": 1, "attestation_bundles": [7]}),
+        ] {
+            assert!(
+                matches!(provenance_bundles(&bad), Err(Failure::Invalid(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -19,7 +19,8 @@
 use serde::Deserialize;
 use sigstore_trust_root::{SIGSTORE_PRODUCTION_TRUSTED_ROOT, TrustedRoot};
 use sigstore_types::{
-    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, SignatureBytes, SignatureContent,
+    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, SignatureBytes,
+    SignatureContent, VerificationMaterialContent,
 };
 use sigstore_verify::crypto::{SigningScheme, SubjectAltName};
 use sigstore_verify::{Error, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
@@ -127,32 +128,59 @@ pub struct Checked {
     pub integrated_time: Option<i64>,
 }
 
-/// Check the parts of a bundle's JSON the crate would refuse as unknown, so they are reported as
-/// unsupported rather than invalid.
+/// The DSSE payload type provscan reads (in-toto statements).
+pub const IN_TOTO: &str = "application/vnd.in-toto+json";
+
+/// Check a bundle's JSON before the crate reads it, so that what provscan does not support yet
+/// is told apart from what is wrong. Wrong (→ [`Failure::Invalid`]): not an object, no media
+/// type, a media type that is not a Sigstore bundle's, no verification material, a
+/// transparency-log entry without `kindVersion` kind and version, a DSSE envelope that is not an
+/// object or has no payload type. Not supported yet (→ [`Failure::Unsupported`]): a well-formed
+/// bundle of an unknown Sigstore bundle media type, an unknown log entry kind, a message
+/// signature instead of a DSSE envelope. A DSSE payload type other than in-toto is judged after
+/// the signature check (see [`verify_keyless`]).
 pub fn precheck(bundle: &serde_json::Value) -> Result<(), Failure> {
-    let media = bundle
-        .get("mediaType")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    if !MEDIA_TYPES.contains(&media) {
-        return Err(Failure::Unsupported(format!(
-            "unsupported bundle media type `{media}`"
-        )));
+    let invalid = |m: &str| Err(Failure::Invalid(m.to_string()));
+    if !bundle.is_object() {
+        return invalid("the bundle is not a JSON object");
     }
-    let entries = bundle
-        .pointer("/verificationMaterial/tlogEntries")
-        .and_then(|v| v.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let Some(media) = bundle.get("mediaType").and_then(|v| v.as_str()) else {
+        return invalid("the bundle names no media type");
+    };
+    let material = bundle.get("verificationMaterial").filter(|v| v.is_object());
+    let dsse = bundle.get("dsseEnvelope");
+    let message = bundle.get("messageSignature");
+    if !MEDIA_TYPES.contains(&media) {
+        let shaped = media.starts_with("application/vnd.dev.sigstore.bundle")
+            && material.is_some()
+            && (dsse.is_some_and(|d| d.is_object()) || message.is_some_and(|m| m.is_object()));
+        return Err(if shaped {
+            Failure::Unsupported(format!("unsupported bundle media type `{media}`"))
+        } else {
+            Failure::Invalid(format!(
+                "the bundle's media type `{media}` is not a Sigstore bundle's"
+            ))
+        });
+    }
+    let Some(material) = material else {
+        return invalid("the bundle has no verification material");
+    };
+    let entries = match material.get("tlogEntries") {
+        None | Some(serde_json::Value::Null) => &[][..],
+        Some(serde_json::Value::Array(a)) => a.as_slice(),
+        Some(_) => return invalid("the bundle's transparency-log entries are not a list"),
+    };
     for entry in entries {
-        let kind = entry
-            .pointer("/kindVersion/kind")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let version = entry
-            .pointer("/kindVersion/version")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
+        let field = |k: &str| {
+            entry
+                .get("kindVersion")
+                .and_then(|kv| kv.get(k))
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(kind), Some(version)) = (field("kind"), field("version")) else {
+            return invalid("a transparency-log entry has no kindVersion kind and version");
+        };
         let kv = format!("{kind}/{version}");
         if !TLOG_KINDS.contains(&kv.as_str()) {
             return Err(Failure::Unsupported(format!(
@@ -160,17 +188,18 @@ pub fn precheck(bundle: &serde_json::Value) -> Result<(), Failure> {
             )));
         }
     }
-    let payload_type = bundle
-        .pointer("/dsseEnvelope/payloadType")
-        .and_then(|v| v.as_str());
-    match payload_type {
-        Some("application/vnd.in-toto+json") => Ok(()),
-        Some(other) => Err(Failure::Unsupported(format!(
-            "unsupported DSSE payload type `{other}`"
-        ))),
-        None => Err(Failure::Unsupported(
-            "the bundle holds no DSSE envelope (only in-toto attestations are checked)".into(),
+    match dsse {
+        Some(env) if env.is_object() => match env.get("payloadType").and_then(|v| v.as_str()) {
+            Some(_) => Ok(()),
+            None => invalid("the bundle's DSSE envelope has no payload type"),
+        },
+        Some(_) => invalid("the bundle's DSSE envelope is not an object"),
+        None if message.is_some_and(|m| m.is_object()) => Err(Failure::Unsupported(
+            "the bundle holds a message signature, not a DSSE envelope (only in-toto \
+             attestations are checked)"
+                .into(),
         )),
+        None => invalid("the bundle holds neither a DSSE envelope nor a message signature"),
     }
 }
 
@@ -178,8 +207,56 @@ fn parse(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
     precheck(bundle)?;
     // Straight from the JSON value: no copy, no re-serialisation. (v0.1 bundles written by npm
     // in 2023 carry `"inclusionProof": null`, which the crate reads as "no proof, SET only".)
+    // After the precheck, every shape provscan does not support has been set aside: what the
+    // crate cannot read (a field that is not base64, a missing signature) is wrong.
     Bundle::deserialize(bundle)
-        .map_err(|e| Failure::Unsupported(format!("the bundle could not be read: {e}")))
+        .map_err(|e| Failure::Invalid(format!("the bundle could not be read: {e}")))
+}
+
+/// A DSSE envelope whose payload type is not in-toto: `Unsupported` when its signature holds
+/// over that payload type (a genuinely signed statement of a kind provscan does not read),
+/// `Invalid` when it does not (the type was changed after signing).
+fn foreign_payload_type(parsed: &Bundle, key: Option<&DerPublicKey>) -> Result<(), Failure> {
+    let SignatureContent::DsseEnvelope(env) = &parsed.content else {
+        return Err(Failure::Unsupported(
+            "the bundle holds no DSSE envelope".into(),
+        ));
+    };
+    if env.payload_type == IN_TOTO {
+        return Ok(());
+    }
+    let leaf = || -> Option<DerPublicKey> {
+        let der = match &parsed.verification_material.content {
+            VerificationMaterialContent::Certificate(c) => &c.raw_bytes,
+            VerificationMaterialContent::X509CertificateChain { certificates } => {
+                &certificates.first()?.raw_bytes
+            }
+            _ => return None,
+        };
+        sigstore_verify::crypto::parse_certificate_info(der)
+            .ok()
+            .map(|info| info.public_key)
+    };
+    let key = match key {
+        Some(k) => Some(k.clone()),
+        None => leaf(),
+    };
+    let holds = key.is_some_and(|k| {
+        sigstore_verify::crypto::VerificationKey::from_spki(&k)
+            .and_then(|vk| vk.verify(env.pae(), &env.signature.sig))
+            .is_ok()
+    });
+    let shown: String = env.payload_type.chars().take(80).collect();
+    if holds {
+        Err(Failure::Unsupported(format!(
+            "unsupported DSSE payload type `{shown}`"
+        )))
+    } else {
+        Err(Failure::Invalid(format!(
+            "the DSSE payload type `{shown}` is not the one that was signed (the envelope does \
+             not verify with it)"
+        )))
+    }
 }
 
 fn artifact(digest: &Digest) -> Result<Artifact<'static>, Failure> {
@@ -226,6 +303,7 @@ pub fn verify_keyless(
     issuer: Option<&str>,
 ) -> Result<Checked, Failure> {
     let parsed = parse(bundle)?;
+    foreign_payload_type(&parsed, None)?;
     if bundle.pointer("/verificationMaterial/publicKey").is_some() {
         return Err(Failure::Unsupported(
             "key-signed bundle where a certificate was expected".into(),
@@ -282,7 +360,9 @@ pub fn verify_with_key(
     key_der: &[u8],
 ) -> Result<Checked, Failure> {
     let parsed = parse(bundle)?;
-    let policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(key_der.to_vec()));
+    let key = DerPublicKey::new(key_der.to_vec());
+    foreign_payload_type(&parsed, Some(&key))?;
+    let policy = PublicKeyVerificationPolicy::new(key);
     let result = root
         .verifier
         .verify(artifact(digest)?, &parsed, &policy)
@@ -319,19 +399,73 @@ mod tests {
 
     #[test]
     fn unknown_shapes_are_unsupported_not_invalid() {
-        let b =
-            serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle+json;version=9"});
+        let b = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=9",
+            "verificationMaterial": {}, "dsseEnvelope": {}
+        });
         assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("media type")));
         let b = serde_json::json!({
             "mediaType": MEDIA_TYPES[2],
             "verificationMaterial": {"tlogEntries": [{"kindVersion": {"kind": "cose", "version": "0.0.1"}}]},
-            "dsseEnvelope": {"payloadType": "application/vnd.in-toto+json"}
+            "dsseEnvelope": {"payloadType": IN_TOTO}
         });
         assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("cose/0.0.1")));
         let b = serde_json::json!({
-            "mediaType": MEDIA_TYPES[0],
-            "dsseEnvelope": {"payloadType": "text/plain"}
+            "mediaType": MEDIA_TYPES[0], "verificationMaterial": {}, "messageSignature": {}
         });
-        assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("text/plain")));
+        assert!(
+            matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("message signature"))
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_are_invalid() {
+        let table = [
+            (serde_json::json!([]), "not a JSON object"),
+            (serde_json::json!({}), "no media type"),
+            (serde_json::json!({"mediaType": 3}), "no media type"),
+            (
+                serde_json::json!({"mediaType": "text/html", "verificationMaterial": {}, "dsseEnvelope": {}}),
+                "not a Sigstore bundle",
+            ),
+            (
+                serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle.v0.9+json"}),
+                "not a Sigstore bundle",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "dsseEnvelope": {}}),
+                "no verification material",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "verificationMaterial": {"tlogEntries": {}}}),
+                "not a list",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "verificationMaterial": {"tlogEntries": [{}]}, "dsseEnvelope": {"payloadType": IN_TOTO}}),
+                "kindVersion",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "verificationMaterial": {"tlogEntries": [{"kindVersion": {"kind": "dsse"}}]}, "dsseEnvelope": {"payloadType": IN_TOTO}}),
+                "kindVersion",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "verificationMaterial": {}, "dsseEnvelope": {}}),
+                "no payload type",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "verificationMaterial": {}, "dsseEnvelope": "x"}),
+                "not an object",
+            ),
+            (
+                serde_json::json!({"mediaType": MEDIA_TYPES[2], "verificationMaterial": {}}),
+                "neither",
+            ),
+        ];
+        for (bundle, want) in table {
+            match precheck(&bundle) {
+                Err(Failure::Invalid(m)) => assert!(m.contains(want), "{bundle}: {m}"),
+                other => panic!("{bundle}: {other:?}"),
+            }
+        }
     }
 }

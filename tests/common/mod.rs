@@ -81,7 +81,9 @@ pub fn packument(name: &str, versions: &[(&str, u32, Npm)]) -> Value {
         }
         if matches!(level, Npm::Provenance | Npm::TrustedProvenance) {
             dist["attestations"] = json!({
-                "url": format!("https://registry.npm.example/-/npm/v1/attestations/{}@{v}", name.replace('/', "%2f")),
+                // Relative to the registry's origin: provscan fetches attestations only from
+                // the origin of the registry it was told to use.
+                "url": format!("/-/npm/v1/attestations/{}@{v}", name.replace('/', "%2f")),
                 "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}
             });
         }
@@ -134,9 +136,9 @@ pub fn simple_page(project: &str, api: &str, files: &[(&str, &str, u32, Option<b
             });
             match prov {
                 Some(true) => {
-                    o["provenance"] = json!(format!(
-                        "https://pypi.example/integrity/{project}/x/{f}/provenance"
-                    ))
+                    // Relative to the index's origin (PyPI's Integrity API lives outside
+                    // `/simple/`): provscan fetches provenance only from that origin.
+                    o["provenance"] = json!(format!("/integrity/{project}/x/{f}/provenance"))
                 }
                 Some(false) => o["provenance"] = Value::Null,
                 None => {}
@@ -182,6 +184,13 @@ pub fn provscan(home: &Path) -> Command {
         "PROVSCAN_NPM_REGISTRY",
         "PROVSCAN_PYPI_INDEX",
         "PROVSCAN_CRATES_API",
+        "PROVSCAN_NPM_UPSTREAM",
+        "PROVSCAN_PYPI_UPSTREAM",
+        "PROVSCAN_CRATES_UPSTREAM",
+        "PROVSCAN_ALLOW_SOURCE",
+        "PROVSCAN_NO_PROJECT_CONFIG",
+        "npm_config_userconfig",
+        "NPM_CONFIG_USERCONFIG",
         "PROVSCAN_CACHE_DIR",
         "XDG_CACHE_HOME",
         "npm_config_registry",

@@ -1,0 +1,356 @@
+//! Routing: which registry each package is asked of, or why it is asked of none.
+//!
+//! A lockfile records where a package was resolved from (npm `resolved`, an index URL in
+//! requirements.txt / uv.lock / poetry.lock / Pipfile.lock / pylock.toml, a Cargo.lock
+//! alternative registry). The rules, in order:
+//!
+//! 1. An npm package whose scope has an `@scope:registry=` route goes to that registry.
+//! 2. A package resolved from the public registry (or with no recorded source) goes to the
+//!    configured registry: a mirror of public packages is the common case.
+//! 3. A package resolved from the configured registry's host, or from the host of a configured
+//!    scope registry, goes to that registry.
+//! 4. A package resolved from any other host is never sent to the public registry: when the
+//!    configured registry is the public one, it is withheld ("resolved from HOST; not asked of
+//!    the public registry") unless `--allow-source HOST` says that host mirrors public packages.
+//!    When the user configured another registry, it goes there.
+//!
+//! So no private name leaks to a public registry and no public package is judged in a private
+//! one's place. Everything here is pure: it reads [`Endpoints`] and the package, nothing else.
+
+use std::collections::BTreeMap;
+
+use url::Url;
+
+use super::endpoints::{Endpoints, host_key};
+use crate::endpoints as public;
+use crate::model::{Ecosystem, Package, PackageKey, Source};
+
+use super::Lookup;
+
+/// Where one package goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Ask this registry base (npm registry, PyPI simple index, or crates API base).
+    Ask(Url),
+    /// Ask nobody: the lockfile resolved it from `host`, which is not the public registry, and
+    /// the registry configured for it is the public one.
+    Withheld {
+        /// `host[:port]` of the recorded source (or a description when it has none).
+        host: String,
+    },
+}
+
+/// The route of one package (a registry-pinned one; other sources are never asked).
+pub fn route(endpoints: &Endpoints, package: &Package) -> Route {
+    route_for(
+        endpoints,
+        package.ecosystem,
+        &package.name,
+        match &package.source {
+            Source::Registry { url } => url.as_deref(),
+            _ => None,
+        },
+    )
+}
+
+/// [`route`] on its parts: ecosystem, name, and the source URL the lockfile recorded.
+pub fn route_for(
+    endpoints: &Endpoints,
+    ecosystem: Ecosystem,
+    name: &str,
+    source: Option<&str>,
+) -> Route {
+    if ecosystem == Ecosystem::Npm
+        && let Some((scope, _)) = name.split_once('/')
+        && let Some(routed) = endpoints.npm_scope(scope)
+    {
+        return Route::Ask(routed.url.clone());
+    }
+    let configured = configured(endpoints, ecosystem);
+    let Some(raw) = source else {
+        return Route::Ask(configured.clone());
+    };
+    let Some((url, host)) = parse_source(raw) else {
+        return withheld_or(endpoints, ecosystem, "an unreadable source URL".into());
+    };
+    if is_public(endpoints, ecosystem, &url, &host) {
+        return Route::Ask(configured.clone());
+    }
+    if host_key(configured).as_deref() == Some(host.as_str()) {
+        return Route::Ask(configured.clone());
+    }
+    if ecosystem == Ecosystem::Npm {
+        // The scope registry on that host whose path the source lies under, else any on it.
+        let on_host = endpoints
+            .npm_scopes
+            .iter()
+            .filter(|s| host_key(&s.url).as_deref() == Some(host.as_str()));
+        let under = on_host
+            .clone()
+            .filter(|s| url.path().starts_with(s.url.path()))
+            .max_by_key(|s| s.url.path().len());
+        if let Some(scope) = under.or_else(|| on_host.clone().next()) {
+            return Route::Ask(scope.url.clone());
+        }
+    }
+    withheld_or(endpoints, ecosystem, host)
+}
+
+/// The registry configured for an ecosystem's packages (no scope).
+fn configured(endpoints: &Endpoints, ecosystem: Ecosystem) -> &Url {
+    match ecosystem {
+        Ecosystem::Npm => &endpoints.npm,
+        Ecosystem::Pypi => &endpoints.pypi,
+        Ecosystem::Crates => &endpoints.crates,
+    }
+}
+
+/// Withheld when the configured registry is the public one and `host` is not allowed; else
+/// the configured registry (the user chose it for every package of the ecosystem).
+fn withheld_or(endpoints: &Endpoints, ecosystem: Ecosystem, host: String) -> Route {
+    let configured = configured(endpoints, ecosystem);
+    let public =
+        host_key(configured).is_some_and(|h| is_public(endpoints, ecosystem, configured, &h));
+    if !public {
+        return Route::Ask(configured.clone());
+    }
+    if endpoints.allow_sources.contains(&host) {
+        return Route::Ask(configured.clone());
+    }
+    Route::Withheld { host }
+}
+
+/// The URL and `host[:port]` of a recorded source (`registry+` / `sparse+` prefixes removed).
+fn parse_source(raw: &str) -> Option<(Url, String)> {
+    let text = raw
+        .strip_prefix("registry+")
+        .or_else(|| raw.strip_prefix("sparse+"))
+        .unwrap_or(raw);
+    let url = Url::parse(text).ok()?;
+    let host = host_key(&url)?;
+    Some((url, host))
+}
+
+/// True when a URL belongs to the ecosystem's public registry: its known hosts, the upstream's
+/// host, or (crates.io) its git index.
+fn is_public(endpoints: &Endpoints, ecosystem: Ecosystem, url: &Url, host: &str) -> bool {
+    let (upstream, hosts) = match ecosystem {
+        Ecosystem::Npm => (&endpoints.upstream.npm, public::NPM_PUBLIC_HOSTS),
+        Ecosystem::Pypi => (&endpoints.upstream.pypi, public::PYPI_PUBLIC_HOSTS),
+        Ecosystem::Crates => (&endpoints.upstream.crates, public::CRATES_PUBLIC_HOSTS),
+    };
+    if host_key(upstream).as_deref() == Some(host) || hosts.contains(&host) {
+        return true;
+    }
+    ecosystem == Ecosystem::Crates && {
+        let git = public::CRATES_IO_GIT_INDEX
+            .strip_prefix("registry+")
+            .unwrap_or(public::CRATES_IO_GIT_INDEX);
+        url.as_str().trim_end_matches('/') == git.trim_end_matches('/')
+    }
+}
+
+/// The reason a withheld package is `unknown`.
+pub fn withheld_reason(host: &str) -> String {
+    format!(
+        "resolved from {host}; not asked of the public registry (configure a registry for it, \
+         or pass --allow-source {host} if it mirrors public packages)"
+    )
+}
+
+/// Lookups for every withheld package among `packages`, and one aggregated hint naming each
+/// host, its ecosystem and how many packages it holds back (`None` when none is withheld).
+pub fn withheld(
+    endpoints: &Endpoints,
+    packages: &[Package],
+) -> (Vec<(PackageKey, Lookup)>, Option<String>) {
+    let mut lookups = Vec::new();
+    let mut counts: BTreeMap<(Ecosystem, String), usize> = BTreeMap::new();
+    for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
+        if let Route::Withheld { host } = route(endpoints, pkg) {
+            lookups.push((
+                pkg.key(),
+                Lookup::Unknown {
+                    reason: withheld_reason(&host),
+                },
+            ));
+            *counts.entry((pkg.ecosystem, host)).or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return (lookups, None);
+    }
+    let total: usize = counts.values().sum();
+    let hosts: Vec<String> = counts
+        .iter()
+        .map(|((eco, host), n)| format!("{host} ({eco}, {n})"))
+        .collect();
+    let flags: Vec<&str> = counts
+        .keys()
+        .map(|(eco, _)| match eco {
+            Ecosystem::Npm => "--npm-registry URL or an `@scope:registry=` line in your ~/.npmrc",
+            Ecosystem::Pypi => "--pypi-index URL",
+            Ecosystem::Crates => "--crates-api URL",
+        })
+        .fold(Vec::new(), |mut acc, f| {
+            if !acc.contains(&f) {
+                acc.push(f);
+            }
+            acc
+        });
+    let example = &counts
+        .keys()
+        .next()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_default();
+    let hint = format!(
+        "{total} package{} resolved from a host other than the public registry {} not asked \
+         of the public registry (so no private name leaks there): {}. To check them, configure \
+         that registry ({}); if a host is a mirror of public packages, --allow-source HOST \
+         (e.g. --allow-source {example}) lets its packages be asked of the public registry",
+        if total == 1 { "" } else { "s" },
+        if total == 1 { "was" } else { "were" },
+        hosts.join(", "),
+        flags.join("; "),
+    );
+    (lookups, Some(hint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::endpoints::{ConfigSources, Overrides, Scope};
+
+    fn endpoints(flags: Overrides) -> Endpoints {
+        let env = |_: &str| None;
+        let dir = tempfile::tempdir().unwrap();
+        Endpoints::resolve(
+            &flags,
+            &ConfigSources {
+                env: &env,
+                project: dir.path(),
+                home: None,
+                env_names: &[],
+            },
+        )
+        .unwrap()
+    }
+
+    fn ask(url: &str) -> Route {
+        Route::Ask(Url::parse(url).unwrap())
+    }
+
+    fn held(host: &str) -> Route {
+        Route::Withheld { host: host.into() }
+    }
+
+    /// What, endpoints, ecosystem, name, recorded source, expected route.
+    type Case<'a> = (
+        &'a str,
+        &'a Endpoints,
+        Ecosystem,
+        &'a str,
+        Option<&'a str>,
+        Route,
+    );
+
+    #[test]
+    fn routing_table() {
+        use Ecosystem::{Crates, Npm, Pypi};
+        let default = endpoints(Overrides::default());
+        let mut scoped = endpoints(Overrides {
+            allow_sources: vec!["mirror.corp.example".into()],
+            ..Default::default()
+        });
+        scoped.npm_scopes.push(Scope {
+            scope: "@corp".into(),
+            url: Url::parse("https://npm.corp.example/private/").unwrap(),
+            from: "~/.npmrc".into(),
+        });
+        let mirror = endpoints(Overrides {
+            npm: Some("https://mirror.corp.example/npm/".into()),
+            pypi: Some("https://mirror.corp.example/simple/".into()),
+            crates: Some("https://cargo.corp.example/".into()),
+            ..Default::default()
+        });
+        let tests = test_upstreams();
+        let npm_pub = public::NPM_REGISTRY;
+        let pypi_pub = public::PYPI_INDEX;
+        let crates_pub = public::CRATES_API;
+        #[rustfmt::skip]
+        let table: Vec<Case> = vec![
+            ("no source: configured", &default, Npm, "left-pad", None, ask(npm_pub)),
+            ("public source", &default, Npm, "left-pad", Some("https://registry.npmjs.org/"), ask(npm_pub)),
+            ("yarn's alias is public", &default, Npm, "left-pad", Some("https://registry.yarnpkg.com/"), ask(npm_pub)),
+            ("private host withheld", &default, Npm, "corp-utils", Some("https://npm.corp.example/"), held("npm.corp.example")),
+            ("port is part of the host", &default, Npm, "x", Some("http://127.0.0.1:4873/"), held("127.0.0.1:4873")),
+            ("unreadable source withheld", &default, Npm, "x", Some("not a url"), held("an unreadable source URL")),
+            ("scope routes its own", &scoped, Npm, "@corp/ui", None, ask("https://npm.corp.example/private/")),
+            ("scope beats a public source", &scoped, Npm, "@corp/ui", Some("https://registry.npmjs.org/"), ask("https://npm.corp.example/private/")),
+            ("scope is not a prefix match", &scoped, Npm, "@corpx/ui", None, ask(npm_pub)),
+            ("source on a scope's host", &scoped, Npm, "corp-utils", Some("https://npm.corp.example/private/"), ask("https://npm.corp.example/private/")),
+            ("allowed mirror to public", &scoped, Npm, "lodash", Some("https://mirror.corp.example/npm/"), ask(npm_pub)),
+            ("mirror configured", &mirror, Npm, "lodash", Some("https://mirror.corp.example/npm/"), ask("https://mirror.corp.example/npm/")),
+            ("public via mirror", &mirror, Npm, "lodash", Some("https://registry.npmjs.org/"), ask("https://mirror.corp.example/npm/")),
+            ("other private, user chose a registry", &mirror, Npm, "x", Some("https://npm.other.example/"), ask("https://mirror.corp.example/npm/")),
+            ("pypi public index", &default, Pypi, "six", Some("https://pypi.org/simple"), ask(pypi_pub)),
+            ("pypi private index withheld", &default, Pypi, "corp-lib", Some("https://pypi.corp.example/simple"), held("pypi.corp.example")),
+            ("pypi mirror configured", &mirror, Pypi, "six", Some("https://mirror.corp.example/simple/"), ask("https://mirror.corp.example/simple/")),
+            ("crates default registry", &default, Crates, "serde", None, ask(crates_pub)),
+            ("crates.io git index", &default, Crates, "serde", Some(public::CRATES_IO_GIT_INDEX), ask(crates_pub)),
+            ("crates.io sparse index", &default, Crates, "serde", Some(public::CRATES_IO_SPARSE_INDEX), ask(crates_pub)),
+            ("other git index on github", &default, Crates, "x", Some("registry+https://github.com/corp/index"), held("github.com")),
+            ("crates alternative registry", &default, Crates, "corp", Some("sparse+https://cargo.corp.example/index/"), held("cargo.corp.example")),
+            ("crates registry configured", &mirror, Crates, "corp", Some("sparse+https://cargo.corp.example/index/"), ask("https://cargo.corp.example/")),
+            ("test upstream is public", &tests, Npm, "x", Some("http://127.0.0.1:1/"), ask("http://127.0.0.1:1/")),
+            ("test private host", &tests, Npm, "x", Some("http://127.0.0.1:2/"), held("127.0.0.1:2")),
+        ];
+        for (what, e, eco, name, source, want) in table {
+            assert_eq!(route_for(e, eco, name, source), want, "{what}");
+        }
+    }
+
+    fn test_upstreams() -> Endpoints {
+        endpoints(Overrides {
+            npm_upstream: Some("http://127.0.0.1:1/".into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn one_hint_names_each_host_and_count() {
+        use crate::model::{LockedPackage, merge};
+        let e = endpoints(Overrides::default());
+        let mut found = Vec::new();
+        for (eco, name, src) in [
+            (Ecosystem::Npm, "a", Some("https://npm.corp.example/")),
+            (Ecosystem::Npm, "b", Some("https://npm.corp.example/")),
+            (Ecosystem::Npm, "c", Some("https://registry.npmjs.org/")),
+            (
+                Ecosystem::Pypi,
+                "d",
+                Some("https://pypi.corp.example/simple"),
+            ),
+        ] {
+            let mut p = LockedPackage::new(eco, name, "1.0.0");
+            p.source = Source::Registry {
+                url: src.map(str::to_string),
+            };
+            found.push((p, "lock".to_string()));
+        }
+        let (lookups, hint) = withheld(&e, &merge(found));
+        assert_eq!(lookups.len(), 3);
+        assert!(matches!(&lookups[0].1, Lookup::Unknown { reason }
+            if reason.starts_with("resolved from npm.corp.example; not asked of the public registry")));
+        let hint = hint.unwrap();
+        assert!(
+            hint.starts_with("3 packages")
+                && hint.contains("npm.corp.example (npm, 2)")
+                && hint.contains("pypi.corp.example (pypi, 1)")
+                && hint.contains("--allow-source"),
+            "{hint}"
+        );
+        let (none, no_hint) = withheld(&e, &[]);
+        assert!(none.is_empty() && no_hint.is_none());
+    }
+}
