@@ -140,6 +140,18 @@ fn yarn(n: usize) -> String {
     s
 }
 
+/// Hostile requirements.txt lines: one requirement with 300,000 extras (quadratic in pep508_rs
+/// 0.9: 42 s), then 100 markers nested 11,000 parentheses deep (a stack overflow there).
+fn requirements_hostile() -> String {
+    let extras: Vec<String> = (0..300_000).map(|i| format!("e{i}")).collect();
+    let mut s = format!("wide[{}]==1.0\n", extras.join(","));
+    let deep = format!("{}os_name == 'x'{}", "(".repeat(11_000), ")".repeat(11_000));
+    for i in 0..100 {
+        s.push_str(&format!("deep{i}==1.0 ; {deep}\n"));
+    }
+    s
+}
+
 fn parse(kind: LockfileKind, dir: &Path, file: &str, text: &str) -> usize {
     let path = dir.join(file);
     let options = Options::default();
@@ -172,6 +184,12 @@ fn benches(c: &mut Criterion) {
             pnpm(50_000),
         ),
         ("yarn", LockfileKind::YarnLock, "yarn.lock", yarn(50_000)),
+        (
+            "requirements-hostile",
+            LockfileKind::Requirements,
+            "requirements.txt",
+            requirements_hostile(),
+        ),
     ];
     let mut group = c.benchmark_group("parse");
     group

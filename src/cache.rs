@@ -190,7 +190,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// or `None` when routing withholds it from every registry.
 pub fn registry_for(endpoints: &crate::registry::Endpoints, pkg: &Package) -> Option<String> {
     match crate::registry::route::route(endpoints, pkg) {
-        crate::registry::route::Route::Ask(url) => Some(url.to_string()),
+        crate::registry::route::Route::Ask(url) | crate::registry::route::Route::Upstream(url) => {
+            Some(url.to_string())
+        }
         crate::registry::route::Route::Withheld { .. } => None,
     }
 }

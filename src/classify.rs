@@ -50,6 +50,14 @@ pub fn classify(pkg: &Package, lookup: &Lookup, verification: Option<&Verificati
 }
 
 fn answered(evidence: &Evidence, verification: Option<&Verification>) -> Finding {
+    // The public registry published other bytes than the lockfile pins: its claims are not
+    // about this package, and the pinned bytes are not the published ones.
+    if let Some(reason) = &evidence.rejected {
+        return Finding {
+            status: Status::Invalid,
+            reason: Some(reason.clone()),
+        };
+    }
     if let Some(v) = verification
         && v.outcome == Some(Outcome::Invalid)
     {

@@ -26,12 +26,14 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Directory to scan for lockfiles (recursively). Cannot be combined with --lockfile.
-    #[arg(value_name = "PATH", default_value = ".", conflicts_with = "lockfiles")]
+    /// Directory to scan for lockfiles (recursively). With --lockfile, nothing is discovered and
+    /// PATH is the scan root: the named files are shown relative to it, and its provscan.toml
+    /// applies.
+    #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 
     /// Scan this lockfile instead of discovering them (repeatable). Its format comes from its
-    /// file name. Relative to the current directory, which is then the scan root.
+    /// file name. Relative to the current directory; PATH (default `.`) is the scan root.
     #[arg(long = "lockfile", value_name = "FILE")]
     pub lockfiles: Vec<PathBuf>,
 
@@ -50,11 +52,34 @@ pub struct Cli {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Colour in the table: `auto` (on a terminal, unless NO_COLOR is set; FORCE_COLOR or
+    /// CLICOLOR_FORCE force it), `always`, `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Which packages the table and Markdown list: `failing` (fail the policy), `flagged`
+    /// (fail the policy or carry a flag), `all`.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Only::All)]
+    pub only: Only,
+
+    /// No package rows in the table and Markdown: coverage, causes and the verdict only.
+    #[arg(long, conflicts_with = "only")]
+    pub summary: bool,
+
+    /// Print only the policy verdict (table), and nothing on stderr but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// SARIF: a result for every package, not only for those that fail the policy or carry a
+    /// flag.
+    #[arg(long)]
+    pub sarif_all: bool,
+
     /// Fail (exit 1) when a package has one of these statuses or flags (comma-separated), after
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
     /// publisher-changed, unexpected-publisher. Default: provscan.toml's `fail-on`, else
-    /// invalid,downgraded.
+    /// invalid,downgraded,integrity-mismatch.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
 
@@ -121,6 +146,17 @@ pub struct Cli {
     #[arg(long, value_name = "HOST", value_delimiter = ',')]
     pub allow_source: Vec<String>,
 
+    /// Where provenance is asked: `registry` (the install registry, default) or `upstream` (the
+    /// public registry, for packages that are not private; each answer must match the
+    /// lockfile's digest). For all ecosystems or one (`npm=upstream`); repeatable. Also
+    /// PROVSCAN_PROVENANCE_FROM and provscan.toml `provenance-from`.
+    #[arg(
+        long,
+        value_name = "[ECOSYSTEM=]registry|upstream",
+        value_delimiter = ','
+    )]
+    pub provenance_from: Vec<String>,
+
     /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
     /// registry; also PROVSCAN_NPM_UPSTREAM).
     #[arg(long, value_name = "URL")]
@@ -169,6 +205,28 @@ pub enum Format {
     Markdown,
 }
 
+/// When to colour the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it).
+    Auto,
+    /// Always, even into a file or a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Which packages the table and Markdown list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// Packages that fail the policy.
+    Failing,
+    /// Packages that fail the policy or carry a flag.
+    Flagged,
+    /// Every package: those that need attention first, then the rest by status.
+    All,
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -181,6 +239,30 @@ pub enum Command {
     /// identity, the flags, and the policy rule or ignore that applied.
     #[command(after_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+
+    /// Print provscan's man page (roff) to standard output, or write one page per command into
+    /// a directory.
+    Man(ManArgs),
+}
+
+/// `provscan completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `provscan man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write provscan.1 and one page per subcommand (provscan-diff.1, …) into DIR instead of
+    /// printing provscan.1.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 const EXPLAIN_HELP: &str = concat!(

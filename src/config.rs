@@ -16,6 +16,13 @@
 //! `exclude = ["fixtures/**/broken"]` skips lockfiles by path ([`crate::pattern`]). Every error
 //! names the file and the line of the value at fault.
 //!
+//! Behind a mirror that strips provenance (docs/mirrors.md):
+//!
+//! ```toml
+//! provenance-from = "upstream"           # or { npm = "upstream" }; default "registry"
+//! private = ["@corp/*", "corp-*"]        # never asked of the public registry
+//! ```
+//!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
 
@@ -41,6 +48,11 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// `exclude`: lockfile path patterns discovery skips.
     pub exclude: Vec<Pattern>,
+    /// `provenance-from`: `"upstream"` / `"registry"` for every ecosystem, or per ecosystem
+    /// (`{ npm = "upstream" }`), as `[ECOSYSTEM=]VALUE` items.
+    pub provenance_from: Vec<String>,
+    /// `private`: name patterns (`"@corp/*"`, `"corp-*"`) never asked of an upstream.
+    pub private: Vec<String>,
 }
 
 /// Why the configuration file is unusable.
@@ -49,6 +61,14 @@ pub enum ConfigError {
     /// Unreadable, not TOML, an unknown key or a value of the wrong type.
     #[error(transparent)]
     File(#[from] LockfileError),
+    /// A registry setting that makes no sense.
+    #[error("{path}: {message}")]
+    Setting {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A value that parses but makes no sense.
     #[error("{path}{}: {source}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Policy {
@@ -82,6 +102,16 @@ struct Wire {
     ignore: Vec<WireIgnore>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
+    provenance_from: Option<WireProvenance>,
+    #[serde(default)]
+    private: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireProvenance {
+    All(String),
+    PerEcosystem(BTreeMap<String, String>),
 }
 
 #[derive(Deserialize)]
@@ -203,11 +233,32 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
             })
         })
         .collect::<Result<_, _>>()?;
+    let provenance_from = match wire.provenance_from {
+        None => Vec::new(),
+        Some(WireProvenance::All(v)) => vec![v],
+        Some(WireProvenance::PerEcosystem(map)) => {
+            map.into_iter().map(|(e, v)| format!("{e}={v}")).collect()
+        }
+    };
+    crate::registry::endpoints::ProvenanceFrom::default()
+        .apply(&provenance_from)
+        .map_err(|message| ConfigError::Setting {
+            path: shown.to_string(),
+            message,
+        })?;
+    if wire.private.iter().any(|p| p.trim().is_empty()) {
+        return Err(ConfigError::Setting {
+            path: shown.to_string(),
+            message: "`private` holds an empty pattern".into(),
+        });
+    }
     Ok(Config {
         fail_on,
         min_coverage,
         ignores,
         exclude,
+        provenance_from,
+        private: wire.private,
     })
 }
 
@@ -254,6 +305,31 @@ until = 2027-02-01
                 .percent,
             40.0
         );
+    }
+
+    #[test]
+    fn provenance_from_and_private() {
+        let c = parse(
+            "p",
+            "provenance-from = \"upstream\"\nprivate = [\"@corp/*\", \"corp-*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.provenance_from, ["upstream"]);
+        assert_eq!(c.private, ["@corp/*", "corp-*"]);
+        let c = parse(
+            "p",
+            "provenance-from = { npm = \"upstream\", pypi = \"registry\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.provenance_from, ["npm=upstream", "pypi=registry"]);
+        let e = parse("p", "provenance-from = \"mirror\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected `registry` or `upstream`"), "{e}");
+        let e = parse("p", "provenance-from = { go = \"upstream\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown ecosystem `go`"), "{e}");
     }
 
     #[test]

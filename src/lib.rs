@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod exit;
 pub mod explain;
 pub mod lockfile;
+pub mod manual;
 pub mod model;
 pub mod pattern;
 pub mod policy;

@@ -8,22 +8,26 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs, ExplainArgs, Format};
+use provscan::cli::{Cli, Command, DiffArgs, ExplainArgs, Format, ManArgs};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, explain, prior, render, scan};
+use provscan::{diff, explain, manual, prior, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let (result, output) = match cli.command.take() {
+    let command = cli.command.take();
+    let options = render_options(&cli);
+    let (result, output) = match command {
         Some(Command::Diff(args)) => (run_diff(&args), args.output.clone()),
         Some(Command::Explain(args)) => run_explain(args),
+        Some(Command::Completions(args)) => (run_completions(args.shell), None),
+        Some(Command::Man(args)) => (run_man(&args), None),
         None => {
             let output = cli.output.clone();
             (
                 Settings::from_cli(cli)
                     .map_err(anyhow::Error::from)
-                    .and_then(run),
+                    .and_then(|settings| run(settings, options)),
                 output,
             )
         }
@@ -38,31 +42,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(settings: Settings) -> anyhow::Result<Exit> {
+/// What the human-facing outputs show, from the flags (the style is detected once the output is
+/// known).
+fn render_options(cli: &Cli) -> render::Options {
+    render::Options {
+        style: render::Style::detect(cli.output.is_none(), cli.color),
+        only: cli.only,
+        summary: cli.summary,
+        quiet: cli.quiet,
+        sarif_all: cli.sarif_all,
+    }
+}
+
+fn run(settings: Settings, options: render::Options) -> anyhow::Result<Exit> {
     let report = scan::run(&settings)?;
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let rendered = render::render(
-        &report,
-        settings.format,
-        render::Style::detect(settings.output.is_none()),
-    );
+    eprint!("{}", render::messages::before(&report, options.quiet));
+    let rendered = render::render_with(&report, settings.format, &options);
     emit(settings.output.as_deref(), &rendered)?;
+    eprint!("{}", render::messages::after(&report, options.quiet));
     let passed = report.policy.passed();
-    if !passed {
-        eprintln!("policy failed:");
-    }
-    for v in &report.policy.violations {
-        eprintln!(
-            "  {}{}",
-            v.package
-                .as_deref()
-                .map(|p| format!("{p}: "))
-                .unwrap_or_default(),
-            v.message
-        );
-    }
     let unreadable = unreadable(&report);
     // The process ends here: freeing a large report and its text is work nobody needs.
     std::mem::forget((report, rendered));
@@ -139,6 +137,31 @@ fn run_explain(args: ExplainArgs) -> (anyhow::Result<Exit>, Option<PathBuf>) {
         Ok(Exit::for_report(!failing, unreadable(&report)))
     })();
     (result, output)
+}
+
+/// `provscan completions SHELL`: the script on standard output.
+fn run_completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
+    let mut script = Vec::new();
+    manual::completions(shell, &mut script);
+    emit(None, &String::from_utf8_lossy(&script))?;
+    Ok(Exit::Success)
+}
+
+/// `provscan man [--output-dir DIR]`: provscan(1) on standard output, or every page into DIR.
+fn run_man(args: &ManArgs) -> anyhow::Result<Exit> {
+    match &args.output_dir {
+        Some(dir) => {
+            for file in manual::man_to_dir(dir)? {
+                eprintln!("wrote {}", file.display());
+            }
+        }
+        None => {
+            let mut page = Vec::new();
+            manual::man(&mut page)?;
+            emit(None, &String::from_utf8_lossy(&page))?;
+        }
+    }
+    Ok(Exit::Success)
 }
 
 /// Write the rendered text to FILE (through a temporary file in the same directory, renamed

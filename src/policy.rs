@@ -39,11 +39,13 @@ impl Rule {
         }
     }
 
-    /// The default: `invalid,downgraded`.
+    /// The default: `invalid,downgraded,integrity-mismatch` — the pinned bytes or the release
+    /// pipeline are not what they should be.
     pub fn defaults() -> Vec<Rule> {
         vec![
             Rule::Status(Status::Invalid),
             Rule::Status(Status::Downgraded),
+            Rule::Flag(FlagKind::IntegrityMismatch),
         ]
     }
 }
@@ -515,12 +517,51 @@ fn coverage_violations(
             rule: "min-coverage".into(),
             package: None,
             message: format!(
-                "{scope} provenance coverage is {pct:.1}% ({covered} of {total} registry packages), below the required {}%",
-                t.percent
+                "{scope} provenance coverage is {pct:.1}% ({covered} of {total} registry packages), below the required {}%{}",
+                t.percent,
+                unknown_share(report, t.ecosystem, total - covered)
             ),
         });
     }
     out
+}
+
+/// How many of the packages missing from coverage are `unknown`, and why (the report's causes):
+/// a gap that is the registry's, not the packages'.
+fn unknown_share(report: &Report, ecosystem: Option<Ecosystem>, missing: usize) -> String {
+    let unknown = report
+        .packages
+        .iter()
+        .filter(|p| p.package.is_registry_pinned() && p.finding.status == Status::Unknown)
+        .filter(|p| ecosystem.is_none_or(|e| e == p.package.ecosystem))
+        .count();
+    if unknown == 0 {
+        return String::new();
+    }
+    let causes: Vec<String> = report
+        .causes
+        .iter()
+        .filter(|c| ecosystem.is_none_or(|e| e == c.ecosystem))
+        .take(3)
+        .map(|c| format!("{} {}", c.packages, c.message))
+        .collect();
+    let explained: usize = report
+        .causes
+        .iter()
+        .filter(|c| ecosystem.is_none_or(|e| e == c.ecosystem))
+        .map(|c| c.packages)
+        .sum();
+    let mut why = causes.join("; ");
+    if explained < unknown {
+        if !why.is_empty() {
+            why.push_str("; ");
+        }
+        why.push_str(&format!("{} for other reasons", unknown - explained));
+    }
+    format!(
+        "; {unknown} of the {missing} not covered {} unknown, not missing provenance ({why})",
+        if unknown == 1 { "is" } else { "are" }
+    )
 }
 
 /// Coverage in an earlier report: covered statuses (on this run's basis) among registry
@@ -585,6 +626,7 @@ mod tests {
             cached: 0,
             policy: PolicyOutcome::default(),
             warnings: Vec::new(),
+            causes: Vec::new(),
         }
     }
 
@@ -597,17 +639,35 @@ mod tests {
     }
 
     #[test]
-    fn default_fails_on_invalid_and_downgraded_only() {
+    fn default_fails_on_invalid_downgraded_and_integrity_mismatch_only() {
         let mut r = report(&[
             (Ecosystem::Npm, "a", "1.0.0", Status::Downgraded),
             (Ecosystem::Npm, "b", "1.0.0", Status::Invalid),
             (Ecosystem::Npm, "c", "1.0.0", Status::None),
             (Ecosystem::Npm, "d", "1.0.0", Status::Unknown),
+            (Ecosystem::Npm, "e", "1.0.0", Status::Attested),
+            (Ecosystem::Npm, "f", "1.0.0", Status::Attested),
         ]);
+        r.packages[4].flags.push(Flag {
+            kind: FlagKind::IntegrityMismatch,
+            message: "the lockfile pins sha512-AAA but the registry serves sha512-BBB".into(),
+        });
+        r.packages[5].flags.push(Flag {
+            kind: FlagKind::PublisherChanged,
+            message: "moved".into(),
+        });
         let warnings = apply(&mut r, &Policy::default(), None, date("2026-11-25"));
         assert!(warnings.is_empty());
-        assert_eq!(failing(&r), ["a@1.0.0", "b@1.0.0"]);
-        assert_eq!(r.policy.violations.len(), 2);
+        assert_eq!(failing(&r), ["a@1.0.0", "b@1.0.0", "e@1.0.0"]);
+        assert_eq!(r.policy.violations.len(), 3);
+        assert_eq!(
+            r.policy.violations[2].message,
+            "integrity-mismatch: the lockfile pins sha512-AAA but the registry serves sha512-BBB"
+        );
+        assert_eq!(
+            r.policy.fail_on,
+            ["invalid", "downgraded", "integrity-mismatch"]
+        );
         assert_eq!(
             r.policy.violations[0].package.as_deref(),
             Some("npm:a@1.0.0")
@@ -744,6 +804,32 @@ mod tests {
         assert!(Ignore::new("x@>=1,<2", "r", None, Some(Ecosystem::Pypi)).is_ok());
         assert!(Ignore::new("x@~=1.4", "r", None, Some(Ecosystem::Npm)).is_err());
         assert!(Ignore::new("x[", "r", None, None).is_err());
+    }
+
+    #[test]
+    fn a_coverage_failure_says_how_much_of_the_gap_is_unknown_and_why() {
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "b", "1.0.0", Status::Unknown),
+            (Ecosystem::Npm, "c", "1.0.0", Status::Unknown),
+            (Ecosystem::Npm, "d", "1.0.0", Status::None),
+        ]);
+        for p in &mut r.packages[1..3] {
+            p.finding.reason = Some("the npm registry could not be reached".into());
+        }
+        r.causes = crate::report::causes::aggregate(&r.packages, &Default::default());
+        let policy = Policy {
+            fail_on: Vec::new(),
+            min_coverage: vec![parse_coverage("npm=50").unwrap()],
+            ignores: Vec::new(),
+        };
+        apply(&mut r, &policy, None, date("2026-11-25"));
+        assert_eq!(
+            r.policy.violations[0].message,
+            "npm provenance coverage is 25.0% (1 of 4 registry packages), below the required 50%; \
+             2 of the 3 not covered are unknown, not missing provenance (2 the npm registry could \
+             not be reached)"
+        );
     }
 
     #[test]

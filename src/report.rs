@@ -10,6 +10,10 @@ use crate::model::{Ecosystem, Package};
 use crate::registry::{Evidence, RequestCounts};
 use crate::verify::Verification;
 
+pub mod causes;
+
+pub use causes::Cause;
+
 /// A package's provenance status. The words are a contract (docs/statuses.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -466,4 +470,7 @@ pub struct Report {
     pub policy: PolicyOutcome,
     /// Things the user should know (also printed on stderr).
     pub warnings: Vec<String>,
+    /// Causes shared by many packages (why they are `unknown`), said once in every output;
+    /// built by [`causes::aggregate`].
+    pub causes: Vec<Cause>,
 }

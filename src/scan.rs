@@ -20,6 +20,7 @@ use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
 use crate::registry::trace::{RequestTrace, Traces};
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
+use crate::report::causes::{self, RegistryUrls};
 use crate::report::{
     CoverageBasis, Flag, FlagKind, LockfileReport, PackageReport, PolicyOutcome, Report, Summary,
 };
@@ -152,7 +153,7 @@ pub fn run_with(
     } else {
         // Fresh npm keys in the cache spare the keys request.
         let mut config = settings.registry.clone();
-        let npm_registry = config.endpoints.npm.as_str();
+        let npm_registry = config.endpoints.npm_keys_registry().as_str();
         config.npm_keys &= cache
             .as_ref()
             .and_then(|c| c.get_npm_keys(npm_registry, Some(cache::NPM_KEYS_MAX_AGE)))
@@ -180,6 +181,11 @@ pub fn run_with(
         }
     }
     lookups.extend(fetched.by_key);
+    warnings.extend(registry::route::stripped_hint(
+        &settings.registry.endpoints,
+        &packages,
+        &lookups,
+    ));
 
     // Verification needs no network: cached answers are verified like fresh ones.
     let mut verifications = match &verifier {
@@ -229,6 +235,7 @@ pub fn run_with(
         })
         .collect();
 
+    let causes = causes::aggregate(&packages, &registry_urls(settings));
     let mut report = Report {
         root: settings.root.display().to_string(),
         offline: settings.offline,
@@ -248,6 +255,7 @@ pub fn run_with(
         cached,
         policy: PolicyOutcome::default(),
         warnings,
+        causes,
     };
     let policy_warnings = policy::apply(
         &mut report,
@@ -257,6 +265,17 @@ pub fn run_with(
     );
     report.warnings.extend(policy_warnings);
     Ok((report, traces))
+}
+
+/// The registry asked for each ecosystem, as shown in causes (no credentials).
+fn registry_urls(settings: &Settings) -> RegistryUrls {
+    let e = &settings.registry.endpoints;
+    [
+        (Ecosystem::Npm, causes::display_url(&e.npm)),
+        (Ecosystem::Pypi, causes::display_url(&e.pypi)),
+        (Ecosystem::Crates, causes::display_url(&e.crates)),
+    ]
+    .into()
 }
 
 /// Open the persistent cache; a cache that cannot be used is a warning, not a failure.
@@ -334,7 +353,7 @@ fn npm_keys(
     lookups: &HashMap<PackageKey, Lookup>,
     warnings: &mut Vec<String>,
 ) -> Option<NpmKeys> {
-    let registry = settings.registry.endpoints.npm.as_str();
+    let registry = settings.registry.endpoints.npm_keys_registry().as_str();
     let keep = |keys: &NpmKeys, warnings: &mut Vec<String>| {
         if let (Some(cache), NpmKeys::Served(doc)) = (cache, keys)
             && let Err(e) = cache.put_npm_keys(registry, doc)

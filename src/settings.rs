@@ -1,16 +1,18 @@
 //! Settings the scan runs with, resolved from the command line (and, later, the environment and
 //! configuration files). The scan reads only these, never the CLI types.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{Cli, Format};
-use crate::config::{self, ConfigError};
+use crate::config::{self, Config, ConfigError};
 use crate::lockfile::Options;
 use crate::policy::{self, Policy, PolicyError};
 use crate::prior::{self, PriorError, PriorPackage};
 use crate::registry::RegistryConfig;
-use crate::registry::endpoints::{ConfigSources, EndpointError, Endpoints, Overrides};
+use crate::registry::endpoints::{
+    self, ConfigSources, EndpointError, Endpoints, Overrides, ProvenanceFrom,
+};
 use crate::registry::http::HttpConfig;
 use crate::verify::VerifyConfig;
 
@@ -84,7 +86,8 @@ impl Settings {
             home: home.as_deref(),
             env_names: &env_names,
         };
-        let (policy, mut exclude) = resolve_policy(&cli, &project)?;
+        let (file, file_in_project) = load_config(&cli, &project)?;
+        let mut exclude = file.exclude.clone();
         for glob in &cli.exclude {
             exclude.push(
                 crate::pattern::Pattern::new(glob)
@@ -92,16 +95,27 @@ impl Settings {
             );
         }
         let overrides = Overrides {
-            npm: cli.npm_registry,
-            pypi: cli.pypi_index,
-            crates: cli.crates_api,
-            npm_upstream: cli.npm_upstream,
-            pypi_upstream: cli.pypi_upstream,
-            crates_upstream: cli.crates_upstream,
-            allow_sources: cli.allow_source,
+            npm: cli.npm_registry.clone(),
+            pypi: cli.pypi_index.clone(),
+            crates: cli.crates_api.clone(),
+            npm_upstream: cli.npm_upstream.clone(),
+            pypi_upstream: cli.pypi_upstream.clone(),
+            crates_upstream: cli.crates_upstream.clone(),
+            allow_sources: cli.allow_source.clone(),
             no_project_config: cli.no_project_config,
         };
-        let endpoints = Endpoints::resolve(&overrides, &sources)?;
+        let mut endpoints = Endpoints::resolve(&overrides, &sources)?;
+        let no_project = overrides.no_project_config
+            || env("PROVSCAN_NO_PROJECT_CONFIG").is_some_and(|v| endpoints::truthy(&v));
+        endpoints.provenance_from = provenance_from(
+            &cli,
+            &file,
+            file_in_project,
+            no_project,
+            &mut endpoints.warnings,
+        )?;
+        endpoints.private = file.private.clone();
+        let policy = resolve_policy(&cli, file)?;
         if !(cli.crates_rate.is_finite() && cli.crates_rate > 0.0 && cli.crates_rate <= 1000.0) {
             return Err(SettingsError::Invalid(format!(
                 "--crates-rate {} is out of range (0 < N <= 1000 requests per second)",
@@ -150,25 +164,63 @@ impl Settings {
     }
 }
 
-/// The policy: `--fail-on` and `--min-coverage` override the configuration file's settings;
-/// ignores come from the file. The file is `--config FILE`, else `provscan.toml` in the scanned
-/// directory when present.
-fn resolve_policy(
-    cli: &Cli,
-    project: &std::path::Path,
-) -> Result<(Policy, Vec<crate::pattern::Pattern>), SettingsError> {
-    let file = match &cli.config {
-        Some(path) => Some(config::load(path)?),
+/// The configuration file: `--config FILE`, else `provscan.toml` in the scanned directory when
+/// present (then `true`: it is part of the scanned tree).
+fn load_config(cli: &Cli, project: &Path) -> Result<(Config, bool), SettingsError> {
+    Ok(match &cli.config {
+        Some(path) => (config::load(path)?, false),
         None => {
             let candidate = project.join("provscan.toml");
             if candidate.is_file() {
-                Some(config::load(&candidate)?)
+                (config::load(&candidate)?, true)
             } else {
-                None
+                (Config::default(), false)
             }
         }
+    })
+}
+
+/// Where provenance is asked: provscan.toml's `provenance-from` (a project file's only without
+/// `--no-project-config`, and named in a warning), then `PROVSCAN_PROVENANCE_FROM`, then
+/// `--provenance-from`, each overriding the one before.
+fn provenance_from(
+    cli: &Cli,
+    file: &Config,
+    from_project: bool,
+    no_project_config: bool,
+    warnings: &mut Vec<String>,
+) -> Result<ProvenanceFrom, SettingsError> {
+    let mut from = ProvenanceFrom::default();
+    let ignored = from_project && no_project_config;
+    if !file.provenance_from.is_empty() && !ignored {
+        from.apply(&file.provenance_from)
+            .map_err(SettingsError::Invalid)?;
+        if from_project && from.any() {
+            warnings.push(
+                "provscan.toml: `provenance-from` asks the public registry for provenance of the                  packages that are not private; pass --no-project-config to ignore the scanned                  project's registry settings"
+                    .into(),
+            );
+        }
     }
-    .unwrap_or_default();
+    if let Ok(env) = std::env::var("PROVSCAN_PROVENANCE_FROM") {
+        let items: Vec<String> = env
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        from.apply(&items)
+            .map_err(|e| SettingsError::Invalid(format!("PROVSCAN_PROVENANCE_FROM: {e}")))?;
+    }
+    from.apply(&cli.provenance_from)
+        .map_err(|e| SettingsError::Invalid(format!("--provenance-from: {e}")))?;
+    Ok(from)
+}
+
+/// The policy: `--fail-on` and `--min-coverage` override the configuration file's settings;
+/// ignores come from the file. The file is `--config FILE`, else `provscan.toml` in the scanned
+/// directory when present.
+fn resolve_policy(cli: &Cli, file: Config) -> Result<Policy, SettingsError> {
     let fail_on = match &cli.fail_on {
         Some(words) => policy::parse_rules_in(words, "--fail-on")?,
         None => file.fail_on.unwrap_or_else(policy::Rule::defaults),
@@ -181,12 +233,9 @@ fn resolve_policy(
             .map(|c| policy::parse_coverage(c))
             .collect::<Result<_, _>>()?
     };
-    Ok((
-        Policy {
-            fail_on,
-            min_coverage,
-            ignores: file.ignores,
-        },
-        file.exclude,
-    ))
+    Ok(Policy {
+        fail_on,
+        min_coverage,
+        ignores: file.ignores,
+    })
 }

@@ -231,17 +231,28 @@ fn exit_2_leaves_no_report_behind_and_reports_are_written_whole() {
 }
 
 #[test]
-fn path_and_lockfile_together_is_a_usage_error() {
+fn path_with_lockfile_is_the_scan_root_of_the_named_files() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "package-lock.json", &npm_lock(&[]));
+    write(
+        dir.path(),
+        "proj/package-lock.json",
+        &npm_lock(&[("good", "1.0.0")]),
+    );
+    write(
+        dir.path(),
+        "proj/provscan.toml",
+        "fail-on = [\"unknown\"]\n",
+    );
     let out = provscan(dir.path())
         .current_dir(dir.path())
-        .args(["--offline", ".", "--lockfile", "package-lock.json"])
+        .args(["--offline", "--no-cache", "--format", "json", "proj"])
+        .args(["--lockfile", "proj/package-lock.json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    // Both honoured: the named file is read, shown relative to PATH, and PATH's policy applies.
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_out(&out);
+    assert_eq!(report["lockfiles"][0]["path"], "package-lock.json");
 }
 
 #[test]

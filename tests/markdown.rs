@@ -27,13 +27,13 @@ fn every_status_flag_ignore_and_a_failed_policy() {
     assert_eq!(
         order,
         [
-            "left-pad",
-            "tampered",
-            "ignored-pkg",
-            "moved",
-            "Typing\\_Extensions",
-            "flaky",
-            "requests"
+            "`left-pad`",
+            "`tampered`",
+            "`ignored-pkg`",
+            "`moved`",
+            "`Typing_Extensions`",
+            "`flaky`",
+            "`requests`"
         ]
     );
 }
@@ -41,11 +41,30 @@ fn every_status_flag_ignore_and_a_failed_policy() {
 #[test]
 fn the_attention_table_is_capped() {
     let text = markdown::render(&sample::many_unknown(markdown::MAX_ROWS + 7));
-    assert!(text.contains("**Policy passed** for 57 packages"));
+    // Nothing could be checked: never a bare "Policy passed".
+    assert!(
+        text.contains("**Policy passed — nothing could be checked**: 57 unknown"),
+        "{text}"
+    );
+    assert!(!text.contains("**Policy passed**"));
     assert!(text.contains("### Packages that need attention (57)"));
-    assert_eq!(text.lines().filter(|l| l.starts_with("| pkg-")).count(), 50);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("| `pkg-")).count(),
+        50
+    );
     assert!(text.contains("…and 7 more (the JSON report lists every package)."));
-    assert!(text.contains("| npm | 57 | 0/57 (0%) | 0/0 | 0 | 0 | 0 | 0 | 0 | 0 | 57 |"));
+    assert!(
+        text.contains("| npm | 57 | not checked: 57 unknown | 0/0 | 0 | 0 | 0 | 0 | 0 | 0 | 57 |"),
+        "{text}"
+    );
+    // The shared reason is said once, and the rows point at it.
+    assert!(text.contains("1. **57 npm packages unknown**: --offline: the registry was not asked"));
+    assert_eq!(
+        text.matches("the registry was not asked").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("| cause 1 above |"));
 }
 
 #[test]

@@ -127,8 +127,44 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/source-mismatch",
             "provscan/publisher-changed",
             "provscan/unexpected-publisher",
+            "provscan/unreadable-lockfile",
         ],
         "rule ids are a contract (docs/sarif.md)"
+    );
+    for rule in driver["rules"].as_array().unwrap() {
+        let props = &rule["properties"];
+        let severity: f64 = props["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&severity), "{rule}");
+        assert!(props["precision"].is_string(), "{rule}");
+        assert!(
+            props["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "security"),
+            "GitHub reads security-severity only with the security tag: {rule}"
+        );
+    }
+    let rule = |id: &str| {
+        driver["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        rule("provscan/integrity-mismatch")["defaultConfiguration"]["level"],
+        "error"
+    );
+    assert_eq!(
+        rule("provscan/invalid")["properties"]["security-severity"],
+        "9.0"
     );
     for r in results(&doc) {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
@@ -136,10 +172,8 @@ fn driver_names_provscan_and_lists_every_rule_once() {
     }
 }
 
-#[test]
-fn one_result_per_finding_with_levels_from_the_policy() {
-    let doc = render_sample();
-    let mut got: Vec<(String, String, String)> = results(&doc)
+fn triples(doc: &Value) -> Vec<(String, String, String)> {
+    let mut got: Vec<(String, String, String)> = results(doc)
         .into_iter()
         .map(|r| {
             (
@@ -150,27 +184,55 @@ fn one_result_per_finding_with_levels_from_the_policy() {
         })
         .collect();
     got.sort();
+    got
+}
+
+fn owned(want: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    want.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+}
+
+#[test]
+fn by_default_only_what_fails_the_policy_or_is_flagged_gets_a_result() {
+    let doc = render_sample();
     let want = [
-        ("Typing_Extensions", "provscan/none", "warning"),
         ("Typing_Extensions", "provscan/source-mismatch", "warning"),
-        ("anyhow", "provscan/none", "warning"),
-        ("flaky", "provscan/unknown", "note"),
         ("ignored-pkg", "provscan/downgraded", "warning"),
         ("left-pad", "provscan/downgraded", "error"),
         ("moved", "provscan/publisher-changed", "warning"),
-        ("requests", "provscan/unpinned", "note"),
-        ("tampered", "provscan/integrity-mismatch", "warning"),
+        ("tampered", "provscan/integrity-mismatch", "error"),
         ("tampered", "provscan/invalid", "error"),
     ];
-    let want: Vec<(String, String, String)> = want
-        .iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
-        .collect();
     assert_eq!(
-        got, want,
-        "verified, attested, trusted-publisher and not-applicable give none"
+        triples(&doc),
+        owned(&want),
+        "none, unknown and unpinned give no result unless the policy fails on them"
     );
 
+    // `--sarif-all`: every package's status, with its level.
+    let all: Value =
+        serde_json::from_str(&sarif::render_with(&sample::everything(), true)).unwrap();
+    assert!(schema_errors(&all).is_empty());
+    let want = [
+        ("@scope/good", "provscan/attested", "note"),
+        ("Typing_Extensions", "provscan/none", "warning"),
+        ("Typing_Extensions", "provscan/source-mismatch", "warning"),
+        ("anyhow", "provscan/none", "warning"),
+        ("cryptography", "provscan/verified", "note"),
+        ("flaky", "provscan/unknown", "note"),
+        ("git-dep", "provscan/not-applicable", "note"),
+        ("ignored-pkg", "provscan/downgraded", "warning"),
+        ("left-pad", "provscan/downgraded", "error"),
+        ("moved", "provscan/attested", "note"),
+        ("moved", "provscan/publisher-changed", "warning"),
+        ("requests", "provscan/unpinned", "note"),
+        ("serde", "provscan/trusted-publisher", "note"),
+        ("tampered", "provscan/integrity-mismatch", "error"),
+        ("tampered", "provscan/invalid", "error"),
+    ];
+    assert_eq!(triples(&all), owned(&want));
+    let doc = all;
     let left_pad = result(&doc, "left-pad", "provscan/downgraded");
     assert_eq!(
         left_pad["message"]["text"],
@@ -204,12 +266,13 @@ fn statuses_that_are_normally_fine_are_reported_when_the_policy_fails_on_them() 
         "git-dep@0.0.0 (npm) is not-applicable: a git dependency: registry provenance does not apply"
     );
     // Still nothing for the attested, verified and trusted-publisher packages.
-    assert_eq!(results(&doc).len(), 11);
+    assert_eq!(results(&doc).len(), 7);
 }
 
 #[test]
 fn locations_point_at_each_lockfile_and_line() {
-    let doc = render_sample();
+    let doc: Value =
+        serde_json::from_str(&sarif::render_with(&sample::everything(), true)).unwrap();
     let locs = &result(&doc, "left-pad", "provscan/downgraded")["locations"];
     assert_eq!(locs.as_array().unwrap().len(), 2);
     assert_eq!(
@@ -326,6 +389,36 @@ fn the_binary_writes_valid_sarif_for_an_offline_scan() {
         .assert()
         .success();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        doc["runs"][0]["results"].as_array().unwrap().len(),
+        0,
+        "an unknown package neither fails the default policy nor is flagged"
+    );
+    // The cause is a tool notification, with what to do.
+    let note = &doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(note["descriptor"]["id"], "provscan/cause/offline");
+    assert!(
+        note["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("What to do: run without --offline"),
+        "{note}"
+    );
+    common::provscan(home.path())
+        .current_dir(project.path())
+        .args([
+            "--offline",
+            "--no-cache",
+            "--sarif-all",
+            "--format",
+            "sarif",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("web")
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(doc["runs"][0]["results"][0]["level"], "note");
 
     // The same scan with a policy that fails on `unknown`: exit 1, and the result is an error.
@@ -356,5 +449,79 @@ fn the_binary_writes_valid_sarif_for_an_offline_scan() {
             .as_u64()
             .unwrap()
             > 1
+    );
+}
+
+#[test]
+fn one_result_per_package_and_rule_with_every_location() {
+    // The same name and version from two sources (two entries in the report) share a
+    // fingerprint: one result, both locations, the fingerprint as before.
+    let mut report = sample::everything();
+    let mut twin = report
+        .packages
+        .iter()
+        .find(|p| p.package.name == "tampered")
+        .unwrap()
+        .clone();
+    twin.package.source = provscan::model::Source::Registry {
+        url: Some("https://registry.npmjs.org/".into()),
+    };
+    twin.package.origins = vec![provscan::model::Origin {
+        lockfile: "other/package-lock.json".into(),
+        line: Some(9),
+    }];
+    report.packages.push(twin);
+    let doc: Value = serde_json::from_str(&sarif::render(&report)).unwrap();
+    assert!(schema_errors(&doc).is_empty());
+    let invalid: Vec<&Value> = results(&doc)
+        .into_iter()
+        .filter(|r| r["ruleId"] == "provscan/invalid")
+        .collect();
+    assert_eq!(invalid.len(), 1);
+    assert_eq!(
+        invalid[0]["partialFingerprints"][sarif::FINGERPRINT_KEY],
+        "npm:tampered@2.0.0:provscan/invalid",
+        "the fingerprint is the same as before, so code-scanning alerts do not reopen"
+    );
+    let uris: Vec<&str> = invalid[0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(uris, ["package-lock.json", "other/package-lock.json"]);
+}
+
+#[test]
+fn an_unreadable_lockfile_is_an_error_result_at_that_file() {
+    let mut report = sample::everything();
+    report.lockfiles.push(provscan::report::LockfileReport {
+        path: "broken/package-lock.json".into(),
+        format: provscan::lockfile::LockfileKind::PackageLock,
+        packages: 0,
+        error: Some("broken/package-lock.json:3:1: expected value".into()),
+    });
+    let doc: Value = serde_json::from_str(&sarif::render(&report)).unwrap();
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let r = results(&doc)
+        .into_iter()
+        .find(|r| r["ruleId"] == "provscan/unreadable-lockfile")
+        .unwrap();
+    assert_eq!(r["level"], "error");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "broken/package-lock.json"
+    );
+    assert_eq!(r["properties"]["lockfile"], "broken/package-lock.json");
+    assert!(
+        r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("could not be read: broken/package-lock.json:3:1: expected value")
     );
 }

@@ -177,7 +177,7 @@ fn verified_by_default_with_identity_in_json_and_table() {
         table.contains("github:trailofbits/pypi-attestations"),
         "{table}"
     );
-    assert!(table.contains("npm: 1 package (1 verified)"), "{table}");
+    assert!(table.contains("npm     1 package: 1 verified"), "{table}");
     assert!(
         table.contains("npm registry signatures: 1 not checked"),
         "{table}"

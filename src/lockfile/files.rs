@@ -438,6 +438,7 @@ mod tests {
         assert!(b.check(&odd, Origin::Tree).is_ok());
     }
 
+    #[cfg(unix)]
     #[test]
     fn special_trees_are_refused_by_path_as_given() {
         let b = Boundary::anywhere();

@@ -752,7 +752,7 @@ fn registry_package(text: &str) -> Result<LockedPackage, String> {
             if let Some(version) = pinned_version(text, name)
                 && !name.is_empty()
                 && !version.contains(';')
-                && head_is_valid(text)
+                && valid_but_for_version(text, version)
             {
                 return Ok(LockedPackage::new(Ecosystem::Pypi, name, version));
             }
@@ -761,12 +761,15 @@ fn registry_package(text: &str) -> Result<LockedPackage, String> {
     }
 }
 
-/// True when the part of `text` before its `==` (name and extras) is a valid requirement: the
-/// `name == text` fallback is for versions PEP 440 cannot read, not for names pip rejects.
-fn head_is_valid(text: &str) -> bool {
-    let head = text.split("==").next().unwrap_or_default().trim_end();
-    let head = head.strip_suffix('(').unwrap_or(head);
-    pep508::parse(head).is_ok()
+/// True when `text` is a valid requirement once `version` (a slice of it) is replaced by a
+/// plain one: the `name == text` fallback is for versions PEP 440 cannot read, not for names,
+/// extras or markers pip rejects.
+fn valid_but_for_version(text: &str, version: &str) -> bool {
+    let start = (version.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    let (Some(before), Some(after)) = (text.get(..start), text.get(start + version.len()..)) else {
+        return false;
+    };
+    pep508::parse(&format!("{before}0{after}")).is_ok()
 }
 
 /// A requirement quoted in a warning: at most [`EXCERPT_CHARS`] characters, control characters

@@ -244,6 +244,7 @@ fn evaluate(
                 ..Publisher::default()
             })
         });
+    evidence.material.crates_checksum = version.checksum.clone();
     if let (Some(lock), Some(reg)) = (
         pkg.integrity.checksum.as_deref(),
         version.checksum.as_deref(),

@@ -77,6 +77,74 @@ pub struct Upstreams {
     pub crates: Url,
 }
 
+/// Where provenance is asked, per ecosystem: `true` = the upstream (the public registry).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProvenanceFrom {
+    /// npm.
+    pub npm: bool,
+    /// PyPI.
+    pub pypi: bool,
+    /// crates.io.
+    pub crates: bool,
+}
+
+impl ProvenanceFrom {
+    /// The setting for one ecosystem.
+    pub fn upstream(&self, ecosystem: crate::model::Ecosystem) -> bool {
+        match ecosystem {
+            crate::model::Ecosystem::Npm => self.npm,
+            crate::model::Ecosystem::Pypi => self.pypi,
+            crate::model::Ecosystem::Crates => self.crates,
+        }
+    }
+
+    /// Set one ecosystem, or all of them (`None`).
+    pub fn set(&mut self, ecosystem: Option<crate::model::Ecosystem>, upstream: bool) {
+        use crate::model::Ecosystem;
+        for e in Ecosystem::ALL {
+            if ecosystem.is_none_or(|x| x == e) {
+                match e {
+                    Ecosystem::Npm => self.npm = upstream,
+                    Ecosystem::Pypi => self.pypi = upstream,
+                    Ecosystem::Crates => self.crates = upstream,
+                }
+            }
+        }
+    }
+
+    /// Parse `[ECOSYSTEM=]registry|upstream` items onto `self`, in order.
+    pub fn apply(&mut self, items: &[String]) -> Result<(), String> {
+        for item in items {
+            let (eco, value) =
+                match item.split_once('=') {
+                    Some((e, v)) => (
+                        Some(crate::policy::parse_ecosystem(e.trim()).ok_or_else(|| {
+                            format!("unknown ecosystem `{e}` (npm, pypi, crates)")
+                        })?),
+                        v,
+                    ),
+                    None => (None, item.as_str()),
+                };
+            let upstream = match value.trim() {
+                "upstream" => true,
+                "registry" => false,
+                other => {
+                    return Err(format!(
+                        "provenance-from `{other}`: expected `registry` or `upstream`"
+                    ));
+                }
+            };
+            self.set(eco, upstream);
+        }
+        Ok(())
+    }
+
+    /// True when any ecosystem asks upstream.
+    pub fn any(&self) -> bool {
+        self.npm || self.pypi || self.crates
+    }
+}
+
 /// An `@scope:registry=` route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -107,6 +175,11 @@ pub struct Endpoints {
     pub npm_tokens: Vec<(String, Token)>,
     /// Hosts (`host[:port]`, lower case) whose packages may be asked of the public registry.
     pub allow_sources: Vec<String>,
+    /// Per ecosystem: ask the public registry (the upstream) for provenance instead of the
+    /// install registry, for packages that are not private (`--provenance-from upstream`).
+    pub provenance_from: ProvenanceFrom,
+    /// Name patterns of private packages (provscan.toml `private`): never asked upstream.
+    pub private: Vec<String>,
     /// Configuration that was ignored or that redirects requests, for the user to see.
     pub warnings: Vec<String>,
 }
@@ -356,6 +429,8 @@ impl Endpoints {
             npm_scopes,
             npm_tokens,
             allow_sources,
+            provenance_from: ProvenanceFrom::default(),
+            private: Vec::new(),
             warnings,
         })
     }
@@ -379,6 +454,16 @@ impl Endpoints {
         best.map(|(_, t)| t)
     }
 
+    /// The npm registry whose signing keys verify `dist.signatures`: the upstream when npm
+    /// provenance is asked there, else the configured registry.
+    pub fn npm_keys_registry(&self) -> &Url {
+        if self.provenance_from.npm {
+            &self.upstream.npm
+        } else {
+            &self.npm
+        }
+    }
+
     /// The registry routed for an npm scope (`@corp`), if one is configured.
     pub fn npm_scope(&self, scope: &str) -> Option<&Scope> {
         let scope = scope.to_ascii_lowercase();
@@ -391,7 +476,8 @@ fn shown(url: &Url) -> String {
     strip_credentials(url.as_str())
 }
 
-fn truthy(v: &str) -> bool {
+/// `1`, `true`, `yes`, `on` (any case): a boolean environment variable that is set.
+pub fn truthy(v: &str) -> bool {
     matches!(
         v.trim().to_ascii_lowercase().as_str(),
         "1" | "true" | "yes" | "on"

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Ecosystem, Package, PackageKey};
 
+pub mod binding;
 pub mod crates;
 pub mod endpoints;
 pub mod history;
@@ -112,6 +113,10 @@ pub struct Evidence {
     /// The most recent earlier release with a publisher, when its publisher differs from this
     /// version's (another repository, project or workflow).
     pub publisher_change: Option<PublisherChange>,
+    /// Why this answer's status is not used: an upstream answer (`--provenance-from upstream`)
+    /// for other bytes than the lockfile pins ([`binding`]); the package is then `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// Raw attestation material for the verification stage (not part of the JSON report).
     #[serde(skip)]
     pub material: Material,
@@ -136,6 +141,9 @@ pub struct Material {
     pub declared_repository: Option<String>,
     /// PyPI: the provenance object of each considered file that has one.
     pub pypi: Vec<FileProvenance>,
+    /// crates.io: the version's `checksum`, to bind an upstream answer to the lockfile's.
+    #[serde(default)]
+    pub crates_checksum: Option<String>,
     /// npm: the predicate type the packument advertises in `dist.attestations.provenance`; a
     /// verified package must have a verified attestation of this type.
     #[serde(default)]
@@ -261,6 +269,7 @@ impl Evidence {
             integrity_mismatch: None,
             note: None,
             publisher_change: None,
+            rejected: None,
             material: Material::default(),
             incomplete: false,
         }
@@ -384,12 +393,21 @@ pub fn lookup_all_traced(
     // answered here and never leave the process.
     let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
     let mut withheld = HashMap::new();
+    let mut upstream: HashMap<PackageKey, (Package, String)> = HashMap::new();
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
-        match route::route(&config.endpoints, pkg) {
+        let target = match route::route(&config.endpoints, pkg) {
+            route::Route::Upstream(base) => {
+                upstream.insert(pkg.key(), (pkg.clone(), base.to_string()));
+                route::Route::Ask(base)
+            }
+            other => other,
+        };
+        match target {
             route::Route::Ask(base) => groups
                 .entry((pkg.ecosystem, base, pkg.ecosystem.normalize_name(&pkg.name)))
                 .or_default()
                 .push(pkg.clone()),
+            route::Route::Upstream(_) => {}
             route::Route::Withheld { host } => {
                 withheld.insert(
                     pkg.key(),
@@ -427,8 +445,10 @@ pub fn lookup_all_traced(
     // One context per registry asked, each seeing its registry as its ecosystem's endpoint.
     let mut routed: HashMap<(Ecosystem, url::Url), Arc<Ctx>> = HashMap::new();
 
-    let (by_key, npm_keys) = runtime.block_on(async {
-        let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(Arc::clone(&ctx))));
+    let (mut by_key, npm_keys) = runtime.block_on(async {
+        let keys_ctx =
+            Arc::new(ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()));
+        let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
         let mut tasks = tokio::task::JoinSet::new();
         for ((ecosystem, base, _), pkgs) in groups {
             let ctx = Arc::clone(
@@ -465,6 +485,12 @@ pub fn lookup_all_traced(
     });
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    // An upstream answer counts only when bound to the lockfile's digest.
+    for (key, (pkg, base)) in upstream {
+        if let Some(lookup) = by_key.remove(&key) {
+            by_key.insert(key, binding::bind(&pkg, lookup, &base));
+        }
     }
     let requests = RequestCounts {
         npm: ctx.npm.requests(),
@@ -505,7 +531,9 @@ pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
         crates: Lane::new("crates", 1, None),
         trace: None,
     });
-    runtime.block_on(npm::fetch_keys(ctx))
+    runtime.block_on(npm::fetch_keys(Arc::new(
+        ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()),
+    )))
 }
 
 fn progress_bar(wanted: bool, total: usize) -> Option<indicatif::ProgressBar> {

@@ -498,7 +498,7 @@ async fn fetch_identity(
         Ok(None) => {
             return Err(MaterialFault::Unavailable(
                 "the npm registry advertises attestations for this version, but its \
-                 attestations endpoint has none (404)"
+                 attestations endpoint has none (HTTP 404/410: not found)"
                     .into(),
             ));
         }

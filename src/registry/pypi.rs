@@ -99,6 +99,9 @@ pub fn file_version(filename: &str) -> Option<&str> {
     stem.rsplit_once('-').map(|(_, v)| v)
 }
 
+/// How the reason starts when no file the lockfile pins is on the index (binding reads it).
+pub(crate) const NO_LOCKED_FILE: &str = "none of the";
+
 /// Look up every pinned version of one project.
 pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Lookup)> {
     let Some(first) = pkgs.first() else {
@@ -269,7 +272,7 @@ async fn evaluate(
     if considered.is_empty() {
         return Lookup::Unknown {
             reason: format!(
-                "none of the {} file(s) the lockfile pins for {} is on the index (different index, or altered files)",
+                "{NO_LOCKED_FILE} {} file(s) the lockfile pins for {} is on the index (different index, or altered files)",
                 locked.len(),
                 pkg.version
             ),
@@ -472,7 +475,8 @@ async fn fetch_publishers(
             }),
             None => {
                 return Err(MaterialFault::Unavailable(format!(
-                    "PyPI advertises provenance for {name}, but its Integrity API has none (404)"
+                    "PyPI advertises provenance for {name}, but its Integrity API has none (HTTP \
+                     404/410: not found)"
                 )));
             }
         }

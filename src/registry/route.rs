@@ -32,6 +32,9 @@ use super::Lookup;
 pub enum Route {
     /// Ask this registry base (npm registry, PyPI simple index, or crates API base).
     Ask(Url),
+    /// Ask the public registry (the upstream) for provenance (`--provenance-from upstream`):
+    /// its answer counts only when bound to the lockfile's digest ([`super::binding`]).
+    Upstream(Url),
     /// Ask nobody: the lockfile resolved it from `host`, which is not the public registry, and
     /// the registry configured for it is the public one.
     Withheld {
@@ -54,7 +57,77 @@ pub fn route(endpoints: &Endpoints, package: &Package) -> Route {
 }
 
 /// [`route`] on its parts: ecosystem, name, and the source URL the lockfile recorded.
+///
+/// With `--provenance-from upstream` for the ecosystem, a package goes to the upstream unless
+/// it is private: its npm scope is routed to a registry, its name matches a provscan.toml
+/// `private` pattern, or its lockfile source is a host that is neither the public registry,
+/// the configured registry (the mirror) nor an `--allow-source` host.
 pub fn route_for(
+    endpoints: &Endpoints,
+    ecosystem: Ecosystem,
+    name: &str,
+    source: Option<&str>,
+) -> Route {
+    let install = install_route(endpoints, ecosystem, name, source);
+    if !endpoints.provenance_from.upstream(ecosystem) || !matches!(install, Route::Ask(_)) {
+        return install;
+    }
+    let scoped = ecosystem == Ecosystem::Npm
+        && name
+            .split_once('/')
+            .is_some_and(|(scope, _)| endpoints.npm_scope(scope).is_some());
+    let named_private = endpoints
+        .private
+        .iter()
+        .any(|p| private_match(p, ecosystem, name));
+    let source_private = source.is_some_and(|raw| match parse_source(raw) {
+        None => true,
+        Some((url, host)) => {
+            !is_public(endpoints, ecosystem, &url, &host)
+                && host_key(configured(endpoints, ecosystem)).as_deref() != Some(host.as_str())
+                && !endpoints.allow_sources.contains(&host)
+        }
+    });
+    if scoped || named_private || source_private {
+        return install;
+    }
+    let upstream = match ecosystem {
+        Ecosystem::Npm => &endpoints.upstream.npm,
+        Ecosystem::Pypi => &endpoints.upstream.pypi,
+        Ecosystem::Crates => &endpoints.upstream.crates,
+    };
+    Route::Upstream(upstream.clone())
+}
+
+/// A provscan.toml `private` pattern against a name: `*` matches any run of characters, the
+/// rest compares case-insensitively (PyPI names after PEP 503 normalisation).
+pub fn private_match(pattern: &str, ecosystem: Ecosystem, name: &str) -> bool {
+    let norm = |s: &str| match ecosystem {
+        Ecosystem::Pypi => crate::model::pep503_normalize(s),
+        _ => s.to_ascii_lowercase(),
+    };
+    let name = norm(name);
+    let parts: Vec<String> = pattern.trim().split('*').map(norm).collect();
+    let (first, rest) = parts
+        .split_first()
+        .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+    let Some(mut tail) = name.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return tail.is_empty();
+    };
+    for part in middle {
+        match tail.find(part.as_str()) {
+            Some(i) => tail = &tail[i + part.len()..],
+            None => return false,
+        }
+    }
+    tail.len() >= last.len() && tail.ends_with(last.as_str())
+}
+
+/// The install registry's route (no upstream).
+fn install_route(
     endpoints: &Endpoints,
     ecosystem: Ecosystem,
     name: &str,
@@ -216,6 +289,40 @@ pub fn withheld(
     (lookups, Some(hint))
 }
 
+/// One line per ecosystem whose install registry answered but does not expose provenance
+/// (a mirror that strips it), suggesting `--provenance-from upstream`; only for ecosystems
+/// that do not use it already and whose registry is not the public one.
+pub fn stripped_hint(
+    endpoints: &Endpoints,
+    packages: &[Package],
+    lookups: &std::collections::HashMap<PackageKey, Lookup>,
+) -> Vec<String> {
+    let mut hints = Vec::new();
+    for eco in Ecosystem::ALL {
+        let registry = configured(endpoints, eco);
+        let public = host_key(registry).is_some_and(|h| is_public(endpoints, eco, registry, &h));
+        if public || endpoints.provenance_from.upstream(eco) {
+            continue;
+        }
+        let n = packages
+            .iter()
+            .filter(|p| p.ecosystem == eco)
+            .filter(|p| {
+                matches!(lookups.get(&p.key()), Some(Lookup::Unknown { reason })
+                    if reason.contains("does not expose"))
+            })
+            .count();
+        if n > 0 {
+            hints.push(format!(
+                "{n} {eco} package{} unknown because {} does not expose provenance (a mirror                  that strips it); --provenance-from {eco}=upstream asks the public registry                  instead for the packages that are not private, and uses an answer only when it                  matches the lockfile's digest (docs/mirrors.md)",
+                if n == 1 { " is" } else { "s are" },
+                crate::lockfile::strip_credentials(registry.as_str()),
+            ));
+        }
+    }
+    hints
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +414,62 @@ mod tests {
         ];
         for (what, e, eco, name, source, want) in table {
             assert_eq!(route_for(e, eco, name, source), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn upstream_only_for_packages_that_are_not_private() {
+        use Ecosystem::{Npm, Pypi};
+        let mut e = endpoints(Overrides {
+            npm: Some("https://mirror.corp.example/npm/".into()),
+            npm_upstream: Some("http://127.0.0.1:1/".into()),
+            allow_sources: vec!["other-mirror.corp.example".into()],
+            ..Default::default()
+        });
+        e.provenance_from.set(Some(Npm), true);
+        e.private = vec!["corp-*".into(), "@internal/*".into()];
+        e.npm_scopes.push(Scope {
+            scope: "@corp".into(),
+            url: Url::parse("https://npm.corp.example/").unwrap(),
+            from: "~/.npmrc".into(),
+        });
+        let up = ask("http://127.0.0.1:1/");
+        let Route::Ask(up) = up else { unreachable!() };
+        let up = Route::Upstream(up);
+        #[rustfmt::skip]
+        let table: Vec<Case> = vec![
+            ("public name, no source", &e, Npm, "lodash", None, up.clone()),
+            ("resolved from the mirror", &e, Npm, "lodash", Some("https://mirror.corp.example/npm/"), up.clone()),
+            ("resolved from the public registry", &e, Npm, "lodash", Some("https://registry.npmjs.org/"), up.clone()),
+            ("an allowed mirror", &e, Npm, "lodash", Some("https://other-mirror.corp.example/"), up.clone()),
+            ("a routed scope stays home", &e, Npm, "@corp/ui", None, ask("https://npm.corp.example/")),
+            ("a private pattern stays home", &e, Npm, "corp-utils", None, ask("https://mirror.corp.example/npm/")),
+            ("a private scope pattern", &e, Npm, "@internal/x", None, ask("https://mirror.corp.example/npm/")),
+            ("a private host stays home", &e, Npm, "x", Some("https://npm.secret.example/"), ask("https://mirror.corp.example/npm/")),
+            ("other ecosystems unchanged", &e, Pypi, "six", None, ask(public::PYPI_INDEX)),
+        ];
+        for (what, e, eco, name, source, want) in table {
+            assert_eq!(route_for(e, eco, name, source), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn private_patterns() {
+        use Ecosystem::{Crates, Npm, Pypi};
+        for (pattern, eco, name, want) in [
+            ("@corp/*", Npm, "@corp/ui", true),
+            ("@corp/*", Npm, "@corpx/ui", false),
+            ("corp-*", Npm, "corp-utils", true),
+            ("corp-*", Npm, "my-corp-utils", false),
+            ("*-internal", Crates, "auth-internal", true),
+            ("exact", Crates, "exact", true),
+            ("exact", Crates, "exactly", false),
+            ("Corp_*", Pypi, "corp.lib", true),
+            ("a*b*c", Npm, "axxbyyc", true),
+            ("a*b*c", Npm, "acb", false),
+            ("ab*ba", Npm, "aba", false),
+        ] {
+            assert_eq!(private_match(pattern, eco, name), want, "{pattern} {name}");
         }
     }
 

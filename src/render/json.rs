@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
 use crate::report::{
-    Coverage, Flag, Ignored, LockfileReport, PublisherCount, Report, Tally, Violation,
+    Cause, Coverage, Flag, Ignored, LockfileReport, PublisherCount, Report, Tally, Violation,
 };
 use crate::verify::Verification;
 
@@ -31,6 +31,7 @@ struct JsonReport<'a> {
     cached: usize,
     policy: JsonPolicy<'a>,
     warnings: &'a [String],
+    causes: &'a [Cause],
 }
 
 #[derive(Serialize)]
@@ -181,6 +182,7 @@ pub fn render(report: &Report) -> String {
             violations: &report.policy.violations,
         },
         warnings: &report.warnings,
+        causes: &report.causes,
     };
     // About 1 KiB per package, allocated once: a 50,000-package report is ~45 MB, and growing a
     // buffer that size by doubling costs more than writing it.

@@ -14,6 +14,7 @@
 //! reason, so dashboards show it as suppressed rather than forget it. This module does not
 //! decide the policy: it reads `failing` and `policy.fail_on` from the report.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -29,16 +30,16 @@ pub const SCHEMA_URI: &str =
 /// (§3.27.17) and `fingerprints` (§3.27.16).
 pub const FINGERPRINT_KEY: &str = "provscan/package/v1";
 
-/// A result's severity (§3.27.10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A result's severity (§3.27.10), least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
-    /// A policy rule fails on it.
-    Error,
-    /// Needs attention; the policy does not fail on it.
-    Warning,
     /// Worth knowing: provscan could not tell, or nothing is pinned.
     Note,
+    /// Needs attention; the policy does not fail on it.
+    Warning,
+    /// A policy rule fails on it.
+    Error,
 }
 
 /// A rule: one kind of finding, with a stable id.
@@ -56,14 +57,18 @@ pub struct Rule {
     pub full: &'static str,
     /// Level when the policy does not fail on it.
     pub level: Level,
-    /// Written for every package it applies to; when false, only when the policy's `fail_on`
-    /// names it (a status that is normally fine, such as `trusted-publisher` for a team that
-    /// requires attestations).
+    /// Written for every package it applies to (a finding about the package: `invalid`,
+    /// `downgraded`, every flag); when false, only when the policy's `fail_on` names it, or
+    /// with `--sarif-all`.
     pub always: bool,
+    /// GitHub code scanning's `security-severity` (0.0 to 10.0, as text).
+    pub severity: &'static str,
+    /// GitHub code scanning's `precision`: how often a result is a true finding.
+    pub precision: &'static str,
 }
 
 /// Every rule, in the order written to `tool.driver.rules`.
-pub const RULES: [Rule; 13] = [
+pub const RULES: [Rule; 14] = [
     Rule {
         id: "provscan/invalid",
         word: "invalid",
@@ -73,6 +78,8 @@ pub const RULES: [Rule; 13] = [
                package may not have been built from the source it claims.",
         level: Level::Warning,
         always: true,
+        severity: "9.0",
+        precision: "high",
     },
     Rule {
         id: "provscan/downgraded",
@@ -84,6 +91,8 @@ pub const RULES: [Rule; 13] = [
                bypassed with a stolen token.",
         level: Level::Warning,
         always: true,
+        severity: "7.5",
+        precision: "medium",
     },
     Rule {
         id: "provscan/none",
@@ -94,7 +103,9 @@ pub const RULES: [Rule; 13] = [
                attestation nor trusted publishing: nothing links it to a source repository and \
                build.",
         level: Level::Warning,
-        always: true,
+        always: false,
+        severity: "3.0",
+        precision: "very-high",
     },
     Rule {
         id: "provscan/unknown",
@@ -104,7 +115,9 @@ pub const RULES: [Rule; 13] = [
         full: "provscan could not tell (offline, network failure, a registry that does not expose \
                provenance, a package the registry does not know); the message says why.",
         level: Level::Note,
-        always: true,
+        always: false,
+        severity: "1.0",
+        precision: "low",
     },
     Rule {
         id: "provscan/unpinned",
@@ -113,7 +126,9 @@ pub const RULES: [Rule; 13] = [
         short: "Not pinned to one version",
         full: "The lockfile does not pin one version, so no release's provenance can be checked.",
         level: Level::Note,
-        always: true,
+        always: false,
+        severity: "4.0",
+        precision: "very-high",
     },
     Rule {
         id: "provscan/not-applicable",
@@ -122,8 +137,10 @@ pub const RULES: [Rule; 13] = [
         short: "Not a registry package",
         full: "A git, path, URL or workspace dependency: registry provenance cannot apply. \
                Reported only when the policy fails on `not-applicable`.",
-        level: Level::Warning,
+        level: Level::Note,
         always: false,
+        severity: "2.0",
+        precision: "very-high",
     },
     Rule {
         id: "provscan/trusted-publisher",
@@ -132,8 +149,10 @@ pub const RULES: [Rule; 13] = [
         short: "Trusted publishing without an attestation",
         full: "Published through trusted publishing (OIDC) with no provenance attestation. \
                Reported only when the policy fails on `trusted-publisher`.",
-        level: Level::Warning,
+        level: Level::Note,
         always: false,
+        severity: "2.0",
+        precision: "very-high",
     },
     Rule {
         id: "provscan/attested",
@@ -142,8 +161,10 @@ pub const RULES: [Rule; 13] = [
         short: "Attested, not verified",
         full: "The registry holds a provenance attestation that was not checked \
                cryptographically. Reported only when the policy fails on `attested`.",
-        level: Level::Warning,
+        level: Level::Note,
         always: false,
+        severity: "3.0",
+        precision: "high",
     },
     Rule {
         id: "provscan/verified",
@@ -152,8 +173,10 @@ pub const RULES: [Rule; 13] = [
         short: "Provenance verified",
         full: "Provenance was checked cryptographically and holds. Reported only when the policy \
                fails on `verified`.",
-        level: Level::Warning,
+        level: Level::Note,
         always: false,
+        severity: "1.0",
+        precision: "very-high",
     },
     Rule {
         id: "provscan/integrity-mismatch",
@@ -162,8 +185,10 @@ pub const RULES: [Rule; 13] = [
         short: "Lockfile integrity differs from the registry's",
         full: "The integrity or checksum the lockfile pins differs from what the registry serves \
                for this version: the locked bytes are not the published ones.",
-        level: Level::Warning,
+        level: Level::Error,
         always: true,
+        severity: "8.5",
+        precision: "high",
     },
     Rule {
         id: "provscan/source-mismatch",
@@ -174,6 +199,8 @@ pub const RULES: [Rule; 13] = [
                declares.",
         level: Level::Warning,
         always: true,
+        severity: "7.0",
+        precision: "medium",
     },
     Rule {
         id: "provscan/publisher-changed",
@@ -185,15 +212,33 @@ pub const RULES: [Rule; 13] = [
                one: a moved or hijacked release pipeline.",
         level: Level::Warning,
         always: true,
+        severity: "6.5",
+        precision: "medium",
     },
     Rule {
         id: "provscan/unexpected-publisher",
         word: "unexpected-publisher",
         name: "UnexpectedPublisher",
         short: "Publisher is not one the lockfile expects",
-        full: "The lockfile (PEP 751 attestation-identities) names the publishers it expects                attestations from, and the registry's provenance names none of them, or no                publisher at all.",
+        full: "The lockfile (PEP 751 attestation-identities) names the publishers it expects \
+               attestations from, and the registry's provenance names none of them, or no \
+               publisher at all.",
         level: Level::Warning,
         always: true,
+        severity: "7.5",
+        precision: "high",
+    },
+    Rule {
+        id: "provscan/unreadable-lockfile",
+        word: "unreadable-lockfile",
+        name: "UnreadableLockfile",
+        short: "Lockfile could not be read",
+        full: "The lockfile could not be read or parsed, so none of its packages were checked. \
+               The message gives the error.",
+        level: Level::Error,
+        always: true,
+        severity: "5.0",
+        precision: "very-high",
     },
 ];
 
@@ -205,10 +250,12 @@ pub fn status_rule(status: Status) -> Option<&'static Rule> {
 
 /// The rule for a flag kind.
 pub fn flag_rule(kind: FlagKind) -> &'static Rule {
-    RULES
-        .iter()
-        .find(|r| r.word == kind.as_str())
-        .unwrap_or(&RULES[RULES.len() - 1])
+    rule_for(kind.as_str())
+}
+
+/// The rule with this word (every status and flag word has one; tested).
+fn rule_for(word: &str) -> &'static Rule {
+    RULES.iter().find(|r| r.word == word).unwrap_or(&RULES[0])
 }
 
 fn rule_index(rule: &Rule) -> usize {
@@ -230,6 +277,7 @@ struct Log<'a> {
 #[derive(Serialize)]
 struct Run<'a> {
     tool: Tool,
+    invocations: Vec<Invocation>,
     results: Vec<SarifResult<'a>>,
     properties: RunProperties,
 }
@@ -240,6 +288,43 @@ struct Run<'a> {
 struct RunProperties {
     coverage_basis: &'static str,
     attested_unjudged: usize,
+}
+
+/// invocation (§3.20): the causes shared by many packages, as tool notifications.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+/// notification (§3.58).
+#[derive(Serialize)]
+struct Notification {
+    level: Level,
+    message: Text,
+    descriptor: DescriptorReference,
+    properties: NotificationProperties,
+}
+
+/// reportingDescriptorReference (§3.52).
+#[derive(Serialize)]
+struct DescriptorReference {
+    id: String,
+}
+
+/// A notification's property bag: the cause, as in the JSON report's `causes`.
+#[derive(Serialize)]
+struct NotificationProperties {
+    ecosystem: &'static str,
+    packages: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+    #[serde(rename = "registryFailed")]
+    registry_failed: bool,
 }
 
 /// tool (§3.18).
@@ -278,10 +363,14 @@ struct Configuration {
     level: Level,
 }
 
-/// property bag (§3.8) of a rule.
+/// property bag (§3.8) of a rule; `security-severity` and `precision` are read by GitHub code
+/// scanning (which wants the `security` tag with them).
 #[derive(Serialize)]
 struct RuleProperties {
-    tags: [&'static str; 2],
+    tags: [&'static str; 3],
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    precision: &'static str,
 }
 
 /// message (§3.11), plain text only.
@@ -313,24 +402,30 @@ struct Fingerprints {
     package: String,
 }
 
-/// A result's property bag (§3.8): the package it is about.
+/// A result's property bag (§3.8): the package it is about, or the unreadable lockfile.
 #[derive(Serialize)]
 struct ResultProperties<'a> {
-    ecosystem: &'static str,
-    package: &'a str,
-    version: &'a str,
-    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecosystem: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    package: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lockfile: Option<&'a str>,
 }
 
 /// location (§3.28).
-#[derive(Clone, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Location {
     physical_location: PhysicalLocation,
 }
 
 /// physicalLocation (§3.29).
-#[derive(Clone, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
@@ -339,13 +434,13 @@ struct PhysicalLocation {
 }
 
 /// artifactLocation (§3.4).
-#[derive(Clone, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 struct ArtifactLocation {
     uri: String,
 }
 
 /// region (§3.30).
-#[derive(Clone, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Region {
     start_line: usize,
@@ -367,13 +462,32 @@ struct SuppressionProperties<'a> {
     until: Option<&'a str>,
 }
 
-/// Render the report as a SARIF 2.1.0 log, pretty-printed, ending with a newline.
+/// Render the report as a SARIF 2.1.0 log with the default selection: results only for what
+/// fails the policy or is flagged.
 pub fn render(report: &Report) -> String {
-    let results = report
-        .packages
-        .iter()
-        .flat_map(|pkg| package_results(report, pkg))
-        .collect();
+    render_with(report, false)
+}
+
+/// Render the report as a SARIF 2.1.0 log, pretty-printed, ending with a newline; `all`
+/// (`--sarif-all`) writes a result for every package's status.
+pub fn render_with(report: &Report, all: bool) -> String {
+    let mut results: Vec<SarifResult<'_>> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for pkg in &report.packages {
+        for result in package_results(report, pkg, all) {
+            // One result per package and rule: a package that two entries of the report name
+            // (the same name and version from different sources) keeps one result with every
+            // location, so its fingerprint stays unique in the run.
+            match seen.get(&result.partial_fingerprints.package) {
+                Some(&i) => merge(&mut results[i], result),
+                None => {
+                    seen.insert(result.partial_fingerprints.package.clone(), results.len());
+                    results.push(result);
+                }
+            }
+        }
+    }
+    results.extend(lockfile_results(report));
     let log = Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
@@ -387,6 +501,10 @@ pub fn render(report: &Report) -> String {
                     rules: RULES.iter().map(descriptor).collect(),
                 },
             },
+            invocations: vec![Invocation {
+                execution_successful: true,
+                tool_execution_notifications: notifications(report),
+            }],
             results,
             properties: RunProperties {
                 coverage_basis: report.summary.coverage_basis.as_str(),
@@ -398,6 +516,101 @@ pub fn render(report: &Report) -> String {
         .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     text.push('\n');
     text
+}
+
+/// Fold a second result with the same fingerprint into the first: every location once, the
+/// more severe level, a suppression only if both are suppressed.
+fn merge<'a>(into: &mut SarifResult<'a>, other: SarifResult<'a>) {
+    for loc in other.locations {
+        if !into.locations.contains(&loc) {
+            into.locations.push(loc);
+        }
+    }
+    into.level = into.level.max(other.level);
+    if other.suppressions.is_empty() {
+        into.suppressions.clear();
+    }
+}
+
+/// The causes shared by many packages (the report's `causes`), as tool notifications.
+fn notifications(report: &Report) -> Vec<Notification> {
+    report
+        .causes
+        .iter()
+        .map(|c| Notification {
+            level: if c.registry_failed {
+                Level::Warning
+            } else {
+                Level::Note
+            },
+            message: Text {
+                text: format!(
+                    "{} {} package{} unknown: {}{}",
+                    c.packages,
+                    c.ecosystem,
+                    if c.packages == 1 { "" } else { "s" },
+                    c.message,
+                    c.hint
+                        .as_deref()
+                        .map(|h| format!(" What to do: {h}."))
+                        .unwrap_or_default()
+                ),
+            },
+            descriptor: DescriptorReference {
+                id: format!("provscan/cause/{}", c.kind.as_str()),
+            },
+            properties: NotificationProperties {
+                ecosystem: c.ecosystem.as_str(),
+                packages: c.packages,
+                registry: c.registry.clone(),
+                hint: c.hint.clone(),
+                registry_failed: c.registry_failed,
+            },
+        })
+        .collect()
+}
+
+/// One error result per lockfile that could not be read, at that file.
+fn lockfile_results(report: &Report) -> Vec<SarifResult<'_>> {
+    let rule = rule_for("unreadable-lockfile");
+    report
+        .lockfiles
+        .iter()
+        .filter_map(|l| {
+            let error = l.error.as_deref()?;
+            let fingerprint = format!("lockfile:{}:{}", l.path, rule.id);
+            Some(SarifResult {
+                rule_id: rule.id,
+                rule_index: rule_index(rule),
+                level: Level::Error,
+                message: Text {
+                    text: format!("{} could not be read: {error}", l.path),
+                },
+                locations: vec![Location {
+                    physical_location: PhysicalLocation {
+                        artifact_location: ArtifactLocation {
+                            uri: artifact_uri(&report.root, &l.path),
+                        },
+                        region: None,
+                    },
+                }],
+                partial_fingerprints: Fingerprints {
+                    package: fingerprint.clone(),
+                },
+                fingerprints: Fingerprints {
+                    package: fingerprint,
+                },
+                suppressions: Vec::new(),
+                properties: ResultProperties {
+                    ecosystem: None,
+                    package: None,
+                    version: None,
+                    status: None,
+                    lockfile: Some(&l.path),
+                },
+            })
+        })
+        .collect()
 }
 
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
@@ -417,22 +630,40 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         ),
         default_configuration: Configuration { level: rule.level },
         properties: RuleProperties {
-            tags: ["supply-chain", "provenance"],
+            tags: ["security", "supply-chain", "provenance"],
+            security_severity: rule.severity,
+            precision: rule.precision,
         },
     }
 }
 
-/// The results for one package: its status (when it needs attention), then each flag.
-fn package_results<'a>(report: &'a Report, pkg: &'a PackageReport) -> Vec<SarifResult<'a>> {
+/// The results for one package: its status (a finding, or named by the policy, or with
+/// `all`), then each flag.
+fn package_results<'a>(
+    report: &'a Report,
+    pkg: &'a PackageReport,
+    all: bool,
+) -> Vec<SarifResult<'a>> {
     let label = label(pkg);
     let mut found: Vec<(&'static Rule, String)> = Vec::new();
     if let Some(rule) = status_rule(pkg.finding.status)
-        && (rule.always || in_policy(&report.policy, rule))
+        && (rule.always || all || in_policy(&report.policy, rule))
     {
         let why = pkg.finding.reason.as_deref().unwrap_or(rule.short);
+        let hint = report
+            .causes
+            .iter()
+            .find(|c| {
+                c.status == pkg.finding.status
+                    && c.ecosystem == pkg.package.ecosystem
+                    && pkg.finding.reason.as_deref() == Some(c.reason.as_str())
+            })
+            .and_then(|c| c.hint.as_deref())
+            .map(|h| format!(" What to do: {h}."))
+            .unwrap_or_default();
         found.push((
             rule,
-            format!("{label} is {}: {why}", pkg.finding.status.as_str()),
+            format!("{label} is {}: {why}{hint}", pkg.finding.status.as_str()),
         ));
     }
     for flag in &pkg.flags {
@@ -480,10 +711,11 @@ fn package_results<'a>(report: &'a Report, pkg: &'a PackageReport) -> Vec<SarifR
                     })
                     .collect(),
                 properties: ResultProperties {
-                    ecosystem: pkg.package.ecosystem.as_str(),
-                    package: &pkg.package.name,
-                    version: &pkg.package.version,
-                    status: pkg.finding.status.as_str(),
+                    ecosystem: Some(pkg.package.ecosystem.as_str()),
+                    package: Some(&pkg.package.name),
+                    version: Some(&pkg.package.version),
+                    status: Some(pkg.finding.status.as_str()),
+                    lockfile: None,
                 },
             }
         })
@@ -604,21 +836,23 @@ mod tests {
     fn every_status_and_flag_word_has_one_rule() {
         for status in Status::ALL {
             let rule = status_rule(status).expect("a rule for every status");
-            let always = matches!(
-                status,
-                Status::Invalid
-                    | Status::Downgraded
-                    | Status::None
-                    | Status::Unknown
-                    | Status::Unpinned
-            );
+            let always = matches!(status, Status::Invalid | Status::Downgraded);
             assert_eq!(rule.always, always, "{status:?}");
         }
         for kind in FlagKind::ALL {
             assert_eq!(flag_rule(kind).word, kind.as_str());
+            assert!(flag_rule(kind).always);
         }
         for rule in RULES {
             assert_eq!(rule.id, format!("provscan/{}", rule.word));
+            let severity: f64 = rule.severity.parse().unwrap();
+            assert!((0.0..=10.0).contains(&severity), "{}", rule.id);
+            assert!(
+                ["very-high", "high", "medium", "low"].contains(&rule.precision),
+                "{}",
+                rule.id
+            );
         }
+        assert_eq!(flag_rule(FlagKind::IntegrityMismatch).level, Level::Error);
     }
 }

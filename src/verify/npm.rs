@@ -272,7 +272,7 @@ fn attestations(
         return Verification::only(
             Outcome::Invalid,
             "the npm registry advertises attestations for this version, but its attestations \
-             response holds none"
+             response holds no attestation"
                 .into(),
         );
     }

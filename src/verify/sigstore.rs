@@ -140,6 +140,11 @@ pub const IN_TOTO: &str = "application/vnd.in-toto+json";
 /// signature instead of a DSSE envelope. A DSSE payload type other than in-toto is judged after
 /// the signature check (see [`verify_keyless`]).
 pub fn precheck(bundle: &serde_json::Value) -> Result<(), Failure> {
+    checked(bundle).map(|_| ())
+}
+
+/// [`precheck`], returning the bundle as the crate reads it.
+fn checked(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
     let invalid = |m: &str| Err(Failure::Invalid(m.to_string()));
     if !bundle.is_object() {
         return invalid("the bundle is not a JSON object");
@@ -170,6 +175,7 @@ pub fn precheck(bundle: &serde_json::Value) -> Result<(), Failure> {
         Some(serde_json::Value::Array(a)) => a.as_slice(),
         Some(_) => return invalid("the bundle's transparency-log entries are not a list"),
     };
+    let mut unknown_kind = None;
     for entry in entries {
         let field = |k: &str| {
             entry
@@ -183,48 +189,81 @@ pub fn precheck(bundle: &serde_json::Value) -> Result<(), Failure> {
         };
         let kv = format!("{kind}/{version}");
         if !TLOG_KINDS.contains(&kv.as_str()) {
-            return Err(Failure::Unsupported(format!(
-                "unsupported transparency-log entry kind `{kv}`"
-            )));
+            unknown_kind.get_or_insert(kv);
         }
     }
-    match dsse {
-        Some(env) if env.is_object() => match env.get("payloadType").and_then(|v| v.as_str()) {
-            Some(_) => Ok(()),
-            None => invalid("the bundle's DSSE envelope has no payload type"),
-        },
-        Some(_) => invalid("the bundle's DSSE envelope is not an object"),
-        None if message.is_some_and(|m| m.is_object()) => Err(Failure::Unsupported(
+    let message_only = match dsse {
+        Some(env) if env.is_object() => {
+            if env.get("payloadType").and_then(|v| v.as_str()).is_none() {
+                return invalid("the bundle's DSSE envelope has no payload type");
+            }
+            false
+        }
+        Some(_) => return invalid("the bundle's DSSE envelope is not an object"),
+        None if message.is_some_and(|m| m.is_object()) => true,
+        None => {
+            return invalid("the bundle holds neither a DSSE envelope nor a message signature");
+        }
+    };
+    // Straight from the JSON value: no copy, no re-serialisation. (v0.1 bundles written by npm
+    // in 2023 carry `"inclusionProof": null`, which the crate reads as "no proof, SET only".)
+    // A known media type the crate cannot read (a field that is not base64, a missing
+    // signature) is wrong, whatever else it holds.
+    let read = |b: &serde_json::Value| {
+        Bundle::deserialize(b)
+            .map_err(|e| Failure::Invalid(format!("the bundle could not be read: {e}")))
+    };
+    let parsed = if unknown_kind.is_some() {
+        // The crate does not read entry kinds it does not know: judge the rest without them.
+        let mut known = bundle.clone();
+        if let Some(list) = known
+            .pointer_mut("/verificationMaterial/tlogEntries")
+            .and_then(|v| v.as_array_mut())
+        {
+            list.retain(|e| {
+                let kv = format!(
+                    "{}/{}",
+                    e.pointer("/kindVersion/kind")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or(""),
+                    e.pointer("/kindVersion/version")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                );
+                TLOG_KINDS.contains(&kv.as_str())
+            });
+        }
+        read(&known)?
+    } else {
+        read(bundle)?
+    };
+    // Well-formed, but of a kind provscan does not support yet: its own limitation.
+    if let Some(kv) = unknown_kind {
+        return Err(Failure::Unsupported(format!(
+            "unsupported transparency-log entry kind `{kv}`"
+        )));
+    }
+    if message_only {
+        return Err(Failure::Unsupported(
             "the bundle holds a message signature, not a DSSE envelope (only in-toto \
              attestations are checked)"
                 .into(),
-        )),
-        None => invalid("the bundle holds neither a DSSE envelope nor a message signature"),
+        ));
     }
+    Ok(parsed)
 }
 
 fn parse(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
-    precheck(bundle)?;
-    // Straight from the JSON value: no copy, no re-serialisation. (v0.1 bundles written by npm
-    // in 2023 carry `"inclusionProof": null`, which the crate reads as "no proof, SET only".)
-    // After the precheck, every shape provscan does not support has been set aside: what the
-    // crate cannot read (a field that is not base64, a missing signature) is wrong.
-    Bundle::deserialize(bundle)
-        .map_err(|e| Failure::Invalid(format!("the bundle could not be read: {e}")))
+    checked(bundle)
 }
 
-/// A DSSE envelope whose payload type is not in-toto: `Unsupported` when its signature holds
-/// over that payload type (a genuinely signed statement of a kind provscan does not read),
-/// `Invalid` when it does not (the type was changed after signing).
-fn foreign_payload_type(parsed: &Bundle, key: Option<&DerPublicKey>) -> Result<(), Failure> {
+/// True when the DSSE envelope's signature holds over its payload type and payload with `key`
+/// (or the bundle's leaf certificate's key). Only tells "a kind provscan does not support" from
+/// "bytes changed after signing"; the full verification is the crate's.
+fn dsse_signature_holds(parsed: &Bundle, key: Option<&DerPublicKey>) -> bool {
     let SignatureContent::DsseEnvelope(env) = &parsed.content else {
-        return Err(Failure::Unsupported(
-            "the bundle holds no DSSE envelope".into(),
-        ));
+        return false;
     };
-    if env.payload_type == IN_TOTO {
-        return Ok(());
-    }
     let leaf = || -> Option<DerPublicKey> {
         let der = match &parsed.verification_material.content {
             VerificationMaterialContent::Certificate(c) => &c.raw_bytes,
@@ -241,13 +280,27 @@ fn foreign_payload_type(parsed: &Bundle, key: Option<&DerPublicKey>) -> Result<(
         Some(k) => Some(k.clone()),
         None => leaf(),
     };
-    let holds = key.is_some_and(|k| {
+    key.is_some_and(|k| {
         sigstore_verify::crypto::VerificationKey::from_spki(&k)
             .and_then(|vk| vk.verify(env.pae(), &env.signature.sig))
             .is_ok()
-    });
+    })
+}
+
+/// A DSSE envelope whose payload type is not in-toto: `Unsupported` when its signature holds
+/// over that payload type (a genuinely signed statement of a kind provscan does not read),
+/// `Invalid` when it does not (the type was changed after signing).
+fn foreign_payload_type(parsed: &Bundle, key: Option<&DerPublicKey>) -> Result<(), Failure> {
+    let SignatureContent::DsseEnvelope(env) = &parsed.content else {
+        return Err(Failure::Unsupported(
+            "the bundle holds no DSSE envelope".into(),
+        ));
+    };
+    if env.payload_type == IN_TOTO {
+        return Ok(());
+    }
     let shown: String = env.payload_type.chars().take(80).collect();
-    if holds {
+    if dsse_signature_holds(parsed, key) {
         Err(Failure::Unsupported(format!(
             "unsupported DSSE payload type `{shown}`"
         )))
@@ -256,6 +309,21 @@ fn foreign_payload_type(parsed: &Bundle, key: Option<&DerPublicKey>) -> Result<(
             "the DSSE payload type `{shown}` is not the one that was signed (the envelope does \
              not verify with it)"
         )))
+    }
+}
+
+/// What the crate could not judge is provscan's limitation only if the envelope is as signed;
+/// otherwise the bytes were changed and the bundle is invalid.
+fn unsupported_only_if_signed(
+    failure: Failure,
+    parsed: &Bundle,
+    key: Option<&DerPublicKey>,
+) -> Failure {
+    match failure {
+        Failure::Unsupported(why) if !dsse_signature_holds(parsed, key) => Failure::Invalid(
+            format!("the DSSE signature does not verify over the envelope ({why})"),
+        ),
+        other => other,
     }
 }
 
@@ -304,9 +372,13 @@ pub fn verify_keyless(
 ) -> Result<Checked, Failure> {
     let parsed = parse(bundle)?;
     foreign_payload_type(&parsed, None)?;
+    // npm routes bundles with a key hint to `verify_with_key`, and PyPI's are converted with a
+    // certificate: a public key here (without a usable hint) is not what the registry claims.
     if bundle.pointer("/verificationMaterial/publicKey").is_some() {
-        return Err(Failure::Unsupported(
-            "key-signed bundle where a certificate was expected".into(),
+        return Err(Failure::Invalid(
+            "the bundle is signed with a public key that names no usable hint, where a \
+             certificate was expected"
+                .into(),
         ));
     }
     let mut policy = VerificationPolicy::any_identity();
@@ -322,7 +394,7 @@ pub fn verify_keyless(
                  needs {expected}",
                 actual.as_deref().unwrap_or("absent")
             )),
-            other => classify_error(other),
+            other => unsupported_only_if_signed(classify_error(other), &parsed, None),
         })?;
     let cert = result.certificate().map(|info| {
         let c = &info.ci_claims;
@@ -362,11 +434,11 @@ pub fn verify_with_key(
     let parsed = parse(bundle)?;
     let key = DerPublicKey::new(key_der.to_vec());
     foreign_payload_type(&parsed, Some(&key))?;
-    let policy = PublicKeyVerificationPolicy::new(key);
+    let policy = PublicKeyVerificationPolicy::new(key.clone());
     let result = root
         .verifier
         .verify(artifact(digest)?, &parsed, &policy)
-        .map_err(classify_error)?;
+        .map_err(|e| unsupported_only_if_signed(classify_error(e), &parsed, Some(&key)))?;
     Ok(Checked {
         statement: statement_of(&parsed)?,
         cert: None,
@@ -404,14 +476,22 @@ mod tests {
             "verificationMaterial": {}, "dsseEnvelope": {}
         });
         assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("media type")));
-        let b = serde_json::json!({
-            "mediaType": MEDIA_TYPES[2],
-            "verificationMaterial": {"tlogEntries": [{"kindVersion": {"kind": "cose", "version": "0.0.1"}}]},
-            "dsseEnvelope": {"payloadType": IN_TOTO}
-        });
-        assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("cose/0.0.1")));
-        let b = serde_json::json!({
-            "mediaType": MEDIA_TYPES[0], "verificationMaterial": {}, "messageSignature": {}
+        let real: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/data/verify/sigstore-2.0.0.provenance.sigstore.json"
+        ))
+        .unwrap();
+        assert!(precheck(&real).is_ok());
+        let mut b = real.clone();
+        b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"] = "cose".into();
+        assert!(matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("cose/0.0.2")));
+        // An unknown kind does not excuse bytes that are wrong.
+        b["dsseEnvelope"]["signatures"][0]["sig"] = "%%%".into();
+        assert!(matches!(precheck(&b), Err(Failure::Invalid(_))));
+        let mut b = real;
+        b.as_object_mut().unwrap().remove("dsseEnvelope");
+        b["messageSignature"] = serde_json::json!({
+            "messageDigest": {"algorithm": "SHA2_256", "digest": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+            "signature": "MEUCIQ=="
         });
         assert!(
             matches!(precheck(&b), Err(Failure::Unsupported(m)) if m.contains("message signature"))

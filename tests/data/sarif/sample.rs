@@ -120,6 +120,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
     lockfiles.extend(extra.iter().map(|e| e.1));
     lockfiles.sort();
     lockfiles.dedup();
+    let causes = provscan::report::causes::aggregate(&packages, &Default::default());
     Report {
         root: ".".into(),
         offline: false,
@@ -138,6 +139,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
         cached: 0,
         policy,
         warnings: Vec::new(),
+        causes,
     }
 }
 
