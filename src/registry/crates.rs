@@ -17,7 +17,7 @@ use super::{
     Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason,
     publisher_change,
 };
-use crate::model::{Package, PackageKey, Source};
+use crate::model::{Ecosystem, Package, PackageKey, Source};
 
 /// Subset of the versions list.
 #[derive(Debug, Deserialize)]
@@ -156,7 +156,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         out.extend(all_unknown(&ours, "the crate name cannot be put in a URL"));
         return out;
     };
-    let doc = match ctx
+    let fetched = ctx
         .http
         .get_json(
             &ctx.crates,
@@ -165,8 +165,9 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             None,
             wire::json::<VersionsDoc>,
         )
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Crates, &first.name, "versions", &url, &fetched);
+    let doc = match fetched {
         Ok(Some(doc)) => doc,
         Ok(None) => {
             out.extend(all_unknown(
@@ -199,6 +200,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             })
         })
         .collect();
+    ctx.trace_history(Ecosystem::Crates, &first.name, &history);
     for pkg in &ours {
         let found = versions
             .iter()

@@ -22,9 +22,11 @@ pub mod http;
 pub mod npm;
 pub mod pypi;
 pub mod route;
+pub mod trace;
 mod wire;
 
 pub use endpoints::Endpoints;
+use history::Release;
 pub use history::{Downgrade, TrustLevel};
 use http::{Http, HttpConfig, Lane, LaneOutcome};
 
@@ -315,6 +317,8 @@ pub struct Lookups {
     /// What each registry's lane saw: answers, failures, and — through
     /// [`RegistryOutcomes::unusable`] — which registries gave nothing usable at all, and why.
     pub outcomes: RegistryOutcomes,
+    /// What was asked and answered per package name (only from [`lookup_all_traced`]).
+    pub traces: trace::Traces,
 }
 
 /// Per-registry outcome of the registry stage (requests that got an answer, the last failure).
@@ -362,6 +366,31 @@ pub(crate) struct Ctx {
     pub(crate) npm: Arc<Lane>,
     pub(crate) pypi: Arc<Lane>,
     pub(crate) crates: Arc<Lane>,
+    /// Set when the caller wants a per-package trace (`provscan explain`).
+    pub(crate) trace: Option<Arc<trace::Recorder>>,
+}
+
+impl Ctx {
+    /// Record a request's result in the trace, when tracing.
+    pub(crate) fn trace_request<T>(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        what: &str,
+        url: &url::Url,
+        result: &Result<Option<T>, http::FetchError>,
+    ) {
+        if let Some(t) = &self.trace {
+            t.request(ecosystem, name, what, url, result);
+        }
+    }
+
+    /// Record the release history of a name in the trace, when tracing.
+    pub(crate) fn trace_history(&self, ecosystem: Ecosystem, name: &str, history: &[Release]) {
+        if let Some(t) = &self.trace {
+            t.history(ecosystem, name, history);
+        }
+    }
 }
 
 impl Ctx {
@@ -381,6 +410,15 @@ impl Ctx {
 
 /// Ask the registries about every registry-pinned package.
 pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Lookups, RegistryError> {
+    lookup_all_traced(packages, config, false)
+}
+
+/// [`lookup_all`], recording what was asked and answered per package name when `trace` is set.
+pub fn lookup_all_traced(
+    packages: &[Package],
+    config: &RegistryConfig,
+    trace: bool,
+) -> Result<Lookups, RegistryError> {
     // Grouped by the registry each package is routed to, then by name; withheld packages are
     // answered here and never leave the process.
     let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
@@ -430,6 +468,7 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         npm: Lane::new("npm", config.http.concurrency, None),
         pypi: Lane::new("pypi", config.http.concurrency, None),
         crates: Lane::new("crates", config.http.concurrency, pace),
+        trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
     let progress = progress_bar(config.progress, groups.len());
     let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
@@ -495,11 +534,13 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         pypi: ctx.pypi.outcome(),
         crates: ctx.crates.outcome(),
     };
+    let traces = ctx.trace.as_ref().map(|t| t.take()).unwrap_or_default();
     Ok(Lookups {
         by_key,
         requests,
         npm_keys,
         outcomes,
+        traces,
     })
 }
 
@@ -526,6 +567,7 @@ pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
         npm: Lane::new("npm", 1, None),
         pypi: Lane::new("pypi", 1, None),
         crates: Lane::new("crates", 1, None),
+        trace: None,
     });
     runtime.block_on(npm::fetch_keys(Arc::new(
         ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()),

@@ -24,7 +24,7 @@ use super::{
     BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, NpmKeys, Publisher,
     PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
-use crate::model::{Package, PackageKey};
+use crate::model::{Ecosystem, Package, PackageKey};
 
 /// Characters escaped in a package name path segment (npm escapes the scope's `/` as `%2f`).
 const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -203,11 +203,13 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             decode_packument(b, &wanted)
         })
         .await;
+    ctx.trace_request(Ecosystem::Npm, &first.name, "packument", &url, &fetched);
     let DecodedPackument { history, manifests } = match fetched {
         Ok(Some(p)) => p,
         Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
         Err(e) => return all_unknown(pkgs, &failure_reason("the npm registry", &e)),
     };
+    ctx.trace_history(Ecosystem::Npm, &first.name, &history);
 
     let mut out = Vec::with_capacity(pkgs.len());
     for pkg in pkgs {
@@ -507,7 +509,7 @@ async fn fetch_identity(
     };
     let token = ctx.endpoints.npm_token_for(&url);
     let watch = BodyWatch::default();
-    let doc = match ctx
+    let fetched = ctx
         .http
         .get_attestation(
             &ctx.npm,
@@ -516,8 +518,9 @@ async fn fetch_identity(
             token,
             watch.decoder(wire::json::<serde_json::Value>),
         )
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Npm, &pkg.name, "attestations", &url, &fetched);
+    let doc = match fetched {
         // Kept for the verification stage until the end of the run: charged to that budget.
         Ok(Some(doc)) if !ctx.http.retain(wire::weight(&doc)) => {
             return Err(MaterialFault::Unavailable(failure_reason(

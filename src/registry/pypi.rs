@@ -22,7 +22,7 @@ use super::{
     BodyWatch, Ctx, Evidence, FileEvidence, FileProvenance, Lookup, MaterialFault, Publisher,
     PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
-use crate::model::{Package, PackageKey, pep503_normalize};
+use crate::model::{Ecosystem, Package, PackageKey, pep503_normalize};
 
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
 const ACCEPT_INTEGRITY: &str = "application/vnd.pypi.integrity.v1+json, application/json;q=0.5";
@@ -124,11 +124,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     let Ok(url) = index.join(&format!("{segment}/")) else {
         return all_unknown(pkgs, "the project name cannot be put in a URL");
     };
-    let page = match ctx
+    let fetched = ctx
         .http
         .get_json(&ctx.pypi, &url, ACCEPT, None, decode)
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Pypi, &first.name, "simple page", &url, &fetched);
+    let page = match fetched {
         Ok(Some(Answer::Json(page))) => page,
         Ok(Some(Answer::Html)) => {
             return all_unknown(
@@ -186,6 +187,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             },
         })
         .collect();
+    ctx.trace_history(Ecosystem::Pypi, &first.name, &history);
 
     let mut out = Vec::with_capacity(pkgs.len());
     for pkg in pkgs {
@@ -450,6 +452,17 @@ async fn fetch_publishers(
                 watch.decoder(wire::json::<serde_json::Value>),
             )
             .await;
+        // The simple page is `{index}{project}/`: its last segment names the project.
+        let project = page
+            .path_segments()
+            .and_then(|s| s.rev().find(|x| !x.is_empty()));
+        ctx.trace_request(
+            Ecosystem::Pypi,
+            project.unwrap_or_default(),
+            "provenance",
+            url,
+            &got,
+        );
         // Kept for the verification stage until the end of the run: charged to that budget.
         let got = match got {
             Ok(Some(p)) if !ctx.http.retain(wire::weight(&p)) => Err(ctx.http.over_retained(url)),
