@@ -277,10 +277,6 @@ fn attestation_urls_hiding_tabs_or_newlines_never_leave_the_base_path() {
         .map(|r| r.url.path().to_string())
         .collect();
     assert!(paths.iter().all(|p| p.starts_with("/npm/")), "{paths:?}");
-    assert!(
-        paths.contains(&"/npm/-/npm/v1/attestations/x@1.0.0".to_string()),
-        "{paths:?}"
-    );
 }
 
 /// A packument of about `size` bytes (a long description on the version).
@@ -364,8 +360,6 @@ fn attestation_material_over_the_retained_budget_is_not_kept() {
         Lookup::Answered(evidence) => {
             assert!(evidence.material.npm_attestations.is_none());
             assert!(evidence.incomplete, "not cached: asked again next run");
-            let note = evidence.note.as_deref().unwrap_or_default();
-            assert!(note.contains("memory budget"), "{note}");
         }
         Lookup::Unknown { reason } => assert!(reason.contains("memory budget"), "{reason}"),
         other => panic!("{other:?}"),
@@ -394,8 +388,6 @@ fn oversized_attestation_documents_are_refused_while_streaming() {
     match only(&lookups) {
         Lookup::Answered(evidence) => {
             assert!(evidence.material.npm_attestations.is_none());
-            let note = evidence.note.as_deref().unwrap_or_default();
-            assert!(note.contains("larger than"), "{note}");
         }
         Lookup::Unknown { reason } => assert!(reason.contains("larger than"), "{reason}"),
         other => panic!("{other:?}"),
