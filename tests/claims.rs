@@ -183,6 +183,8 @@ impl Hostile {
         settings.registry.http.attempts = 2;
         settings.registry.http.backoff = Duration::from_millis(5);
         settings.registry.http.max_body_bytes = 1024 * 1024;
+        // Attestation bodies have their own, smaller cap (4 MiB by default).
+        settings.registry.http.max_attestation_bytes = 1024 * 1024;
         let report = provscan::scan::run(&settings).unwrap();
         serde_json::from_str(&provscan::render::json::render(&report)).unwrap()
     }
