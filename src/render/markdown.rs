@@ -61,6 +61,11 @@ pub fn render_with(report: &Report, options: &Options) -> String {
     }
     coverage_table(&mut out, report);
     let _ = writeln!(out, "\n{}.", escape(&report.summary.basis_line()));
+    let _ = writeln!(
+        out,
+        "\n{}.",
+        escape(&report.summary.independence.summary_line())
+    );
     let _ = writeln!(out, "\n{}\n", publishers(report));
     causes(&mut out, report);
     if !options.summary {

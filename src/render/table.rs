@@ -146,6 +146,10 @@ fn header(lines: &mut Vec<String>, report: &Report) {
     }
     if !report.summary.ecosystems.is_empty() {
         lines.push(format!("  {}", report.summary.basis_line()));
+        lines.push(format!(
+            "  {}",
+            escape::terminal(&report.summary.independence.summary_line())
+        ));
     }
     let fail_on = if report.policy.fail_on.is_empty() {
         "nothing".to_string()
