@@ -308,15 +308,17 @@ impl Independence {
         if s.unknown > 0 {
             line.push_str(&format!(", unknown: {}", s.unknown));
         }
-        line.push_str(&format!(
-            "; own identities: {} (from {})",
-            if own.is_empty() {
-                "none".to_string()
-            } else {
-                own.join(", ")
-            },
-            self.own.source
-        ));
+        if own.is_empty() {
+            line.push_str(
+                "; own identities: none found (name them with `own = [...]` in provscan.toml)",
+            );
+        } else {
+            line.push_str(&format!(
+                "; own identities: {} (from {})",
+                own.join(", "),
+                self.own.source
+            ));
+        }
         line
     }
 
