@@ -34,7 +34,7 @@ run() { # scenario [--chunked]
   for _ in $(seq 300); do grep -q READY "$work/server.out" 2>/dev/null && break; sleep 0.1; done
   port=$(awk '/READY/ {print $2}' "$work/server.out")
   /usr/bin/time -f "%M %e" -o "$work/time" ./target/release/provscan "$work/project" --no-cache \
-    --format json --fail-on invalid --concurrency 32 --npm-registry "http://127.0.0.1:$port/" \
+    --format json --fail-on invalid --concurrency 32 --allow-source registry.npm.example --npm-registry "http://127.0.0.1:$port/" \
     > "$work/report.json" 2> "$work/stderr" || true
   kill $server_pid; wait $server_pid 2>/dev/null || true; server_pid=
   python3 - "$work/report.json" "$work/time" "$1 ${2:-}" <<'PY'

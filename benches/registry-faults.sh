@@ -55,7 +55,7 @@ base="http://127.0.0.1:$port"
 
 start=$(date +%s.%N)
 ./target/release/provscan "$work/project" --format json --no-verify --no-cache --fail-on invalid \
-  --crates-rate 1000 --npm-registry "$base/" --pypi-index "$base/simple/" --crates-api "$base/" \
+  --crates-rate 1000 --allow-source registry.npm.example --npm-registry "$base/" --pypi-index "$base/simple/" --crates-api "$base/" \
   > "$work/report.json" 2> "$work/stderr" || true
 end=$(date +%s.%N)
 curl -s "$base/__stats" > "$work/stats.json" || echo '{}' > "$work/stats.json"
