@@ -45,10 +45,10 @@ base="http://127.0.0.1:$port"
 scan() {
   ./target/release/provscan "$work/project" --format json --no-verify --concurrency "$concurrency" \
     --cache-dir "$work/cache" --fail-on invalid \
-    --npm-registry "$base/" --pypi-index "$base/simple/" --crates-api "$base/" "$@"
+    --allow-source registry.npm.example --npm-registry "$base/" --pypi-index "$base/simple/" --crates-api "$base/" "$@"
 }
 start=$(date +%s.%N)
-/usr/bin/time -f "provscan cold: %e s wall, %U s user, %S s sys" ./target/release/provscan "$work/project" --format json --no-verify --concurrency "$concurrency" --cache-dir "$work/cache" --fail-on invalid --npm-registry "$base/" --pypi-index "$base/simple/" --crates-api "$base/" > "$work/report.json"
+/usr/bin/time -f "provscan cold: %e s wall, %U s user, %S s sys" ./target/release/provscan "$work/project" --format json --no-verify --concurrency "$concurrency" --cache-dir "$work/cache" --fail-on invalid --allow-source registry.npm.example --npm-registry "$base/" --pypi-index "$base/simple/" --crates-api "$base/" > "$work/report.json"
 end=$(date +%s.%N)
 
 # Warm rescans: everything is in the cache now, so no request is made.
