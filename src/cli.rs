@@ -18,21 +18,31 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about,
     long_about = None,
     max_term_width = 100,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = crate::exit::HELP
 )]
 pub struct Cli {
     /// Compare two JSON reports instead of scanning.
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Directory to scan for lockfiles (recursively).
+    /// Directory to scan for lockfiles (recursively). With --lockfile, nothing is discovered and
+    /// PATH is the scan root: the named files are shown relative to it, and its provscan.toml
+    /// applies.
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 
     /// Scan this lockfile instead of discovering them (repeatable). Its format comes from its
-    /// file name.
+    /// file name. Relative to the current directory; PATH (default `.`) is the scan root.
     #[arg(long = "lockfile", value_name = "FILE")]
     pub lockfiles: Vec<PathBuf>,
+
+    /// Skip lockfiles whose path (relative to the scan root) or any parent directory matches
+    /// GLOB (repeatable; added to provscan.toml's `exclude`). `*` and `?` stay within one path
+    /// segment, `**` crosses them; a pattern without `/` matches a file or directory name at
+    /// any depth.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -171,9 +181,14 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 1.0)]
     pub crates_rate: f64,
 
-    /// Seconds allowed for one request, body included.
+    /// Seconds allowed for one request, body included. Also the longest `Retry-After` honoured.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Seconds one package's requests may take in all, retries and the waits between them
+    /// included (not the time queued behind other packages). Default: twice --timeout.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub package_deadline: Option<u64>,
 
     /// Run `cargo metadata --offline --locked` beside each Cargo.lock (when Cargo.toml and cargo
     /// are present) to tell dev-dependencies and workspace members' direct dependencies apart.
@@ -226,10 +241,16 @@ pub enum Only {
 pub enum Command {
     /// Compare two JSON reports: packages added and removed, status changes and regressions.
     /// Exits 1 when something got weaker.
+    #[command(after_help = crate::exit::HELP)]
     Diff(DiffArgs),
     /// Merge the JSON reports of many repositories into one dashboard: every package with the
     /// repositories that pin it, coverage and independence per repository and overall.
     Merge(MergeArgs),
+    /// Explain one package's status: every lockfile and line it comes from, what each registry
+    /// answered, the release history behind the downgrade rule, each verification step, the
+    /// identity, the flags, and the policy rule or ignore that applied.
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
@@ -281,6 +302,29 @@ pub enum MergeFormat {
     Html,
     /// Markdown.
     Markdown,
+}
+
+const EXPLAIN_HELP: &str = concat!(
+    "Every option of a scan may follow PACKAGE (PATH, --lockfile, --offline, --config, \
+     --baseline, --npm-registry, ...); `--format table|json` and `-o FILE` choose the output. \
+     Exit 1 when the package fails the policy; 2 when no package matches.\n\n",
+    crate::exit::exit_codes_help!()
+);
+
+/// `provscan explain` arguments.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The package: `ECOSYSTEM:NAME@VERSION`, `NAME@VERSION` or `NAME` (every version found).
+    #[arg(value_name = "PACKAGE")]
+    pub package: String,
+
+    /// Scan options, as for a scan (PATH, --lockfile FILE, --offline, --format table|json, ...).
+    #[arg(
+        value_name = "SCAN OPTIONS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub scan: Vec<std::ffi::OsString>,
 }
 
 /// `provscan diff` arguments.

@@ -15,6 +15,8 @@
 //!
 //! `own = ["github:myorg/*", "gitlab:grp/proj", "google:EMAIL"]` names the project's own
 //! build identities for the independence summary (see [`crate::own`]).
+//! `exclude = ["fixtures/**/broken"]` skips lockfiles by path ([`crate::pattern`]). Every error
+//! names the file and the line of the value at fault.
 //!
 //! Behind a mirror that strips provenance (docs/mirrors.md):
 //!
@@ -31,7 +33,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use toml::Spanned;
+
 use crate::lockfile::LockfileError;
+use crate::pattern::Pattern;
 use crate::policy::{self, Ignore, MinCoverage, PolicyError, Rule};
 use crate::report::identity::{IdentityError, IdentityPattern};
 
@@ -46,6 +51,8 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// `own`: the project's own identities (`github:myorg/*`, …), when set.
     pub own: Option<Vec<IdentityPattern>>,
+    /// `exclude`: lockfile path patterns discovery skips.
+    pub exclude: Vec<Pattern>,
     /// `provenance-from`: `"upstream"` / `"registry"` for every ecosystem, or per ecosystem
     /// (`{ npm = "upstream" }`), as `[ECOSYSTEM=]VALUE` items.
     pub provenance_from: Vec<String>,
@@ -68,10 +75,12 @@ pub enum ConfigError {
         message: String,
     },
     /// A value that parses but makes no sense.
-    #[error("{path}: {source}")]
+    #[error("{path}{}: {source}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Policy {
         /// The file.
         path: String,
+        /// 1-based line of the value at fault.
+        line: Option<usize>,
         /// What is wrong.
         #[source]
         source: PolicyError,
@@ -85,16 +94,29 @@ pub enum ConfigError {
         #[source]
         source: IdentityError,
     },
+    /// An `exclude` pattern that does not compile.
+    #[error("{path}{}: {source}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Pattern {
+        /// The file.
+        path: String,
+        /// 1-based line of the pattern.
+        line: Option<usize>,
+        /// What is wrong.
+        #[source]
+        source: crate::pattern::PatternError,
+    },
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Wire {
-    fail_on: Option<Vec<String>>,
-    min_coverage: Option<WireCoverage>,
+    fail_on: Option<Spanned<Vec<String>>>,
+    min_coverage: Option<Spanned<WireCoverage>>,
     #[serde(default)]
     ignore: Vec<WireIgnore>,
     own: Option<Vec<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
     provenance_from: Option<WireProvenance>,
     #[serde(default)]
     private: Vec<String>,
@@ -117,11 +139,11 @@ enum WireCoverage {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireIgnore {
-    package: String,
-    reason: String,
-    until: Option<toml::Value>,
-    ecosystem: Option<String>,
-    rules: Option<Vec<String>>,
+    package: Spanned<String>,
+    reason: Spanned<String>,
+    until: Option<Spanned<toml::Value>>,
+    ecosystem: Option<Spanned<String>>,
+    rules: Option<Spanned<Vec<String>>>,
 }
 
 /// Read and validate a configuration file.
@@ -134,54 +156,84 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// Parse a configuration file's text.
 pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
     let wire: Wire = toml::from_str(text).map_err(|e| LockfileError::toml(shown, text, &e))?;
-    let policy_err = |source| ConfigError::Policy {
-        path: shown.to_string(),
-        source,
+    let line_of =
+        |span: std::ops::Range<usize>| Some(crate::lockfile::line_column(text, span.start).0);
+    let policy_err = |span: std::ops::Range<usize>| {
+        move |source| ConfigError::Policy {
+            path: shown.to_string(),
+            line: line_of(span.clone()),
+            source,
+        }
     };
-    let fail_on = wire
-        .fail_on
-        .map(|words| policy::parse_rules(&words))
-        .transpose()
-        .map_err(policy_err)?;
+    let fail_on = match wire.fail_on {
+        None => None,
+        Some(words) => {
+            Some(policy::parse_rules(words.get_ref()).map_err(policy_err(words.span()))?)
+        }
+    };
     let min_coverage = match wire.min_coverage {
         None => None,
-        Some(WireCoverage::Overall(pct)) => Some(vec![
-            policy::parse_coverage(&pct.to_string()).map_err(policy_err)?,
-        ]),
-        Some(WireCoverage::PerEcosystem(map)) => Some(
-            map.iter()
-                .map(|(eco, pct)| policy::parse_coverage(&format!("{eco}={pct}")))
-                .collect::<Result<_, _>>()
-                .map_err(policy_err)?,
-        ),
+        Some(value) => {
+            let err = policy_err(value.span());
+            Some(match value.into_inner() {
+                WireCoverage::Overall(pct) => {
+                    vec![policy::parse_coverage(&pct.to_string()).map_err(err)?]
+                }
+                WireCoverage::PerEcosystem(map) => map
+                    .iter()
+                    .map(|(eco, pct)| policy::parse_coverage(&format!("{eco}={pct}")))
+                    .collect::<Result<_, _>>()
+                    .map_err(err)?,
+            })
+        }
     };
     let mut ignores = Vec::with_capacity(wire.ignore.len());
     for entry in wire.ignore {
-        let bad = |message: String| {
-            policy_err(PolicyError::Ignore {
-                pattern: entry.package.clone(),
+        let pattern = entry.package.get_ref();
+        let bad = |span: std::ops::Range<usize>, message: String| ConfigError::Policy {
+            path: shown.to_string(),
+            line: line_of(span),
+            source: PolicyError::Ignore {
+                pattern: pattern.clone(),
                 message,
-            })
+            },
         };
         let until = match &entry.until {
             None => None,
-            Some(value) => Some(parse_date(value).ok_or_else(|| {
-                bad(format!(
-                    "`until` must be a date like \"2027-01-31\", not {value}"
-                ))
+            Some(value) => Some(parse_date(value.get_ref()).ok_or_else(|| {
+                bad(
+                    value.span(),
+                    format!(
+                        "`until` must be a date like \"2027-01-31\", not {}",
+                        value.get_ref()
+                    ),
+                )
             })?),
         };
         let ecosystem = match &entry.ecosystem {
             None => None,
-            Some(e) => Some(
-                policy::parse_ecosystem(e)
-                    .ok_or_else(|| bad(format!("unknown ecosystem `{e}` (npm, pypi, crates)")))?,
-            ),
+            Some(e) => Some(policy::parse_ecosystem(e.get_ref()).ok_or_else(|| {
+                bad(
+                    e.span(),
+                    format!("unknown ecosystem `{}` (npm, pypi, crates)", e.get_ref()),
+                )
+            })?),
         };
         let mut ignore =
-            Ignore::new(&entry.package, &entry.reason, until, ecosystem).map_err(policy_err)?;
+            Ignore::new(pattern, entry.reason.get_ref(), until, ecosystem).map_err(|e| {
+                // A missing reason is about `reason`; anything else about `package`.
+                let span = if entry.reason.get_ref().trim().is_empty() {
+                    entry.reason.span()
+                } else {
+                    entry.package.span()
+                };
+                policy_err(span)(e)
+            })?;
         if let Some(words) = &entry.rules {
-            ignore.rules = Some(policy::parse_rules(words).map_err(policy_err)?);
+            ignore.rules = Some(
+                policy::parse_rules_in(words.get_ref(), "the ignore's `rules`")
+                    .map_err(policy_err(words.span()))?,
+            );
         }
         ignores.push(ignore);
     }
@@ -193,6 +245,17 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
             path: shown.to_string(),
             source,
         })?;
+    let exclude = wire
+        .exclude
+        .iter()
+        .map(|p| {
+            Pattern::new(p.get_ref()).map_err(|source| ConfigError::Pattern {
+                path: shown.to_string(),
+                line: line_of(p.span()),
+                source,
+            })
+        })
+        .collect::<Result<_, _>>()?;
     let provenance_from = match wire.provenance_from {
         None => Vec::new(),
         Some(WireProvenance::All(v)) => vec![v],
@@ -217,6 +280,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         min_coverage,
         ignores,
         own,
+        exclude,
         provenance_from,
         private: wire.private,
     })
@@ -342,5 +406,44 @@ until = 2027-02-01
         .unwrap_err()
         .to_string();
         assert!(e.contains("`until` must be a date"), "{e}");
+    }
+
+    #[test]
+    fn every_value_error_names_its_line() {
+        let err = |text: &str| parse("provscan.toml", text).unwrap_err().to_string();
+        let e = err("[[ignore]]\npackage = \"x\"\nreason = \"r\"\nrules = [\"bad\"]\n");
+        assert!(
+            e.starts_with("provscan.toml:4: ")
+                && e.contains("unknown rule `bad` in the ignore's `rules`"),
+            "{e}"
+        );
+        let e = err("[[ignore]]\npackage = \"x\"\nreason = \"r\"\nuntil = \"soon\"\n");
+        assert!(e.starts_with("provscan.toml:4: "), "{e}");
+        let e = err("\n[[ignore]]\npackage = \"x\"\nreason = \" \"\n");
+        assert!(
+            e.starts_with("provscan.toml:4: ") && e.contains("`reason`"),
+            "{e}"
+        );
+        let e = err("[[ignore]]\nreason = \"r\"\npackage = \"qs@>>1\"\n");
+        assert!(
+            e.starts_with("provscan.toml:3: ") && e.contains("`>>1` is not a version range"),
+            "{e}"
+        );
+        let e = err("[[ignore]]\npackage = \"x\"\nreason = \"r\"\necosystem = \"go\"\n");
+        assert!(e.starts_with("provscan.toml:4: "), "{e}");
+        let e = err("\nfail-on = [\"nope\"]\n");
+        assert!(
+            e.starts_with("provscan.toml:2: ") && e.contains("in fail-on"),
+            "{e}"
+        );
+        let e = err("min-coverage = { npm = 101 }\n");
+        assert!(e.starts_with("provscan.toml:1: "), "{e}");
+        let e = err("exclude = [\"ok\",\n  \"[bad\"]\n");
+        assert!(
+            e.starts_with("provscan.toml:2: invalid pattern `[bad`"),
+            "{e}"
+        );
+        let c = parse("provscan.toml", "exclude = [\"fixtures/**/edge\"]\n").unwrap();
+        assert!(c.exclude[0].matches_path("fixtures/npm/edge/x/package-lock.json"));
     }
 }

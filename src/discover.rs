@@ -2,7 +2,9 @@
 //!
 //! A lockfile's format comes from its file name alone. Discovery skips `node_modules`, `target`,
 //! `.git`, virtualenvs and hidden directories, and applies npm's rule that an
-//! `npm-shrinkwrap.json` wins over a `package-lock.json` in the same folder. It never reads a
+//! `npm-shrinkwrap.json` wins over a `package-lock.json` in the same folder, and Bun's that a
+//! `bun.lock` wins over a `bun.lockb`. `--exclude` / `exclude` patterns
+//! ([`crate::pattern`]) skip lockfiles by their path relative to the scan root. It never reads a
 //! file's content and never follows symbolic links to directories. Whether a file found here
 //! may be read (symbolic links, FIFOs, devices) is decided when it is read, by
 //! [`crate::lockfile::files`].
@@ -11,6 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::lockfile::{LockfileKind, display_path};
+use crate::pattern::Pattern;
 
 /// Directory names never descended into.
 const SKIPPED_DIRS: &[&str] = &[
@@ -42,6 +45,8 @@ pub struct Discovery {
     pub lockfiles: Vec<Found>,
     /// Notes for stderr (skipped files).
     pub warnings: Vec<String>,
+    /// `provscan.toml` files below the scan root (display paths): only the root's applies.
+    pub nested_configs: Vec<String>,
 }
 
 /// Why discovery failed.
@@ -94,13 +99,30 @@ pub enum DiscoverError {
     },
 }
 
-/// Find lockfiles under `root`, or take `explicit` ones when any are given.
-pub fn discover(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> {
-    if explicit.is_empty() {
-        walk(root)
+/// Find lockfiles under `root`, or take `explicit` ones when any are given; lockfiles whose
+/// path relative to `root` matches an `exclude` pattern are left out.
+pub fn discover(
+    root: &Path,
+    explicit: &[PathBuf],
+    exclude: &[Pattern],
+) -> Result<Discovery, DiscoverError> {
+    let mut found = if explicit.is_empty() {
+        walk(root)?
     } else {
-        named(root, explicit)
+        named(root, explicit)?
+    };
+    if !exclude.is_empty() {
+        found
+            .lockfiles
+            .retain(|f| !exclude.iter().any(|p| p.matches_path(&f.display)));
     }
+    Ok(found)
+}
+
+/// Bun's rule: a `bun.lockb` beside a `bun.lock` is the stale binary one, and bun reads the text
+/// lockfile.
+fn bun_text_lockfile_beside(kind: LockfileKind, path: &Path) -> bool {
+    kind == LockfileKind::BunLockb && path.with_file_name("bun.lock").is_file()
 }
 
 fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> {
@@ -128,6 +150,13 @@ fn named(root: &Path, explicit: &[PathBuf]) -> Result<Discovery, DiscoverError> 
             out.warnings.push(format!(
                 "{display}: skipped, because npm-shrinkwrap.json beside it takes precedence (npm ignores \
                  package-lock.json when both exist)"
+            ));
+            continue;
+        }
+        if bun_text_lockfile_beside(kind, path) {
+            out.warnings.push(format!(
+                "{display}: skipped, because bun.lock beside it takes precedence (bun reads the \
+                 text lockfile when both exist)"
             ));
             continue;
         }
@@ -188,6 +217,10 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
+        if name == "provscan.toml" && entry.depth() > 1 {
+            out.nested_configs.push(display_path(entry.path(), root));
+            continue;
+        }
         let Some(kind) = LockfileKind::from_file_name(&name) else {
             continue;
         };
@@ -195,6 +228,9 @@ fn walk(root: &Path) -> Result<Discovery, DiscoverError> {
         if kind == LockfileKind::PackageLock && path.with_file_name("npm-shrinkwrap.json").is_file()
         {
             continue; // npm's rule: the shrinkwrap wins, package-lock.json is ignored.
+        }
+        if bun_text_lockfile_beside(kind, path) {
+            continue; // bun's rule: the text lockfile wins.
         }
         out.lockfiles.push(Found {
             path: path.to_path_buf(),
@@ -249,7 +285,7 @@ mod tests {
         ] {
             touch(d, rel);
         }
-        let found = discover(d, &[]).unwrap();
+        let found = discover(d, &[], &[]).unwrap();
         let names: Vec<_> = found.lockfiles.iter().map(|f| f.display.as_str()).collect();
         assert_eq!(
             names,
@@ -268,7 +304,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), "package-lock.json");
         touch(dir.path(), "npm-shrinkwrap.json");
-        let found = discover(dir.path(), &[dir.path().join("package-lock.json")]).unwrap();
+        let found = discover(dir.path(), &[dir.path().join("package-lock.json")], &[]).unwrap();
         assert!(found.lockfiles.is_empty());
         assert!(
             found.warnings[0].contains("npm-shrinkwrap.json"),
@@ -281,12 +317,12 @@ mod tests {
     fn explicit_unknown_name_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), "deps.lock");
-        let err = discover(dir.path(), &[dir.path().join("deps.lock")]).unwrap_err();
+        let err = discover(dir.path(), &[dir.path().join("deps.lock")], &[]).unwrap_err();
         assert!(
             err.to_string().contains("cannot tell the lockfile format"),
             "{err}"
         );
-        let err = discover(dir.path(), &[dir.path().join("nope/Cargo.lock")]).unwrap_err();
+        let err = discover(dir.path(), &[dir.path().join("nope/Cargo.lock")], &[]).unwrap_err();
         assert!(matches!(err, DiscoverError::Missing { .. }));
     }
 
@@ -303,7 +339,7 @@ mod tests {
         )
         .unwrap();
         std::os::unix::fs::symlink("../other", dir.path().join("app/linked-dir")).unwrap();
-        let found = discover(&dir.path().join("app"), &[]).unwrap();
+        let found = discover(&dir.path().join("app"), &[], &[]).unwrap();
         let names: Vec<_> = found.lockfiles.iter().map(|f| f.display.as_str()).collect();
         assert_eq!(names, ["package-lock.json"]);
     }
@@ -312,7 +348,50 @@ mod tests {
     fn hidden_root_is_still_scanned() {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), ".proj/Cargo.lock");
-        let found = discover(&dir.path().join(".proj"), &[]).unwrap();
+        let found = discover(&dir.path().join(".proj"), &[], &[]).unwrap();
         assert_eq!(found.lockfiles.len(), 1);
+    }
+
+    #[test]
+    fn excludes_skip_by_path_and_bun_lockb_yields_to_bun_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for rel in [
+            "app/package-lock.json",
+            "fixtures/broken/package-lock.json",
+            "fixtures/edge/Cargo.lock",
+            "web/bun.lock",
+            "web/bun.lockb",
+            "old/bun.lockb",
+            "provscan.toml",
+            "app/provscan.toml",
+        ] {
+            touch(d, rel);
+        }
+        let exclude = [Pattern::new("fixtures/**/broken").unwrap()];
+        let found = discover(d, &[], &exclude).unwrap();
+        let names: Vec<_> = found.lockfiles.iter().map(|f| f.display.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "app/package-lock.json",
+                "fixtures/edge/Cargo.lock",
+                "old/bun.lockb",
+                "web/bun.lock"
+            ]
+        );
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        assert_eq!(found.nested_configs, ["app/provscan.toml"]);
+        let exclude = [Pattern::new("fixtures").unwrap()];
+        let found = discover(d, &[], &exclude).unwrap();
+        assert_eq!(found.lockfiles.len(), 3);
+        // Named on the command line: bun.lockb beside bun.lock is skipped with a warning.
+        let found = discover(d, &[d.join("web/bun.lockb")], &[]).unwrap();
+        assert!(found.lockfiles.is_empty());
+        assert!(
+            found.warnings[0].contains("bun.lock beside it"),
+            "{:?}",
+            found.warnings
+        );
     }
 }

@@ -1,37 +1,43 @@
-//! The provscan binary: parse the command line, run the scan (or the diff), render, exit.
+//! The provscan binary: parse the command line, run the scan (or `diff`, or `explain`), render,
+//! exit with one of the codes of [`provscan::exit`].
 
+use std::ffi::OsString;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs, ManArgs, MergeArgs, MergeFormat};
+use provscan::cli::{Cli, Command, DiffArgs, ExplainArgs, Format, ManArgs, MergeArgs, MergeFormat};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, manual, merge, prior, render, scan};
+use provscan::{diff, explain, manual, merge, prior, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     let command = cli.command.take();
     let options = render_options(&cli);
-    let result = match command {
-        Some(Command::Diff(args)) => run_diff(&args),
-        Some(Command::Merge(args)) => run_merge(&args),
-        Some(Command::Completions(args)) => run_completions(args.shell),
-        Some(Command::Man(args)) => run_man(&args),
-        None => match Settings::from_cli(cli) {
-            Ok(settings) => run(settings, options),
-            Err(err) => {
-                eprintln!("error: {err}");
-                return Exit::Error.into();
-            }
-        },
+    let (result, output) = match command {
+        Some(Command::Diff(args)) => (run_diff(&args), args.output.clone()),
+        Some(Command::Merge(args)) => (run_merge(&args), args.output.clone()),
+        Some(Command::Explain(args)) => run_explain(args),
+        Some(Command::Completions(args)) => (run_completions(args.shell), None),
+        Some(Command::Man(args)) => (run_man(&args), None),
+        None => {
+            let output = cli.output.clone();
+            (
+                Settings::from_cli(cli)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|settings| run(settings, options)),
+                output,
+            )
+        }
     };
     match result {
         Ok(exit) => exit.into(),
         Err(err) => {
             eprintln!("error: {}", describe(&err));
+            discard_stale(output.as_deref());
             Exit::Error.into()
         }
     }
@@ -56,13 +62,27 @@ fn run(settings: Settings, options: render::Options) -> anyhow::Result<Exit> {
     emit(settings.output.as_deref(), &rendered)?;
     eprint!("{}", render::messages::after(&report, options.quiet));
     let passed = report.policy.passed();
+    let unreadable = unreadable(&report);
     // The process ends here: freeing a large report and its text is work nobody needs.
     std::mem::forget((report, rendered));
-    Ok(if passed {
-        Exit::Success
-    } else {
-        Exit::PolicyFailed
-    })
+    Ok(Exit::for_report(passed, unreadable))
+}
+
+/// Say which lockfiles could not be read (their packages are missing from the report).
+fn unreadable(report: &provscan::report::Report) -> usize {
+    let unreadable: Vec<_> = report.unreadable_lockfiles().collect();
+    for lockfile in &unreadable {
+        eprintln!("error: {}", lockfile.error.as_deref().unwrap_or_default());
+    }
+    if !unreadable.is_empty() {
+        eprintln!(
+            "{} of {} lockfiles could not be read; the report covers the others (exit 3). \
+             Fix them, or skip them with --exclude GLOB or `exclude` in provscan.toml.",
+            unreadable.len(),
+            report.lockfiles.len()
+        );
+    }
+    unreadable.len()
 }
 
 /// `provscan diff`: exit 1 when something got weaker.
@@ -98,6 +118,39 @@ fn run_merge(args: &MergeArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// `provscan explain PACKAGE [SCAN OPTIONS]`: the scan's own options are parsed as for a scan.
+fn run_explain(args: ExplainArgs) -> (anyhow::Result<Exit>, Option<PathBuf>) {
+    let argv = std::iter::once(OsString::from("provscan explain")).chain(args.scan);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let output = cli.output.clone();
+    let result = (|| {
+        let query = explain::Query::parse(&args.package)?;
+        let settings = Settings::from_cli(cli)?;
+        if !matches!(settings.format, Format::Table | Format::Json) {
+            anyhow::bail!("explain writes --format table or json");
+        }
+        let only = |p: &provscan::model::Package| query.matches(p);
+        let options = scan::ScanOptions {
+            only: Some(&only),
+            trace: true,
+        };
+        let (report, traces) = scan::run_with(&settings, &options)?;
+        eprint!("{}", render::messages::before(&report, false));
+        let explanation = explain::explain(&report, &traces, &query)?;
+        let rendered = match settings.format {
+            Format::Json => render::explain::json(&explanation),
+            _ => render::explain::text(&explanation),
+        };
+        emit(settings.output.as_deref(), &rendered)?;
+        let failing = explanation.failing();
+        Ok(Exit::for_report(!failing, unreadable(&report)))
+    })();
+    (result, output)
+}
+
 /// `provscan completions SHELL`: the script on standard output.
 fn run_completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     let mut script = Vec::new();
@@ -123,10 +176,11 @@ fn run_man(args: &ManArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Write the rendered text to FILE, or to standard output.
+/// Write the rendered text to FILE (through a temporary file in the same directory, renamed
+/// over FILE once complete: a reader never sees half a report), or to standard output.
 fn emit(output: Option<&Path>, rendered: &str) -> anyhow::Result<()> {
     match output {
-        Some(path) => std::fs::write(path, rendered)
+        Some(path) => write_atomically(path, rendered)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
@@ -141,6 +195,39 @@ fn emit(output: Option<&Path>, rendered: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".provscan-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Exit 2 means no report: a report an earlier run left at `-o FILE` must not pass for this
+/// run's, so it is removed (only a regular file, never a directory or device).
+fn discard_stale(output: Option<&Path>) {
+    let Some(path) = output else { return };
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        match std::fs::remove_file(path) {
+            Ok(()) => eprintln!(
+                "note: removed {}, an earlier report, since this run wrote none",
+                path.display()
+            ),
+            Err(e) => eprintln!(
+                "warning: {} holds an earlier report and could not be removed: {e}",
+                path.display()
+            ),
+        }
+    }
 }
 
 /// The error and those of its causes that its message does not already include (most of

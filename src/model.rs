@@ -208,7 +208,7 @@ impl LockedPackage {
 }
 
 /// Where a package was found: a lockfile path relative to the scan root, and the line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Origin {
     /// Lockfile path relative to the scanned directory (or as given on the command line).
     pub lockfile: String,
@@ -248,13 +248,20 @@ pub struct Package {
 }
 
 impl Package {
-    /// The merge key: ecosystem, normalised name, version, source and unpinned requirement.
+    /// The merge key: ecosystem, normalised name, version, source (registry URLs normalised,
+    /// [`registry_url_key`]) and unpinned requirement.
     pub fn key(&self) -> PackageKey {
+        let source = match &self.source {
+            Source::Registry { url: Some(url) } => Source::Registry {
+                url: Some(registry_url_key(url)),
+            },
+            other => other.clone(),
+        };
         PackageKey {
             ecosystem: self.ecosystem,
             name: self.ecosystem.normalize_name(&self.name),
             version: self.version.clone(),
-            source: self.source.clone(),
+            source,
             unpinned_spec: self.unpinned_spec.clone(),
         }
     }
@@ -278,6 +285,48 @@ pub struct PackageKey {
     pub source: Source,
     /// Unpinned requirement, if any.
     pub unpinned_spec: Option<String>,
+}
+
+/// A registry URL as compared when merging: scheme and host in lower case, the default port and
+/// credentials dropped, percent-encoding normalised, no trailing `/`. A Cargo source keeps its
+/// `registry+` / `sparse+` prefix. Text that is not a URL is compared as written (trimmed).
+pub fn registry_url_key(url: &str) -> String {
+    let text = url.trim();
+    let (prefix, rest) = match text.split_once('+') {
+        Some((p, rest)) if matches!(p, "registry" | "sparse") => (format!("{p}+"), rest),
+        _ => (String::new(), text),
+    };
+    match url::Url::parse(rest) {
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_fragment(None);
+            let shown = parsed.as_str().trim_end_matches('/').to_string();
+            format!("{prefix}{shown}")
+        }
+        _ => text.trim_end_matches('/').to_string(),
+    }
+}
+
+/// A lockfile that names the registry provscan is configured to ask for its ecosystem means the
+/// same source as one that names none (requirements.txt, a poetry.lock without a source): such
+/// sources become `Registry { url: None }`, so one package is one row. `configured` gives the
+/// configured registry URL per ecosystem (`None`: never rewrite).
+pub fn unify_registry_sources<'a>(
+    found: &mut [(LockedPackage, String)],
+    configured: &dyn Fn(Ecosystem) -> Option<&'a str>,
+) {
+    let keys: BTreeMap<Ecosystem, String> = Ecosystem::ALL
+        .iter()
+        .filter_map(|e| configured(*e).map(|url| (*e, registry_url_key(url))))
+        .collect();
+    for (pkg, _) in found {
+        if let Source::Registry { url: Some(url) } = &pkg.source
+            && keys.get(&pkg.ecosystem) == Some(&registry_url_key(url))
+        {
+            pkg.source = Source::DEFAULT_REGISTRY;
+        }
+    }
 }
 
 /// Merge packages found in several lockfiles into one list, sorted by ecosystem, name, version.
@@ -425,6 +474,43 @@ mod tests {
         ]);
         assert_eq!(merged.len(), 1);
         assert!(merged[0].integrity_conflict);
+    }
+
+    #[test]
+    fn registry_urls_compare_normalised_and_the_configured_one_is_the_default() {
+        assert_eq!(
+            registry_url_key("HTTPS://User:pw@PyPI.Example:443/simple/"),
+            "https://pypi.example/simple"
+        );
+        assert_eq!(
+            registry_url_key("sparse+https://Index.Example/"),
+            "sparse+https://index.example"
+        );
+        let a = LockedPackage::new(Ecosystem::Npm, "x", "1.0.0");
+        let mut b = a.clone();
+        b.source = Source::Registry {
+            url: Some("https://mirror.example/npm/".into()),
+        };
+        let mut c = a.clone();
+        c.source = Source::Registry {
+            url: Some("https://MIRROR.example/npm".into()),
+        };
+        // Two spellings of one mirror are one source; the default registry is another.
+        let merged = merge(vec![
+            (a.clone(), "1".into()),
+            (b.clone(), "2".into()),
+            (c.clone(), "3".into()),
+        ]);
+        assert_eq!(merged.len(), 2);
+        // When the mirror is the registry provscan asks, all three are one package.
+        let mut found = vec![(a, "1".into()), (b, "2".into()), (c, "3".into())];
+        unify_registry_sources(&mut found, &|e| {
+            (e == Ecosystem::Npm).then_some("https://mirror.example/npm/")
+        });
+        let merged = merge(found);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].origins.len(), 3);
+        assert_eq!(merged[0].source, Source::DEFAULT_REGISTRY);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use crate::model::Ecosystem;
+use crate::pattern::Pattern;
 use crate::prior::{PriorPackage, normalized};
 use crate::report::{CoverageBasis, FlagKind, Ignored, PackageReport, Report, Status, Violation};
 
@@ -75,8 +76,10 @@ pub enum Versions {
 pub struct Ignore {
     /// The pattern as written (`name`, `name@version`, `name@range`).
     pub pattern: String,
-    /// The package name.
+    /// The package name part (a [`Pattern`]: `@esbuild/*` is a glob).
     pub name: String,
+    /// The name part compiled as written (npm, crates.io) and PEP 503-normalised (PyPI).
+    name_glob: (Pattern, Pattern),
     /// Which versions.
     pub versions: Versions,
     /// Limited to one ecosystem, if set.
@@ -93,13 +96,18 @@ pub struct Ignore {
 /// Why a policy setting is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    /// An unknown word in `fail-on`.
+    /// An unknown word in `fail-on`, `--fail-on` or an ignore's `rules`.
     #[error(
-        "unknown rule `{0}` in fail-on (statuses: verified, attested, trusted-publisher, none, downgraded, \
+        "unknown rule `{word}` in {place} (statuses: verified, attested, trusted-publisher, none, downgraded, \
          invalid, unknown, not-applicable, unpinned; flags: integrity-mismatch, source-mismatch, publisher-changed, \
          unexpected-publisher)"
     )]
-    UnknownRule(String),
+    UnknownRule {
+        /// The word.
+        word: String,
+        /// Where it was written: `fail-on`, `--fail-on`, `the ignore's rules`.
+        place: &'static str,
+    },
     /// A bad `min-coverage` value.
     #[error(
         "invalid min-coverage `{0}`: expected PCT or ECOSYSTEM=PCT with 0 <= PCT <= 100 and ECOSYSTEM one of npm, pypi, crates"
@@ -138,10 +146,21 @@ impl Default for Policy {
 
 /// Parse `fail-on` words.
 pub fn parse_rules(words: &[String]) -> Result<Vec<Rule>, PolicyError> {
+    parse_rules_in(words, "fail-on")
+}
+
+/// Parse rule words written in `place` (named in the error: `fail-on`, `--fail-on`, `the
+/// ignore's rules`).
+pub fn parse_rules_in(words: &[String], place: &'static str) -> Result<Vec<Rule>, PolicyError> {
     let mut rules: Vec<Rule> = words
         .iter()
         .filter(|w| !w.trim().is_empty())
-        .map(|w| Rule::parse(w).ok_or_else(|| PolicyError::UnknownRule(w.trim().to_string())))
+        .map(|w| {
+            Rule::parse(w).ok_or_else(|| PolicyError::UnknownRule {
+                word: w.trim().to_string(),
+                place,
+            })
+        })
         .collect::<Result<_, _>>()?;
     rules.sort();
     rules.dedup();
@@ -198,6 +217,9 @@ impl Ignore {
                     return Err(err("nothing after `@`"));
                 }
                 let is_range = version.contains(['<', '>', '=', '~', '^', '*', ',', '|', '!', ' ']);
+                if is_range {
+                    check_range(ecosystem, version).map_err(|m| err(&m))?;
+                }
                 (
                     name,
                     if is_range {
@@ -212,9 +234,11 @@ impl Ignore {
         if name.is_empty() {
             return Err(err("no package name"));
         }
+        let glob = |text: &str| Pattern::new(text).map_err(|e| err(&e.message));
         Ok(Ignore {
             pattern: pattern.to_string(),
             name: name.to_string(),
+            name_glob: (glob(name)?, glob(&crate::model::pep503_normalize(name))?),
             versions,
             ecosystem,
             reason: reason.to_string(),
@@ -228,7 +252,16 @@ impl Ignore {
         if self.ecosystem.is_some_and(|e| e != ecosystem) {
             return false;
         }
-        if normalized(ecosystem, &self.name) != normalized(ecosystem, name) {
+        let glob = match ecosystem {
+            Ecosystem::Pypi => &self.name_glob.1,
+            Ecosystem::Npm | Ecosystem::Crates => &self.name_glob.0,
+        };
+        let name_matches = if glob.is_literal() {
+            normalized(ecosystem, &self.name) == normalized(ecosystem, name)
+        } else {
+            glob.matches(&normalized(ecosystem, name))
+        };
+        if !name_matches {
             return false;
         }
         match &self.versions {
@@ -253,6 +286,30 @@ impl Ignore {
     pub fn active(&self, today: jiff::civil::Date) -> bool {
         self.until.is_none_or(|until| today <= until)
     }
+}
+
+/// A range must parse in the grammar of the ignore's ecosystem (either grammar when it names
+/// none), so that a typo is an error rather than an ignore that silently matches nothing.
+fn check_range(ecosystem: Option<Ecosystem>, range: &str) -> Result<(), String> {
+    let semver = || {
+        range
+            .split("||")
+            .all(|alt| semver::VersionReq::parse(alt.trim()).is_ok())
+    };
+    let pep440 = || pep508_rs::pep440_rs::VersionSpecifiers::from_str(range).is_ok();
+    let ok = match ecosystem {
+        Some(Ecosystem::Pypi) => pep440(),
+        Some(Ecosystem::Npm | Ecosystem::Crates) => semver(),
+        None => semver() || pep440(),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(format!(
+        "`{range}` is not a version range (npm and crates.io: SemVer requirements such as \
+         `^1.2`, `>=1.0, <2`, alternatives joined with `||`; PyPI: PEP 440 specifiers such as \
+         `>=1,<2`)"
+    ))
 }
 
 fn in_range(ecosystem: Ecosystem, range: &str, version: &str) -> bool {
@@ -361,7 +418,12 @@ pub fn apply(
             ));
         }
     }
-    violations.extend(coverage_violations(report, &policy.min_coverage, baseline));
+    violations.extend(coverage_violations(
+        report,
+        &policy.min_coverage,
+        baseline,
+        &mut warnings,
+    ));
     report.policy.fail_on = policy
         .fail_on
         .iter()
@@ -413,6 +475,7 @@ fn coverage_violations(
     report: &Report,
     thresholds: &[MinCoverage],
     baseline: Option<&[PriorPackage]>,
+    warnings: &mut Vec<String>,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
     for t in thresholds {
@@ -435,14 +498,21 @@ fn coverage_violations(
         if pct + 1e-9 >= t.percent {
             continue;
         }
-        // With a baseline, only a coverage that also dropped below the baseline's fails.
+        let scope = t.ecosystem.map_or("overall".to_string(), |e| e.to_string());
+        // With a baseline, only a coverage that also dropped below the baseline's fails; one
+        // that stayed below the threshold is said, so it never passes unnoticed.
         if let Some(prior) = baseline
             && let Some(before) = prior_coverage(prior, t.ecosystem, report.summary.coverage_basis)
             && pct + 1e-9 >= before
         {
+            warnings.push(format!(
+                "{scope} provenance coverage is {pct:.1}% ({covered} of {total} registry packages), \
+                 below the required {}%; not failing because the baseline's was {before:.1}% and it \
+                 did not drop",
+                t.percent
+            ));
             continue;
         }
-        let scope = t.ecosystem.map_or("overall".to_string(), |e| e.to_string());
         out.push(Violation {
             rule: "min-coverage".into(),
             package: None,
@@ -721,6 +791,22 @@ mod tests {
     }
 
     #[test]
+    fn globs_match_names_and_bad_ranges_are_errors() {
+        let i = Ignore::new("@esbuild/*", "r", None, None).unwrap();
+        assert!(i.matches(Ecosystem::Npm, "@esbuild/linux-x64", "0.19.0"));
+        assert!(!i.matches(Ecosystem::Npm, "esbuild", "0.19.0"));
+        let i = Ignore::new("Types_*@>=1", "r", None, None).unwrap();
+        assert!(i.matches(Ecosystem::Pypi, "types-requests", "2.0"));
+        let e = Ignore::new("qs@>>1", "r", None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`>>1` is not a version range"), "{e}");
+        assert!(Ignore::new("x@>=1,<2", "r", None, Some(Ecosystem::Pypi)).is_ok());
+        assert!(Ignore::new("x@~=1.4", "r", None, Some(Ecosystem::Npm)).is_err());
+        assert!(Ignore::new("x[", "r", None, None).is_err());
+    }
+
+    #[test]
     fn a_coverage_failure_says_how_much_of_the_gap_is_unknown_and_why() {
         let mut r = report(&[
             (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
@@ -844,8 +930,46 @@ mod tests {
     }
 
     #[test]
+    fn coverage_below_threshold_with_a_baseline_is_a_warning_when_it_did_not_drop() {
+        let prior = crate::prior::parse(
+            "old.json",
+            r#"{"schema_version": 1, "packages": [
+                {"ecosystem": "npm", "name": "a", "version": "1.0.0", "status": "none"},
+                {"ecosystem": "npm", "name": "b", "version": "1.0.0", "status": "none"}
+            ]}"#,
+        )
+        .unwrap();
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::None),
+            (Ecosystem::Npm, "b", "1.0.0", Status::None),
+        ]);
+        let policy = Policy {
+            fail_on: Vec::new(),
+            min_coverage: vec![parse_coverage("30").unwrap()],
+            ignores: Vec::new(),
+        };
+        let warnings = apply(&mut r, &policy, Some(&prior), date("2026-11-25"));
+        assert!(r.policy.passed());
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("below the required 30%") && w.contains("baseline's was 0.0%")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
     fn unknown_rules_are_errors() {
         let err = parse_rules(&["downgrade".into()]).unwrap_err();
-        assert!(err.to_string().starts_with("unknown rule `downgrade`"));
+        assert!(
+            err.to_string()
+                .starts_with("unknown rule `downgrade` in fail-on")
+        );
+        let err = parse_rules_in(&["nope".into()], "the ignore's rules").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unknown rule `nope` in the ignore's rules"),
+            "{err}"
+        );
     }
 }

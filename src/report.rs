@@ -221,7 +221,7 @@ pub struct PackageReport {
     pub failing: bool,
 }
 
-/// A lockfile that was read.
+/// A lockfile that was read, or could not be.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LockfileReport {
     /// Path as shown (relative to the scan root where possible).
@@ -230,7 +230,8 @@ pub struct LockfileReport {
     pub format: LockfileKind,
     /// How many package entries it contributed (before merging across lockfiles).
     pub packages: usize,
-    /// Why the lockfile could not be read, when it could not (its packages are then missing).
+    /// Why it could not be read (the one-line error also printed on stderr); its packages are
+    /// then missing from the report. `None` when it was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -452,6 +453,13 @@ fn top_publishers(packages: &[PackageReport], basis: CoverageBasis) -> Vec<Publi
     });
     list.truncate(TOP_PUBLISHERS);
     list
+}
+
+impl Report {
+    /// Lockfiles that could not be read (their errors are in [`LockfileReport::error`]).
+    pub fn unreadable_lockfiles(&self) -> impl Iterator<Item = &LockfileReport> {
+        self.lockfiles.iter().filter(|l| l.error.is_some())
+    }
 }
 
 /// Everything a renderer needs.

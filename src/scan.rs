@@ -2,8 +2,13 @@
 //!
 //! discover → read lockfiles (in parallel) → merge → cache, then ask registries for the rest →
 //! verify (no network, in parallel) → classify → policy → [`Report`].
+//!
+//! In a directory scan a lockfile that cannot be read is reported with its error and the others
+//! are still scanned (partial results); a lockfile named with `--lockfile` that cannot be read
+//! stops the scan.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -13,6 +18,7 @@ use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
 use crate::model::{self, Ecosystem, Package, PackageKey};
 use crate::policy;
+use crate::registry::trace::{RequestTrace, Traces};
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::causes::{self, RegistryUrls};
 use crate::report::{
@@ -28,7 +34,7 @@ pub enum ScanError {
     /// Discovery failed (bad path, unknown lockfile name).
     #[error(transparent)]
     Discover(#[from] DiscoverError),
-    /// One or more lockfiles could not be read; every error is listed.
+    /// One or more lockfiles named with `--lockfile` could not be read; every error is listed.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Lockfiles(Vec<LockfileError>),
     /// The registry stage could not start.
@@ -39,11 +45,35 @@ pub enum ScanError {
     Verify(#[from] VerifyError),
 }
 
+/// What a caller may ask of a scan beyond the settings (`provscan explain`).
+#[derive(Default)]
+pub struct ScanOptions<'a> {
+    /// Only the packages this accepts are looked up and reported.
+    pub only: Option<&'a dyn Fn(&Package) -> bool>,
+    /// Record what was asked and answered per package name.
+    pub trace: bool,
+}
+
 /// Run a scan and build its report. Warnings are collected in the report for the caller to show.
 pub fn run(settings: &Settings) -> Result<Report, ScanError> {
-    let discovery = discover::discover(&settings.root, &settings.lockfiles)?;
+    run_with(settings, &ScanOptions::default()).map(|(report, _)| report)
+}
+
+/// [`run`] with options; also returns the traces when `options.trace` is set.
+pub fn run_with(
+    settings: &Settings,
+    options: &ScanOptions<'_>,
+) -> Result<(Report, Traces), ScanError> {
+    let discovery = discover::discover(&settings.root, &settings.lockfiles, &settings.exclude)?;
     let mut warnings = settings.registry.endpoints.warnings.clone();
     warnings.extend(discovery.warnings);
+    for nested in &discovery.nested_configs {
+        warnings.push(format!(
+            "{}: not applied: only one policy applies to a scan, the scan root's provscan.toml \
+             (or --config FILE); scan that directory on its own to use it",
+            shown_from_cwd(&settings.root, nested)
+        ));
+    }
     if discovery.lockfiles.is_empty() {
         warnings.push(format!(
             "no lockfile found under {}",
@@ -51,10 +81,29 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         ));
     }
 
-    let parsed = read_all(settings, &discovery.lockfiles)?;
-    let mut lockfiles = Vec::with_capacity(parsed.len());
+    // Named files are what the user asked for: one that cannot be read stops the scan. In a
+    // directory scan it is reported, and every other lockfile still is.
+    let results = read_all(settings, &discovery.lockfiles);
+    if !settings.lockfiles.is_empty() && results.iter().any(Result::is_err) {
+        return Err(ScanError::Lockfiles(
+            results.into_iter().filter_map(Result::err).collect(),
+        ));
+    }
+    let mut lockfiles = Vec::with_capacity(results.len());
     let mut found = Vec::new();
-    for (file, parsed) in discovery.lockfiles.iter().zip(parsed) {
+    for (file, result) in discovery.lockfiles.iter().zip(results) {
+        let parsed = match result {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                lockfiles.push(LockfileReport {
+                    path: file.display.clone(),
+                    format: file.kind,
+                    packages: 0,
+                    error: Some(err.to_string()),
+                });
+                continue;
+            }
+        };
         lockfiles.push(LockfileReport {
             path: file.display.clone(),
             format: file.kind,
@@ -68,7 +117,19 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
             (pkg, file)
         }));
     }
-    let packages = model::merge(found);
+    // A lockfile naming the registry provscan asks is the same source as one naming none.
+    let configured = |ecosystem: Ecosystem| match ecosystem {
+        Ecosystem::Npm => Some(settings.registry.endpoints.npm.as_str()),
+        Ecosystem::Pypi => Some(settings.registry.endpoints.pypi.as_str()),
+        // Cargo.lock names an index, never the API provscan asks; crates.io's index is already
+        // `Registry { url: None }`.
+        Ecosystem::Crates => None,
+    };
+    model::unify_registry_sources(&mut found, &configured);
+    let mut packages = model::merge(found);
+    if let Some(only) = options.only {
+        packages.retain(|p| only(p));
+    }
 
     // Load the trusted root before any request, so a bad `--trusted-root` fails fast.
     let verifier = settings.verify.as_ref().map(Verifier::new).transpose()?;
@@ -98,9 +159,28 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
             .as_ref()
             .and_then(|c| c.get_npm_keys(npm_registry, Some(cache::NPM_KEYS_MAX_AGE)))
             .is_none();
-        registry::lookup_all(&missing, &config)?
+        registry::lookup_all_traced(&missing, &config, options.trace)?
     };
     store(cache.as_ref(), settings, &missing, &fetched, &mut warnings);
+    let mut traces = fetched.traces;
+    if options.trace {
+        for pkg in packages.iter().filter(|p| lookups.contains_key(&p.key())) {
+            let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+                continue;
+            };
+            traces
+                .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
+                .or_default()
+                .requests
+                .push(RequestTrace {
+                    what: format!("{}@{}", pkg.name, pkg.version),
+                    url: lockfile::strip_credentials(&registry),
+                    status: None,
+                    outcome: "answered from provscan's cache; no request was sent".into(),
+                    from_cache: true,
+                });
+        }
+    }
     lookups.extend(fetched.by_key);
     warnings.extend(registry::route::stripped_hint(
         &settings.registry.endpoints,
@@ -190,7 +270,7 @@ pub fn run(settings: &Settings) -> Result<Report, ScanError> {
         settings.today,
     );
     report.warnings.extend(policy_warnings);
-    Ok(report)
+    Ok((report, traces))
 }
 
 /// The registry asked for each ecosystem, as shown in causes (no credentials).
@@ -398,9 +478,10 @@ fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
     flags
 }
 
-/// Read every lockfile on rayon's pool; all errors are reported, not just the first.
-fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed>, ScanError> {
-    let results: Vec<Result<lockfile::Parsed, LockfileError>> = files
+/// Read every lockfile on rayon's pool: one result per file, in order. Errors name the file as
+/// the user can open it from the working directory.
+fn read_all(settings: &Settings, files: &[Found]) -> Vec<Result<lockfile::Parsed, LockfileError>> {
+    files
         .par_iter()
         .map(|file| {
             let text =
@@ -414,12 +495,27 @@ fn read_all(settings: &Settings, files: &[Found]) -> Result<Vec<lockfile::Parsed
             };
             lockfile::parse(file.kind, &input)
         })
-        .collect();
-    let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    if !errors.is_empty() {
-        return Err(ScanError::Lockfiles(
-            errors.into_iter().filter_map(Result::err).collect(),
-        ));
+        .map(|result| result.map_err(|e| error_from_cwd(&settings.root, e)))
+        .collect()
+}
+
+/// A reader's error names the file relative to the scan root; the user opens it from the
+/// working directory.
+fn error_from_cwd(root: &Path, mut err: LockfileError) -> LockfileError {
+    match &mut err {
+        LockfileError::Io { path, .. }
+        | LockfileError::Refused { path, .. }
+        | LockfileError::Parse { path, .. } => {
+            *path = shown_from_cwd(root, path);
+        }
     }
-    Ok(ok.into_iter().filter_map(Result::ok).collect())
+    err
+}
+
+/// A path shown relative to the scan root, as seen from the working directory.
+fn shown_from_cwd(root: &Path, shown: &str) -> String {
+    if root == Path::new(".") || root.as_os_str().is_empty() || Path::new(shown).is_absolute() {
+        return shown.to_string();
+    }
+    root.join(shown).to_string_lossy().replace('\\', "/")
 }

@@ -43,6 +43,8 @@ pub struct Settings {
     pub root: PathBuf,
     /// Lockfiles named explicitly; when non-empty, nothing is discovered.
     pub lockfiles: Vec<PathBuf>,
+    /// Lockfile path patterns discovery skips (`--exclude` and provscan.toml's `exclude`).
+    pub exclude: Vec<crate::pattern::Pattern>,
     /// Make no network request.
     pub offline: bool,
     /// Lockfile reader options.
@@ -88,6 +90,13 @@ impl Settings {
         };
         let (file, file_in_project) = load_config(&cli, &project)?;
         let own = crate::own::resolve(file.own.clone(), &project);
+        let mut exclude = file.exclude.clone();
+        for glob in &cli.exclude {
+            exclude.push(
+                crate::pattern::Pattern::new(glob)
+                    .map_err(|e| SettingsError::Invalid(format!("--exclude: {e}")))?,
+            );
+        }
         let overrides = Overrides {
             npm: cli.npm_registry.clone(),
             pypi: cli.pypi_index.clone(),
@@ -127,11 +136,13 @@ impl Settings {
         let http = HttpConfig {
             concurrency: cli.concurrency as usize,
             request_timeout: Duration::from_secs(cli.timeout),
+            package_deadline: Duration::from_secs(cli.package_deadline.unwrap_or(2 * cli.timeout)),
             ..HttpConfig::default()
         };
         Ok(Settings {
             root: cli.path,
             lockfiles: cli.lockfiles,
+            exclude,
             offline: cli.offline,
             reader: Options {
                 cargo_metadata: cli.cargo_metadata,
@@ -216,7 +227,7 @@ fn provenance_from(
 /// directory when present.
 fn resolve_policy(cli: &Cli, file: Config) -> Result<Policy, SettingsError> {
     let fail_on = match &cli.fail_on {
-        Some(words) => policy::parse_rules(words)?,
+        Some(words) => policy::parse_rules_in(words, "--fail-on")?,
         None => file.fail_on.unwrap_or_else(policy::Rule::defaults),
     };
     let min_coverage = if cli.min_coverage.is_empty() {

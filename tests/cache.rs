@@ -214,6 +214,8 @@ fn an_answer_whose_attestation_could_not_be_fetched_is_not_cached() {
         json_out(
             &provscan(home.path())
                 .args(["--format", "json", "--npm-registry", &reg.url()])
+                // 503 is backpressure, retried until the package's deadline: keep it short.
+                .args(["--package-deadline", "2"])
                 .arg(proj.path())
                 .output()
                 .unwrap(),

@@ -138,9 +138,10 @@ fn malformed_lockfiles_name_the_file_and_position() {
     for (name, content, needle) in cases {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(name), content).unwrap();
+        // Named with --lockfile: an input error, exit 2, no report.
         let out = provscan(dir.path())
-            .args(["--offline", "--format", "json"])
-            .arg(dir.path())
+            .current_dir(dir.path())
+            .args(["--offline", "--format", "json", "--lockfile", name])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -154,6 +155,19 @@ fn malformed_lockfiles_name_the_file_and_position() {
             stderr.contains(needle),
             "{name}: expected `{needle}` in: {stderr}"
         );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        // Found by a directory scan: reported in the report, exit 3.
+        let out = provscan(dir.path())
+            .args(["--offline", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{name}: {stderr}");
+        let report = json_out(&out);
+        let error = report["lockfiles"][0]["error"].as_str().unwrap_or_default();
+        assert!(error.contains(needle), "{name}: {error}");
+        assert!(stderr.contains(needle), "{name}: {stderr}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
 }

@@ -109,9 +109,13 @@ fn too_many_requests_honours_retry_after() {
             .respond_with(ok_body())
             .with_priority(2),
     );
-    // The backoff alone would retry after ~10 ms; Retry-After asks for a second. The retry is
-    // counted, and the answer arrives.
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, fast())).unwrap();
+    // The backoff alone would retry after ~10 ms; Retry-After asks for a second (within
+    // --timeout). The retry is counted, and the answer arrives.
+    let http = HttpConfig {
+        request_timeout: Duration::from_secs(2),
+        ..fast()
+    };
+    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, http)).unwrap();
     assert!(matches!(only(&lookups), Lookup::Answered(_)));
     assert_eq!(lookups.requests.npm, 2);
 }
@@ -129,14 +133,20 @@ fn retry_after_is_capped() {
         max_retry_after: Duration::from_millis(20),
         ..fast()
     };
+    let started = std::time::Instant::now();
     let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, http)).unwrap();
+    // Asked to wait a day, longer than --timeout allows: the package ends at once, and says why.
     match only(&lookups) {
         Lookup::Unknown { reason } => assert!(
-            reason.contains("HTTP 429") && reason.contains("2 attempts"),
+            reason.contains("rate-limited")
+                && reason.contains("HTTP 429")
+                && reason.contains("86400"),
             "{reason}"
         ),
         other => panic!("{other:?}"),
     }
+    assert_eq!(lookups.requests.npm, 1);
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

@@ -320,7 +320,7 @@ fn packages_resolved_from_a_private_host_never_reach_the_public_registry() {
     let err = stderr(&out);
     let hints: Vec<&str> = err
         .lines()
-        .filter(|l| l.contains("--allow-source"))
+        .filter(|l| l.contains("so no private name leaks there"))
         .collect();
     assert_eq!(hints.len(), 1, "one aggregated hint: {err}");
     assert!(

@@ -22,11 +22,12 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn schemas() -> [(&'static str, schemars::Schema); 3] {
+fn schemas() -> [(&'static str, schemars::Schema); 4] {
     [
         ("report-v1.json", provscan::render::json::schema()),
         ("diff-v1.json", provscan::diff::schema()),
         ("merge-v1.json", provscan::merge::schema()),
+        ("explain-v1.json", provscan::render::explain::schema()),
     ]
 }
 
@@ -230,4 +231,39 @@ fn broken_documents_are_rejected() {
     }
     let diff = validator("diff-v1.json");
     assert!(!diff.is_valid(&serde_json::json!({"schema_version": 1})));
+}
+
+#[test]
+fn explain_output_validates() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = manifest().join("lockfile-fixtures/npm/v1-small");
+    let report = common::provscan(home.path())
+        .current_dir(&dir)
+        .args(["--offline", "--no-cache", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = common::json_out(&report);
+    let p = &report["packages"][0];
+    let query = format!(
+        "{}:{}@{}",
+        p["ecosystem"].as_str().unwrap(),
+        p["name"].as_str().unwrap(),
+        p["version"].as_str().unwrap()
+    );
+    let out = common::provscan(home.path())
+        .current_dir(&dir)
+        .args([
+            "explain",
+            &query,
+            "--offline",
+            "--no-cache",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc = common::json_out(&out);
+    assert_eq!(doc["packages"].as_array().unwrap().len(), 1, "{doc}");
+    let errs = errors(&validator("explain-v1.json"), &doc);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
 }

@@ -58,3 +58,6 @@ for case in app-dev-group workspace; do
     expected "$dir/uv.lock"
     echo "$case: $(grep -c '"name"' "$dir/expected.json") registry packages"
 done
+
+# One project locked by uv, Poetry and uv export side by side (its own script).
+bash "$here/beside-poetry-and-requirements/generate.sh"

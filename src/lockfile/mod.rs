@@ -250,7 +250,9 @@ impl LockfileError {
         if err.line() == 0 {
             LockfileError::invalid(path, message)
         } else {
-            LockfileError::at(path, err.line(), Some(err.column()), message)
+            // serde_json counts columns from 1 but says 0 for an error right after a newline
+            // (typically the end of a truncated file); columns shown are 1-based.
+            LockfileError::at(path, err.line(), Some(err.column().max(1)), message)
         }
     }
 

@@ -12,18 +12,18 @@
 use serde::Deserialize;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
-use super::wire::{self, lenient, present};
+use super::wire::{self, Entries, Lenient, lenient, present};
 use super::{
     Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason,
     publisher_change,
 };
-use crate::model::{Package, PackageKey, Source};
+use crate::model::{Ecosystem, Package, PackageKey, Source};
 
 /// Subset of the versions list.
 #[derive(Debug, Deserialize)]
 struct VersionsDoc {
-    #[serde(default, deserialize_with = "lenient")]
-    versions: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "wire::entries")]
+    versions: Option<Entries<Lenient<Version>>>,
 }
 
 /// Subset of one version.
@@ -37,7 +37,7 @@ struct Version {
     checksum: Option<String>,
     #[serde(default, deserialize_with = "present")]
     trustpub_data: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "wire::small")]
     published_by: Option<serde_json::Value>,
 }
 
@@ -156,7 +156,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         out.extend(all_unknown(&ours, "the crate name cannot be put in a URL"));
         return out;
     };
-    let doc = match ctx
+    let fetched = ctx
         .http
         .get_json(
             &ctx.crates,
@@ -165,8 +165,9 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             None,
             wire::json::<VersionsDoc>,
         )
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Crates, &first.name, "versions", &url, &fetched);
+    let doc = match fetched {
         Ok(Some(doc)) => doc,
         Ok(None) => {
             out.extend(all_unknown(
@@ -184,7 +185,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         .versions
         .unwrap_or_default()
         .into_iter()
-        .map(|v| serde_json::from_value(v).unwrap_or_default())
+        .map(|(_, v)| v.0.unwrap_or_default())
         .collect();
     let exposes = versions.iter().any(|v| v.trustpub_data.is_some());
     let history: Vec<Release> = versions
@@ -199,6 +200,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             })
         })
         .collect();
+    ctx.trace_history(Ecosystem::Crates, &first.name, &history);
     for pkg in &ours {
         let found = versions
             .iter()

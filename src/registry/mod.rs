@@ -22,11 +22,13 @@ pub mod http;
 pub mod npm;
 pub mod pypi;
 pub mod route;
+pub mod trace;
 mod wire;
 
 pub use endpoints::Endpoints;
+use history::Release;
 pub use history::{Downgrade, TrustLevel};
-use http::{Http, HttpConfig, Lane};
+use http::{Http, HttpConfig, Lane, LaneOutcome};
 
 /// What the registry stage learned about one package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,6 +314,38 @@ pub struct Lookups {
     pub requests: RequestCounts,
     /// The npm registry's signing keys, when verification wants them and npm packages exist.
     pub npm_keys: Option<NpmKeys>,
+    /// What each registry's lane saw: answers, failures, and — through
+    /// [`RegistryOutcomes::unusable`] — which registries gave nothing usable at all, and why.
+    pub outcomes: RegistryOutcomes,
+    /// What was asked and answered per package name (only from [`lookup_all_traced`]).
+    pub traces: trace::Traces,
+}
+
+/// Per-registry outcome of the registry stage (requests that got an answer, the last failure).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryOutcomes {
+    /// The npm registry.
+    pub npm: LaneOutcome,
+    /// PyPI.
+    pub pypi: LaneOutcome,
+    /// crates.io.
+    pub crates: LaneOutcome,
+}
+
+impl RegistryOutcomes {
+    /// Registries that were asked and gave nothing usable (no answer to any request), each
+    /// with its name ("the npm registry", "PyPI", "crates.io"), the requests sent, and why (the
+    /// last failure), in that order.
+    pub fn unusable(&self) -> Vec<(&'static str, u64, String)> {
+        [
+            ("the npm registry", &self.npm),
+            ("PyPI", &self.pypi),
+            ("crates.io", &self.crates),
+        ]
+        .into_iter()
+        .filter_map(|(name, o)| o.nothing_usable().map(|why| (name, o.requests, why)))
+        .collect()
+    }
 }
 
 /// Why the registry stage could not run at all.
@@ -332,6 +366,31 @@ pub(crate) struct Ctx {
     pub(crate) npm: Arc<Lane>,
     pub(crate) pypi: Arc<Lane>,
     pub(crate) crates: Arc<Lane>,
+    /// Set when the caller wants a per-package trace (`provscan explain`).
+    pub(crate) trace: Option<Arc<trace::Recorder>>,
+}
+
+impl Ctx {
+    /// Record a request's result in the trace, when tracing.
+    pub(crate) fn trace_request<T>(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        what: &str,
+        url: &url::Url,
+        result: &Result<Option<T>, http::FetchError>,
+    ) {
+        if let Some(t) = &self.trace {
+            t.request(ecosystem, name, what, url, result);
+        }
+    }
+
+    /// Record the release history of a name in the trace, when tracing.
+    pub(crate) fn trace_history(&self, ecosystem: Ecosystem, name: &str, history: &[Release]) {
+        if let Some(t) = &self.trace {
+            t.history(ecosystem, name, history);
+        }
+    }
 }
 
 impl Ctx {
@@ -351,6 +410,15 @@ impl Ctx {
 
 /// Ask the registries about every registry-pinned package.
 pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Lookups, RegistryError> {
+    lookup_all_traced(packages, config, false)
+}
+
+/// [`lookup_all`], recording what was asked and answered per package name when `trace` is set.
+pub fn lookup_all_traced(
+    packages: &[Package],
+    config: &RegistryConfig,
+    trace: bool,
+) -> Result<Lookups, RegistryError> {
     // Grouped by the registry each package is routed to, then by name; withheld packages are
     // answered here and never leave the process.
     let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
@@ -400,6 +468,7 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         npm: Lane::new("npm", config.http.concurrency, None),
         pypi: Lane::new("pypi", config.http.concurrency, None),
         crates: Lane::new("crates", config.http.concurrency, pace),
+        trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
     let progress = progress_bar(config.progress, groups.len());
     let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
@@ -411,19 +480,21 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
             Arc::new(ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()));
         let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
         let mut tasks = tokio::task::JoinSet::new();
+        let deadline = config.http.package_deadline;
         for ((ecosystem, base, _), pkgs) in groups {
             let ctx = Arc::clone(
                 routed
                     .entry((ecosystem, base.clone()))
                     .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
             );
-            tasks.spawn(async move {
+            // Every request of one package shares its deadline (see `http`).
+            tasks.spawn(http::with_package_clock(deadline, async move {
                 match ecosystem {
                     Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
                     Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
                     Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
                 }
-            });
+            }));
         }
         let mut by_key = withheld;
         while let Some(done) = tasks.join_next().await {
@@ -458,10 +529,18 @@ pub fn lookup_all(packages: &[Package], config: &RegistryConfig) -> Result<Looku
         pypi: ctx.pypi.requests(),
         crates: ctx.crates.requests(),
     };
+    let outcomes = RegistryOutcomes {
+        npm: ctx.npm.outcome(),
+        pypi: ctx.pypi.outcome(),
+        crates: ctx.crates.outcome(),
+    };
+    let traces = ctx.trace.as_ref().map(|t| t.take()).unwrap_or_default();
     Ok(Lookups {
         by_key,
         requests,
         npm_keys,
+        outcomes,
+        traces,
     })
 }
 
@@ -488,6 +567,7 @@ pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
         npm: Lane::new("npm", 1, None),
         pypi: Lane::new("pypi", 1, None),
         crates: Lane::new("crates", 1, None),
+        trace: None,
     });
     runtime.block_on(npm::fetch_keys(Arc::new(
         ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()),
@@ -526,20 +606,21 @@ pub(crate) fn all_unknown(pkgs: &[Package], reason: &str) -> Vec<(PackageKey, Lo
 /// got unparseable bytes is told apart from one that could not get bytes at all.
 #[derive(Debug, Default)]
 pub(crate) struct BodyWatch {
-    malformed: std::sync::atomic::AtomicU32,
+    malformed: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl BodyWatch {
-    /// Wrap a decoder so that every malformed body is counted.
-    pub(crate) fn decoder<'a, T>(
-        &'a self,
-        decode: impl Fn(&[u8]) -> http::Decoded<T> + 'a,
-    ) -> impl Fn(&[u8]) -> http::Decoded<T> + 'a {
+    /// Wrap a decoder so that every malformed body is counted (the decoder may run on the
+    /// blocking pool, so it owns a handle to the count).
+    pub(crate) fn decoder<T>(
+        &self,
+        decode: impl Fn(&[u8]) -> http::Decoded<T> + Send + Sync + 'static,
+    ) -> impl Fn(&[u8]) -> http::Decoded<T> + Send + Sync + 'static {
+        let malformed = Arc::clone(&self.malformed);
         move |bytes| {
             let decoded = decode(bytes);
             if matches!(decoded, http::Decoded::Malformed(_)) {
-                self.malformed
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                malformed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             decoded
         }
@@ -624,9 +705,9 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
         } => {
             format!("{registry} could not be reached: {message} after {attempts} attempts")
         }
-        http::FetchError::Unreachable { failures, .. } => format!(
-            "{registry} could not be reached ({failures} connection attempts in a row failed; \
-             provscan stopped asking it for this run)"
+        http::FetchError::Unreachable { failures, last, .. } => format!(
+            "{registry} could not be reached ({failures} attempts in a row failed, the last: \
+             {last}; provscan stopped asking it for this run)"
         ),
         http::FetchError::TooLarge { limit, .. } => {
             format!(
@@ -634,6 +715,32 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
                 limit / (1024 * 1024)
             )
         }
+        http::FetchError::OutOfTime {
+            message,
+            attempts,
+            deadline,
+            rate_limited: true,
+            ..
+        } => format!(
+            "{registry} rate-limited provscan (the last answer: {message}) until the package's \
+             {} s deadline ran out, after {attempts} attempts (see --package-deadline)",
+            deadline.as_secs()
+        ),
+        http::FetchError::OutOfTime {
+            message,
+            attempts,
+            deadline,
+            ..
+        } => format!(
+            "{registry} could not be reached: {message}; the package's {} s deadline ran out \
+             after {attempts} attempts (see --package-deadline)",
+            deadline.as_secs()
+        ),
+        http::FetchError::OverBudget { what, limit, .. } => format!(
+            "{registry}'s response would exceed provscan's {what} memory budget ({} MiB); \
+             not read",
+            limit / (1024 * 1024)
+        ),
     }
 }
 

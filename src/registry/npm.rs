@@ -14,15 +14,17 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use url::Url;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
-use super::wire::{self, lenient};
+use super::http::Decoded;
+use super::wire::{self, Entries, Lenient, lenient};
 use super::{
     BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, NpmKeys, Publisher,
     PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
-use crate::model::{Package, PackageKey};
+use crate::model::{Ecosystem, Package, PackageKey};
 
 /// Characters escaped in a package name path segment (npm escapes the scope's `/` as `%2f`).
 const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -56,13 +58,55 @@ pub fn packument_url(registry: &Url, name: &str) -> Option<Url> {
     registry.join(&escaped).ok()
 }
 
-/// Subset of a packument: only the fields provscan reads.
+/// Subset of a packument: only the fields provscan reads. Each version is kept as its raw text
+/// (borrowed from the body) and decoded one at a time, so a packument of 2,000+ versions never
+/// becomes a JSON tree.
 #[derive(Debug, Deserialize)]
-struct Packument {
-    #[serde(default, deserialize_with = "lenient")]
-    versions: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(default, deserialize_with = "lenient")]
-    time: Option<BTreeMap<String, serde_json::Value>>,
+struct Packument<'a> {
+    #[serde(borrow, default, deserialize_with = "wire::entries")]
+    versions: Option<Entries<&'a RawValue>>,
+    #[serde(default, deserialize_with = "wire::entries")]
+    time: Option<Entries<Lenient<String>>>,
+}
+
+/// What provscan keeps of a packument: every release's trust level and publish time, and the
+/// manifests of the pinned versions.
+struct DecodedPackument {
+    history: Vec<Release>,
+    manifests: BTreeMap<String, Manifest>,
+}
+
+/// Decode a packument for the pinned versions `wanted`. One version that does not decode
+/// counts as a release with nothing known (it does not lose the package).
+fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument> {
+    let packument = match wire::borrowed::<Packument<'_>>(bytes) {
+        Ok(p) => p,
+        Err(m) => return Decoded::Malformed(m),
+    };
+    let times: BTreeMap<String, String> = packument
+        .time
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.0?)))
+        .collect();
+    // A repeated key: the last one wins, as in any JSON object reader.
+    let versions: BTreeMap<String, &RawValue> =
+        packument.versions.unwrap_or_default().into_iter().collect();
+    let mut history = Vec::with_capacity(versions.len());
+    let mut manifests = BTreeMap::new();
+    for (version, raw) in versions {
+        let manifest: Manifest = serde_json::from_str(raw.get()).unwrap_or_default();
+        history.push(Release {
+            key: VersionKey::semver(&version),
+            published: times.get(&version).and_then(|t| history::parse_time(t)),
+            level: manifest.level(),
+            version: version.clone(),
+        });
+        if wanted.contains(&version) {
+            manifests.insert(version, manifest);
+        }
+    }
+    Decoded::Ok(DecodedPackument { history, manifests })
 }
 
 /// Subset of a version manifest.
@@ -72,7 +116,7 @@ struct Manifest {
     dist: Option<Dist>,
     #[serde(rename = "_npmUser", default, deserialize_with = "lenient")]
     npm_user: Option<NpmUser>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "wire::small")]
     repository: Option<serde_json::Value>,
 }
 
@@ -92,7 +136,7 @@ struct Dist {
     integrity: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     shasum: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "wire::small")]
     signatures: Option<Vec<serde_json::Value>>,
     #[serde(default, deserialize_with = "lenient")]
     attestations: Option<DistAttestations>,
@@ -116,7 +160,7 @@ struct PredicateRef {
 struct NpmUser {
     #[serde(default, deserialize_with = "lenient")]
     name: Option<String>,
-    #[serde(rename = "trustedPublisher", default, deserialize_with = "lenient")]
+    #[serde(rename = "trustedPublisher", default, deserialize_with = "wire::small")]
     trusted_publisher: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -152,40 +196,20 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         return all_unknown(pkgs, "the package name cannot be put in a URL");
     };
     let token = ctx.endpoints.npm_token_for(&url);
+    let wanted: Vec<String> = pkgs.iter().map(|p| p.version.clone()).collect();
     let fetched = ctx
         .http
-        .get_json(
-            &ctx.npm,
-            &url,
-            "application/json",
-            token,
-            wire::json::<Packument>,
-        )
+        .get_json(&ctx.npm, &url, "application/json", token, move |b| {
+            decode_packument(b, &wanted)
+        })
         .await;
-    let packument = match fetched {
+    ctx.trace_request(Ecosystem::Npm, &first.name, "packument", &url, &fetched);
+    let DecodedPackument { history, manifests } = match fetched {
         Ok(Some(p)) => p,
         Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
         Err(e) => return all_unknown(pkgs, &failure_reason("the npm registry", &e)),
     };
-    let times = packument.time.unwrap_or_default();
-    let manifests: BTreeMap<String, Manifest> = packument
-        .versions
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(v, m)| (v, serde_json::from_value(m).unwrap_or_default()))
-        .collect();
-    let history: Vec<Release> = manifests
-        .iter()
-        .map(|(v, m)| Release {
-            version: v.clone(),
-            key: VersionKey::semver(v),
-            published: times
-                .get(v.as_str())
-                .and_then(|t| t.as_str())
-                .and_then(history::parse_time),
-            level: m.level(),
-        })
-        .collect();
+    ctx.trace_history(Ecosystem::Npm, &first.name, &history);
 
     let mut out = Vec::with_capacity(pkgs.len());
     for pkg in pkgs {
@@ -413,7 +437,11 @@ pub fn attestations_url(
     advertised: Option<&str>,
 ) -> Option<Url> {
     const MARK: &str = "/-/npm/v1/attestations/";
-    let tail = advertised
+    // The URL parser drops tabs and newlines anywhere in a URL (`.\t.` is `..`): drop them
+    // before looking at the text, and judge the result by the parsed, normalised URL.
+    let advertised = advertised.map(super::http::strip_url_whitespace);
+    let from_advertised = advertised
+        .as_deref()
         .and_then(|u| u.find(MARK).map(|i| u[i + MARK.len()..].to_string()))
         .filter(|t| {
             let lower = t.to_ascii_lowercase();
@@ -423,16 +451,17 @@ pub fn attestations_url(
                 && !t.contains('#')
                 && !t.contains('?')
         })
-        .unwrap_or_else(|| {
-            let escaped = percent_encoding::utf8_percent_encode(name, NAME)
-                .to_string()
-                .replace("%2F", "%2f");
-            format!(
-                "{escaped}@{}",
-                percent_encoding::utf8_percent_encode(version, NAME)
-            )
-        });
-    registry.join(&format!("-/npm/v1/attestations/{tail}")).ok()
+        .and_then(|tail| super::http::join_under(registry, "-/npm/v1/attestations/", &tail));
+    from_advertised.or_else(|| {
+        let escaped = percent_encoding::utf8_percent_encode(name, NAME)
+            .to_string()
+            .replace("%2F", "%2f");
+        let tail = format!(
+            "{escaped}@{}",
+            percent_encoding::utf8_percent_encode(version, NAME)
+        );
+        super::http::join_under(registry, "-/npm/v1/attestations/", &tail)
+    })
 }
 
 /// The items of an attestations response (`{"attestations": [...]}`); anything else is not
@@ -480,17 +509,25 @@ async fn fetch_identity(
     };
     let token = ctx.endpoints.npm_token_for(&url);
     let watch = BodyWatch::default();
-    let doc = match ctx
+    let fetched = ctx
         .http
-        .get_json(
+        .get_attestation(
             &ctx.npm,
             &url,
             "application/json",
             token,
             watch.decoder(wire::json::<serde_json::Value>),
         )
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Npm, &pkg.name, "attestations", &url, &fetched);
+    let doc = match fetched {
+        // Kept for the verification stage until the end of the run: charged to that budget.
+        Ok(Some(doc)) if !ctx.http.retain(wire::weight(&doc)) => {
+            return Err(MaterialFault::Unavailable(failure_reason(
+                "the npm registry's attestations endpoint",
+                &ctx.http.over_retained(&url),
+            )));
+        }
         Ok(Some(doc)) => doc,
         Ok(None) => {
             return Err(MaterialFault::Unavailable(
@@ -532,7 +569,7 @@ pub(crate) async fn fetch_keys(ctx: std::sync::Arc<Ctx>) -> NpmKeys {
     let token = ctx.endpoints.npm_token_for(&url);
     match ctx
         .http
-        .get_json(
+        .get_attestation(
             &ctx.npm,
             &url,
             "application/json",
@@ -688,6 +725,32 @@ mod tests {
             u.unwrap().as_str(),
             "http://127.0.0.1:1/-/npm/v1/attestations/p@1.0.0"
         );
+    }
+
+    #[test]
+    fn dot_segments_hiding_tabs_or_newlines_never_leave_the_base_path() {
+        let reg = Url::parse("http://127.0.0.1:1/npm/").unwrap();
+        for hidden in [
+            ".\t./.\t./.\t./.\t./x",
+            ".\n./.\n./secret",
+            ".\r\n./.\t./admin",
+            "%2e\t%2e/%2E%2e/x",
+            "p@1.0.0/.\t./.\t./.\t./x",
+        ] {
+            let advertised = format!("https://r.example/npm/-/npm/v1/attestations/{hidden}");
+            let u = attestations_url(&reg, "p", "1.0.0", Some(&advertised)).unwrap();
+            assert!(
+                u.path().starts_with("/npm/-/npm/v1/attestations/"),
+                "{hidden:?} -> {u}"
+            );
+            assert_eq!(
+                u.as_str(),
+                "http://127.0.0.1:1/npm/-/npm/v1/attestations/p@1.0.0"
+            );
+        }
+        // A version that would climb out is encoded, never resolved.
+        let u = attestations_url(&reg, "p", "../../x", None).unwrap();
+        assert!(u.path().starts_with("/npm/-/npm/v1/attestations/"), "{u}");
     }
 
     #[test]

@@ -17,12 +17,12 @@ use url::Url;
 
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
-use super::wire::{self, lenient, present};
+use super::wire::{self, Entries, Lenient, lenient, present};
 use super::{
     BodyWatch, Ctx, Evidence, FileEvidence, FileProvenance, Lookup, MaterialFault, Publisher,
     PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
-use crate::model::{Package, PackageKey, pep503_normalize};
+use crate::model::{Ecosystem, Package, PackageKey, pep503_normalize};
 
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
 const ACCEPT_INTEGRITY: &str = "application/vnd.pypi.integrity.v1+json, application/json;q=0.5";
@@ -32,8 +32,8 @@ const ACCEPT_INTEGRITY: &str = "application/vnd.pypi.integrity.v1+json, applicat
 struct Page {
     #[serde(default, deserialize_with = "lenient")]
     meta: Option<Meta>,
-    #[serde(default, deserialize_with = "lenient")]
-    files: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "wire::entries")]
+    files: Option<Entries<Lenient<File>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,18 +47,26 @@ struct File {
     #[serde(default, deserialize_with = "lenient")]
     filename: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
-    hashes: Option<BTreeMap<String, String>>,
+    hashes: Option<Hashes>,
     #[serde(rename = "upload-time", default, deserialize_with = "lenient")]
     upload_time: Option<String>,
     #[serde(default, deserialize_with = "present")]
     provenance: Option<serde_json::Value>,
 }
 
+/// The only hash provscan compares (others are skipped without being kept).
+#[derive(Debug, Default, Deserialize)]
+struct Hashes {
+    #[serde(default, deserialize_with = "lenient")]
+    sha256: Option<String>,
+}
+
 impl File {
     fn sha256(&self) -> Option<String> {
         self.hashes
             .as_ref()?
-            .get("sha256")
+            .sha256
+            .as_ref()
             .map(|h| h.to_ascii_lowercase())
     }
     fn provenance_url(&self) -> Option<&str> {
@@ -116,11 +124,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     let Ok(url) = index.join(&format!("{segment}/")) else {
         return all_unknown(pkgs, "the project name cannot be put in a URL");
     };
-    let page = match ctx
+    let fetched = ctx
         .http
         .get_json(&ctx.pypi, &url, ACCEPT, None, decode)
-        .await
-    {
+        .await;
+    ctx.trace_request(Ecosystem::Pypi, &first.name, "simple page", &url, &fetched);
+    let page = match fetched {
         Ok(Some(Answer::Json(page))) => page,
         Ok(Some(Answer::Html)) => {
             return all_unknown(
@@ -149,7 +158,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         .files
         .unwrap_or_default()
         .into_iter()
-        .map(|f| serde_json::from_value(f).unwrap_or_default())
+        .map(|(_, f)| f.0.unwrap_or_default())
         .collect();
 
     // Releases: files grouped by version (PEP 440 equal versions together).
@@ -178,6 +187,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             },
         })
         .collect();
+    ctx.trace_history(Ecosystem::Pypi, &first.name, &history);
 
     let mut out = Vec::with_capacity(pkgs.len());
     for pkg in pkgs {
@@ -434,7 +444,7 @@ async fn fetch_publishers(
         let watch = BodyWatch::default();
         let got = ctx
             .http
-            .get_json(
+            .get_attestation(
                 &ctx.pypi,
                 url,
                 ACCEPT_INTEGRITY,
@@ -442,6 +452,22 @@ async fn fetch_publishers(
                 watch.decoder(wire::json::<serde_json::Value>),
             )
             .await;
+        // The simple page is `{index}{project}/`: its last segment names the project.
+        let project = page
+            .path_segments()
+            .and_then(|s| s.rev().find(|x| !x.is_empty()));
+        ctx.trace_request(
+            Ecosystem::Pypi,
+            project.unwrap_or_default(),
+            "provenance",
+            url,
+            &got,
+        );
+        // Kept for the verification stage until the end of the run: charged to that budget.
+        let got = match got {
+            Ok(Some(p)) if !ctx.http.retain(wire::weight(&p)) => Err(ctx.http.over_retained(url)),
+            other => other,
+        };
         let got = got.map_err(|e| match e {
             super::http::FetchError::Status { status: 403, .. } => MaterialFault::Unavailable(
                 "PyPI's Integrity API refused (403: attestations are disabled index-wide), so \

@@ -11,6 +11,7 @@ use crate::report::{Report, Status};
 
 pub mod cyclonedx;
 pub mod escape;
+pub mod explain;
 pub mod html;
 pub mod json;
 pub mod markdown;
