@@ -29,7 +29,7 @@ use crate::report::Status;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A package on one side only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Side {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
@@ -42,7 +42,7 @@ pub struct Side {
 }
 
 /// A package present on both sides (same version, or a version change).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Change {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
@@ -62,7 +62,7 @@ pub struct Change {
 }
 
 /// How a status moved, by [`Status::strength`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// Stronger than before.
@@ -76,7 +76,7 @@ pub enum Direction {
 }
 
 /// What kind of regression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegressionKind {
     /// The status got weaker.
@@ -102,7 +102,7 @@ impl RegressionKind {
 }
 
 /// Something that got worse.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Regression {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
@@ -331,8 +331,13 @@ fn regressions(o: &PriorPackage, n: &PriorPackage, out: &mut Vec<Regression>) {
 
 // ---- Rendering ----
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "provscan diff, schema_version 1",
+    description = "`provscan diff OLD NEW --format json` (docs/json-schema.md)."
+)]
 struct JsonDiff<'a> {
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     tool: JsonTool,
     old: &'a str,
@@ -345,13 +350,13 @@ struct JsonDiff<'a> {
     version_changes: &'a [Change],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonTool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonSummary {
     regressions: usize,
     added: usize,
@@ -360,11 +365,17 @@ struct JsonSummary {
     version_changes: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonRegression<'a> {
     #[serde(flatten)]
     regression: &'a Regression,
     message: String,
+}
+
+/// The JSON Schema of the diff's JSON output (docs/schema/diff-v1.json, kept current by
+/// tests/schema.rs).
+pub fn schema() -> schemars::Schema {
+    crate::render::json::schema_for::<JsonDiff>()
 }
 
 /// Render a diff; `old` and `new` are the paths as given.

@@ -55,7 +55,7 @@ pub enum MergeError {
 }
 
 /// One repository's figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Repository {
     /// The report's path as given.
     pub name: String,
@@ -75,6 +75,7 @@ pub struct Repository {
     pub own: Vec<String>,
     /// What its coverage counts (`registry-claims` for reports that do not say).
     #[serde(serialize_with = "basis_word")]
+    #[schemars(with = "CoverageBasis")]
     pub coverage_basis: CoverageBasis,
     /// Who builds its tree, against its own identities.
     #[serde(skip)]
@@ -579,8 +580,13 @@ impl Merger {
 
 // ---- JSON ----
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "provscan merge, schema_version 1",
+    description = "`provscan merge REPORT... --format json` (docs/json-schema.md)."
+)]
 struct JsonMerged<'a> {
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     tool: JsonTool,
     summary: JsonSummary<'a>,
@@ -588,42 +594,52 @@ struct JsonMerged<'a> {
     packages: Vec<JsonPackage<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonTool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonSummary<'a> {
     repositories: usize,
     packages: usize,
     direct: Coverage,
     transitive: Coverage,
     failing_packages: usize,
+    #[schemars(with = "CoverageBasis")]
     coverage_basis: &'static str,
     independence: crate::render::json::JsonIndependence<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonRepository<'a> {
     #[serde(flatten)]
     repository: &'a Repository,
     independence: crate::render::json::JsonSplit<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonPackage<'a> {
+    #[schemars(with = "crate::model::Ecosystem")]
     ecosystem: &'static str,
     name: &'a str,
     version: &'a str,
+    #[schemars(with = "crate::report::Status")]
     status: &'static str,
+    #[schemars(with = "BTreeMap<crate::report::Status, u32>")]
     statuses: BTreeMap<&'static str, u32>,
     direct: bool,
     repositories: Vec<&'a str>,
     failing_in: Vec<&'a str>,
     flags: &'a [String],
     builder: Option<String>,
+}
+
+/// The JSON Schema of [`json`]'s output (docs/schema/merge-v1.json, kept current by
+/// tests/schema.rs).
+pub fn schema() -> schemars::Schema {
+    crate::render::json::schema_for::<JsonMerged>()
 }
 
 /// The merged report as JSON (docs/json-schema.md, "merge").

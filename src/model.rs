@@ -10,7 +10,9 @@ use std::fmt;
 use serde::Serialize;
 
 /// The package ecosystem, which decides the registry asked about a package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
     /// Packages from the npm registry (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock).
@@ -68,7 +70,7 @@ pub fn pep503_normalize(name: &str) -> String {
 }
 
 /// Where a locked package comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Source {
     /// A package registry. `url` is the registry or index the lockfile names (npm registry base,
@@ -124,7 +126,9 @@ impl Source {
 }
 
 /// One distribution file of a PyPI release, as far as the lockfile names it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 pub struct DistFile {
     /// File name (`foo-1.0-py3-none-any.whl`), when the lockfile records it.
     pub filename: Option<String>,
@@ -133,7 +137,9 @@ pub struct DistFile {
 }
 
 /// What the lockfile pins the package's bytes to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 pub struct Integrity {
     /// npm-style Subresource Integrity string(s) as written (`sha512-…`).
     pub sri: Option<String>,
@@ -202,7 +208,7 @@ impl LockedPackage {
 }
 
 /// Where a package was found: a lockfile path relative to the scan root, and the line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Origin {
     /// Lockfile path relative to the scanned directory (or as given on the command line).
     pub lockfile: String,

@@ -20,7 +20,9 @@ pub mod independence;
 pub use independence::{Independence, OwnIdentities};
 
 /// A package's provenance status. The words are a contract (docs/statuses.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Provenance was checked cryptographically and holds.
@@ -101,7 +103,9 @@ impl Status {
 }
 
 /// Something worth knowing about a package beyond its status; a policy can fail on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlagKind {
     /// The lockfile's integrity differs from what the registry serves for this version.
@@ -141,7 +145,7 @@ impl FlagKind {
 }
 
 /// A flag raised on a package, with what it is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Flag {
     /// What kind.
     pub kind: FlagKind,
@@ -150,7 +154,7 @@ pub struct Flag {
 }
 
 /// An ignore from the configuration that applies to a package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Ignored {
     /// The ignore's `package` pattern.
     pub pattern: String,
@@ -161,7 +165,7 @@ pub struct Ignored {
 }
 
 /// Why the policy failed: one line each.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Violation {
     /// The rule: a status word, a flag kind, or `min-coverage`.
     pub rule: String,
@@ -218,7 +222,7 @@ pub struct PackageReport {
 }
 
 /// A lockfile that was read, or could not be.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LockfileReport {
     /// Path as shown (relative to the scan root where possible).
     pub path: String,
@@ -233,7 +237,7 @@ pub struct LockfileReport {
 }
 
 /// What provenance coverage counts: a claim is not coverage.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoverageBasis {
     /// Verification on: only `verified` packages and registry-recorded trusted publishing with
@@ -270,7 +274,7 @@ impl CoverageBasis {
 }
 
 /// Provenance coverage among registry packages: covered of total.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Coverage {
     /// Packages that count as covered under the summary's [`CoverageBasis`].
     pub covered: usize,
@@ -341,7 +345,7 @@ pub struct Summary {
 pub const TOP_PUBLISHERS: usize = 5;
 
 /// A repository owner and how many covered packages its pipelines published.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PublisherCount {
     /// `provider:owner`, e.g. `github:sigstore`.
     pub owner: String,

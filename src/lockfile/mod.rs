@@ -31,7 +31,9 @@ pub mod yarn;
 pub const MAX_LOCKFILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// A lockfile format, decided by the file's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LockfileKind {
     /// npm `package-lock.json`.

@@ -12,7 +12,19 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// How a release was published, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrustLevel {
     /// Neither provenance nor trusted publishing.
@@ -91,7 +103,7 @@ pub struct Release {
 }
 
 /// The earlier release a downgrade is measured against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Downgrade {
     /// The earlier release's version.
     pub version: String,

@@ -46,7 +46,7 @@ pub enum Lookup {
 }
 
 /// Who published a release, as far as the registry (or its attestation) says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Publisher {
     /// `github`, `gitlab`, `google`, or the registry's own word for another provider.
     pub provider: String,
@@ -67,7 +67,7 @@ pub struct Publisher {
 }
 
 /// One distribution file of a PyPI release and whether it carries provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileEvidence {
     /// File name.
     pub filename: String,
@@ -78,7 +78,7 @@ pub struct FileEvidence {
 }
 
 /// A difference between what the lockfile pins and what the registry serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntegrityMismatch {
     /// What the lockfile records.
     pub lockfile: String,
@@ -87,7 +87,7 @@ pub struct IntegrityMismatch {
 }
 
 /// What a registry says about one pinned version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// The registry URL asked.
     pub registry: String,
@@ -197,7 +197,7 @@ pub enum NpmKeys {
 }
 
 /// An earlier release whose publisher differs from the pinned version's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PublisherChange {
     /// The earlier release.
     pub version: String,
@@ -295,7 +295,7 @@ pub struct RegistryConfig {
 }
 
 /// Requests sent per registry (every attempt counts).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RequestCounts {
     /// To the npm registry.
     pub npm: u64,

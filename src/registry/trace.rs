@@ -14,7 +14,7 @@ use super::http::FetchError;
 use crate::model::Ecosystem;
 
 /// One request and its answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RequestTrace {
     /// What was asked for (`packument`, `attestations`, `simple page`, `provenance`, `versions`,
     /// `keys`).
@@ -31,7 +31,7 @@ pub struct RequestTrace {
 }
 
 /// One release of the history the downgrade rule compared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ReleaseTrace {
     /// The version as the registry writes it.
     pub version: String,

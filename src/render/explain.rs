@@ -432,8 +432,13 @@ fn publisher_text(p: &Publisher) -> String {
     text
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "provscan explain, schema_version 1",
+    description = "`provscan explain QUERY --format json` (docs/json-schema.md)."
+)]
 struct JsonExplanation<'a> {
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     query: &'a str,
     packages: Vec<JsonPackage<'a>>,
@@ -441,12 +446,14 @@ struct JsonExplanation<'a> {
     warnings: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonPackage<'a> {
     id: &'a str,
+    #[schemars(with = "crate::model::Ecosystem")]
     ecosystem: &'static str,
     name: &'a str,
     version: &'a str,
+    #[schemars(with = "crate::report::Status")]
     status: &'static str,
     reason: Option<&'a str>,
     source: &'a Source,
@@ -459,7 +466,7 @@ struct JsonPackage<'a> {
     policy: JsonPolicy<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonPolicy<'a> {
     fail_on: &'a [String],
     baseline: bool,
@@ -470,10 +477,16 @@ struct JsonPolicy<'a> {
     failing: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonAccepted<'a> {
     rule: &'a str,
     why: &'a str,
+}
+
+/// The JSON Schema of [`json`]'s output (docs/schema/explain-v1.json, kept current by
+/// tests/schema.rs).
+pub fn schema() -> schemars::Schema {
+    super::json::schema_for::<JsonExplanation>()
 }
 
 /// The explanation as pretty-printed JSON, ending with a newline.

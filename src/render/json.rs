@@ -20,8 +20,13 @@ use crate::verify::Verification;
 /// The schema version written in every report.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "provscan report, schema_version 1",
+    description = "`provscan --format json` (docs/json-schema.md)."
+)]
 struct JsonReport<'a> {
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     tool: Tool,
     root: &'a str,
@@ -36,7 +41,7 @@ struct JsonReport<'a> {
     causes: &'a [Cause],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonPolicy<'a> {
     passed: bool,
     fail_on: &'a [String],
@@ -44,17 +49,19 @@ struct JsonPolicy<'a> {
     violations: &'a [Violation],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonPackage<'a> {
+    #[schemars(with = "crate::model::Ecosystem")]
     ecosystem: &'static str,
     name: &'a str,
     version: &'a str,
+    #[schemars(with = "crate::report::Status")]
     status: &'static str,
     reason: Option<&'a str>,
     direct: Option<bool>,
@@ -75,25 +82,26 @@ struct JsonPackage<'a> {
     failing: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Location<'a> {
     lockfile: &'a str,
     line: Option<usize>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonSummary<'a> {
     #[serde(flatten)]
     total: JsonTally,
     ecosystems: BTreeMap<&'static str, JsonTally>,
     publishers: &'a [PublisherCount],
+    #[schemars(with = "crate::report::CoverageBasis")]
     coverage_basis: &'static str,
     attested_unjudged: usize,
     independence: JsonIndependence<'a>,
 }
 
 /// `summary.independence` (docs/json-schema.md).
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct JsonIndependence<'a> {
     own: JsonOwn,
     #[serde(flatten)]
@@ -101,20 +109,20 @@ pub struct JsonIndependence<'a> {
     ecosystems: BTreeMap<&'static str, JsonIndependenceTally<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonOwn {
     identities: Vec<String>,
     source: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonIndependenceTally<'a> {
     all: JsonSplit<'a>,
     direct: JsonSplit<'a>,
     transitive: JsonSplit<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 /// One independence split as JSON.
 pub struct JsonSplit<'a> {
     packages: usize,
@@ -130,7 +138,7 @@ pub struct JsonSplit<'a> {
     builders_for_80: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonBuilder<'a> {
     builder: &'a str,
     packages: usize,
@@ -198,9 +206,10 @@ pub fn share(part: usize, whole: usize) -> f64 {
     (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonTally {
     packages: usize,
+    #[schemars(with = "BTreeMap<crate::report::Status, usize>")]
     by_status: BTreeMap<&'static str, usize>,
     direct: Coverage,
     transitive: Coverage,
@@ -215,6 +224,21 @@ impl From<&Tally> for JsonTally {
             transitive: t.transitive,
         }
     }
+}
+
+/// The JSON Schema (draft 2020-12) of [`render`]'s output, generated from the types above and
+/// committed as docs/schema/report-v1.json (kept current by tests/schema.rs).
+pub fn schema() -> schemars::Schema {
+    schema_for::<JsonReport>()
+}
+
+/// The JSON Schema of a JSON output type, as serialized (`Option` fields are required and
+/// nullable, as provscan always writes them).
+pub(crate) fn schema_for<T: schemars::JsonSchema>() -> schemars::Schema {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
 }
 
 /// Render the report as pretty-printed JSON, ending with a newline.

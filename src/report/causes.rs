@@ -20,7 +20,9 @@ use crate::model::Ecosystem;
 use crate::report::{PackageReport, Status};
 
 /// What kind of cause it is, for advice and for tools (JSON `causes[].kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CauseKind {
     /// `--offline`: no registry was asked.
@@ -114,7 +116,7 @@ impl CauseKind {
 }
 
 /// One cause shared by packages of one ecosystem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Cause {
     /// The ecosystem whose packages it concerns.
     pub ecosystem: Ecosystem,

@@ -19,7 +19,7 @@ pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 pub const CIRCLECI_ISSUER: &str = "https://oidc.circleci.com";
 
 /// The builder's identity as the signing certificate states it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BuildIdentity {
     /// `github`, `gitlab`, `google`, `circleci`, or `other`.
     pub provider: String,

@@ -47,7 +47,7 @@ pub enum VerifyError {
 }
 
 /// The result of checking one thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// It holds.
@@ -62,7 +62,7 @@ pub enum Outcome {
 }
 
 /// Status of the npm registry signature over `{name}@{version}:{integrity}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureStatus {
     /// A signature verified with a registry key valid at publish time.
@@ -76,7 +76,7 @@ pub enum SignatureStatus {
 }
 
 /// The npm registry signature check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SignatureCheck {
     /// The result.
     pub status: SignatureStatus,
@@ -87,7 +87,7 @@ pub struct SignatureCheck {
 }
 
 /// One attestation's check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AttestationCheck {
     /// The statement's predicate type (or the registry's word for it).
     pub predicate_type: Option<String>,
@@ -106,7 +106,7 @@ pub struct AttestationCheck {
 }
 
 /// Everything verification learned about one package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Verification {
     /// Overall provenance outcome; `None` when the package has no attestation to check.
     pub outcome: Option<Outcome>,
