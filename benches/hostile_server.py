@@ -21,7 +21,7 @@ chunked = "--chunked" in sys.argv
 def packument(name, attest):
     dist = {"integrity": "sha512-" + "A" * 86 + "==", "signatures": [{"keyid": "SHA256:k", "sig": "MEUCIQ=="}]}
     if attest:
-        dist["attestations"] = {"url": f"http://127.0.0.1/-/npm/v1/attestations/{name}@1.0.0",
+        dist["attestations"] = {"url": f"/-/npm/v1/attestations/{name}@1.0.0",
                                 "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}}
     return {"name": name, "versions": {"1.0.0": {"name": name, "version": "1.0.0", "dist": dist}},
             "time": {"1.0.0": "2025-01-01T00:00:00.000Z"}}
