@@ -10,43 +10,13 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{Npm, Registry, packument};
-use provscan::model::{Ecosystem, LockedPackage, Package, merge};
-use provscan::registry::endpoints::{ConfigSources, Endpoints, Overrides};
+use common::{Npm, Registry, npm_pkg, only, packument, registry_config};
+use provscan::model::Package;
 use provscan::registry::http::HttpConfig;
-use provscan::registry::{Lookup, Lookups, RegistryConfig, lookup_all};
+use provscan::registry::{Lookup, lookup_all};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
-
-fn config_at(base: &str, http: HttpConfig, identity: bool) -> RegistryConfig {
-    let env = |_: &str| None;
-    let dir = tempfile::tempdir().unwrap();
-    let overrides = Overrides {
-        npm: Some(base.to_string()),
-        pypi: Some(base.to_string()),
-        crates: Some(base.to_string()),
-        ..Default::default()
-    };
-    let endpoints = Endpoints::resolve(
-        &overrides,
-        &ConfigSources {
-            env: &env,
-            project: dir.path(),
-            home: None,
-            env_names: &[],
-        },
-    )
-    .unwrap();
-    RegistryConfig {
-        endpoints,
-        http,
-        crates_rate: 1000.0,
-        fetch_identity: identity,
-        progress: false,
-        npm_keys: false,
-    }
-}
 
 fn fast() -> HttpConfig {
     HttpConfig {
@@ -56,18 +26,6 @@ fn fast() -> HttpConfig {
         package_deadline: Duration::from_secs(5),
         ..HttpConfig::default()
     }
-}
-
-fn npm_pkg(name: &str, version: &str) -> Vec<Package> {
-    merge(vec![(
-        LockedPackage::new(Ecosystem::Npm, name, version),
-        "package-lock.json".into(),
-    )])
-}
-
-fn only(lookups: &Lookups) -> &Lookup {
-    assert_eq!(lookups.by_key.len(), 1);
-    lookups.by_key.values().next().unwrap()
 }
 
 fn reason(lookup: &Lookup) -> &str {
@@ -109,7 +67,7 @@ fn a_retry_after_longer_than_the_timeout_ends_the_package_at_once() {
     let started = Instant::now();
     let lookups = lookup_all(
         &npm_pkg("x", "1.0.0"),
-        &config_at(&reg.url(), fast(), false),
+        &registry_config(&reg.url(), fast(), false),
     )
     .unwrap();
     let why = reason(only(&lookups));
@@ -139,7 +97,7 @@ fn backpressure_is_retried_past_the_attempt_count() {
     );
     let lookups = lookup_all(
         &npm_pkg("x", "1.0.0"),
-        &config_at(&reg.url(), fast(), false),
+        &registry_config(&reg.url(), fast(), false),
     )
     .unwrap();
     assert!(
@@ -153,7 +111,7 @@ fn backpressure_is_retried_past_the_attempt_count() {
     flaky(&reg, ResponseTemplate::new(503), 5);
     let lookups = lookup_all(
         &npm_pkg("x", "1.0.0"),
-        &config_at(&reg.url(), fast(), false),
+        &registry_config(&reg.url(), fast(), false),
     )
     .unwrap();
     assert!(
@@ -168,7 +126,7 @@ fn backpressure_is_retried_past_the_attempt_count() {
     flaky(&reg, ResponseTemplate::new(500), 2);
     let lookups = lookup_all(
         &npm_pkg("x", "1.0.0"),
-        &config_at(&reg.url(), fast(), false),
+        &registry_config(&reg.url(), fast(), false),
     )
     .unwrap();
     assert!(reason(only(&lookups)).contains("HTTP 500"));
@@ -187,7 +145,11 @@ fn a_package_that_runs_out_of_time_on_backpressure_is_rate_limited() {
         ..fast()
     };
     let started = Instant::now();
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config_at(&reg.url(), http, false)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, false),
+    )
+    .unwrap();
     let why = reason(only(&lookups));
     assert!(
         why.contains("rate-limited") && why.contains("deadline") && why.contains("HTTP 429"),
@@ -240,7 +202,7 @@ fn a_drip_holds_a_slot_for_at_most_the_package_deadline() {
         ..fast()
     };
     let started = Instant::now();
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config_at(&base, http, false)).unwrap();
+    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &registry_config(&base, http, false)).unwrap();
     let elapsed = started.elapsed();
     let why = reason(only(&lookups));
     assert!(
@@ -269,7 +231,11 @@ fn attestation_urls_hiding_tabs_or_newlines_never_leave_the_base_path() {
             .and(path("/npm/-/npm/v1/attestations/x@1.0.0"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"attestations": []}))),
     );
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config_at(&base, fast(), true)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&base, fast(), true),
+    )
+    .unwrap();
     assert!(matches!(only(&lookups), Lookup::Answered(_)));
     let paths: Vec<String> = reg
         .requests()
@@ -298,7 +264,11 @@ fn a_body_over_the_memory_budget_is_unknown_with_the_reason() {
         memory_budget: 1024 * 1024,
         ..fast()
     };
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config_at(&reg.url(), http, false)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, false),
+    )
+    .unwrap();
     let why = reason(only(&lookups));
     assert!(why.contains("memory budget"), "{why}");
     assert_eq!(lookups.requests.npm, 1, "refused, not retried: {why}");
@@ -328,7 +298,7 @@ fn bodies_larger_than_the_budget_together_wait_their_turn() {
         package_deadline: Duration::from_secs(40),
         ..fast()
     };
-    let lookups = lookup_all(&pkgs, &config_at(&reg.url(), http, false)).unwrap();
+    let lookups = lookup_all(&pkgs, &registry_config(&reg.url(), http, false)).unwrap();
     assert_eq!(lookups.by_key.len(), 12);
     for lookup in lookups.by_key.values() {
         assert!(matches!(lookup, Lookup::Answered(_)), "{lookup:?}");
@@ -355,7 +325,11 @@ fn attestation_material_over_the_retained_budget_is_not_kept() {
         retained_budget: 10_000,
         ..fast()
     };
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config_at(&reg.url(), http, true)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, true),
+    )
+    .unwrap();
     match only(&lookups) {
         Lookup::Answered(evidence) => {
             assert!(evidence.material.npm_attestations.is_none());
@@ -384,7 +358,11 @@ fn oversized_attestation_documents_are_refused_while_streaming() {
         max_attestation_bytes: 100_000,
         ..fast()
     };
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config_at(&reg.url(), http, true)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, true),
+    )
+    .unwrap();
     match only(&lookups) {
         Lookup::Answered(evidence) => {
             assert!(evidence.material.npm_attestations.is_none());
@@ -404,7 +382,7 @@ fn the_outcome_summary_says_which_registry_gave_nothing_usable() {
     let pkgs: Vec<Package> = (0..5)
         .flat_map(|i| npm_pkg(&format!("p{i}"), "1.0.0"))
         .collect();
-    let lookups = lookup_all(&pkgs, &config_at("http://127.0.0.1:1/", http, false)).unwrap();
+    let lookups = lookup_all(&pkgs, &registry_config("http://127.0.0.1:1/", http, false)).unwrap();
     let unusable = lookups.outcomes.unusable();
     assert_eq!(unusable.len(), 1, "{unusable:?}");
     let (name, requests, why) = &unusable[0];
@@ -416,7 +394,7 @@ fn the_outcome_summary_says_which_registry_gave_nothing_usable() {
     // A registry that refuses every request (401) gave nothing usable either.
     let reg = Registry::start();
     reg.mount(Mock::given(method("GET")).respond_with(ResponseTemplate::new(401)));
-    let lookups = lookup_all(&pkgs, &config_at(&reg.url(), fast(), false)).unwrap();
+    let lookups = lookup_all(&pkgs, &registry_config(&reg.url(), fast(), false)).unwrap();
     let unusable = lookups.outcomes.unusable();
     assert!(unusable[0].2.contains("HTTP 401"), "{unusable:?}");
 
@@ -425,7 +403,7 @@ fn the_outcome_summary_says_which_registry_gave_nothing_usable() {
     reg.mount(Mock::given(method("GET")).and(path("/p0")).respond_with(
         ResponseTemplate::new(200).set_body_json(packument("p0", &[("1.0.0", 1, Npm::None)])),
     ));
-    let lookups = lookup_all(&pkgs, &config_at(&reg.url(), fast(), false)).unwrap();
+    let lookups = lookup_all(&pkgs, &registry_config(&reg.url(), fast(), false)).unwrap();
     assert!(lookups.outcomes.unusable().is_empty());
     assert_eq!(lookups.outcomes.npm.answered, 1);
     assert_eq!(lookups.outcomes.npm.not_found, 4);

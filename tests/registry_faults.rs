@@ -6,42 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Npm, Registry, packument};
-use provscan::model::{Ecosystem, LockedPackage, Package, merge};
+use common::{Npm, Registry, npm_pkg, only, packument, registry_config};
+use provscan::model::Package;
 use provscan::registry::endpoints::{ConfigSources, Endpoints, Overrides};
 use provscan::registry::http::HttpConfig;
-use provscan::registry::{Lookup, Lookups, RegistryConfig, lookup_all};
+use provscan::registry::{Lookup, RegistryConfig, lookup_all};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
-
-fn config(reg: &Registry, http: HttpConfig) -> RegistryConfig {
-    let env = |_: &str| None;
-    let dir = tempfile::tempdir().unwrap();
-    let overrides = Overrides {
-        npm: Some(reg.url()),
-        pypi: Some(reg.url()),
-        crates: Some(reg.url()),
-        ..Default::default()
-    };
-    let endpoints = Endpoints::resolve(
-        &overrides,
-        &ConfigSources {
-            env: &env,
-            project: dir.path(),
-            home: None,
-            env_names: &[],
-        },
-    )
-    .unwrap();
-    RegistryConfig {
-        endpoints,
-        http,
-        crates_rate: 1000.0,
-        fetch_identity: false,
-        progress: false,
-        npm_keys: false,
-    }
-}
 
 fn fast() -> HttpConfig {
     HttpConfig {
@@ -50,18 +21,6 @@ fn fast() -> HttpConfig {
         request_timeout: Duration::from_millis(500),
         ..HttpConfig::default()
     }
-}
-
-fn npm_pkg(name: &str, version: &str) -> Vec<Package> {
-    merge(vec![(
-        LockedPackage::new(Ecosystem::Npm, name, version),
-        "package-lock.json".into(),
-    )])
-}
-
-fn only(lookups: &Lookups) -> &Lookup {
-    assert_eq!(lookups.by_key.len(), 1);
-    lookups.by_key.values().next().unwrap()
 }
 
 fn ok_body() -> ResponseTemplate {
@@ -84,7 +43,11 @@ fn server_error_then_success_is_retried() {
             .respond_with(ok_body())
             .with_priority(2),
     );
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, fast())).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), fast(), false),
+    )
+    .unwrap();
     assert!(
         matches!(only(&lookups), Lookup::Answered(_)),
         "{:?}",
@@ -115,7 +78,11 @@ fn too_many_requests_honours_retry_after() {
         request_timeout: Duration::from_secs(2),
         ..fast()
     };
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, http)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, false),
+    )
+    .unwrap();
     assert!(matches!(only(&lookups), Lookup::Answered(_)));
     assert_eq!(lookups.requests.npm, 2);
 }
@@ -134,7 +101,11 @@ fn retry_after_is_capped() {
         ..fast()
     };
     let started = std::time::Instant::now();
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, http)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, false),
+    )
+    .unwrap();
     // Asked to wait a day, longer than --timeout allows: the package ends at once, and says why.
     match only(&lookups) {
         Lookup::Unknown { reason } => assert!(
@@ -162,7 +133,11 @@ fn hanging_server_times_out_to_unknown() {
         request_timeout: Duration::from_millis(200),
         ..fast()
     };
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, http)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, false),
+    )
+    .unwrap();
     match only(&lookups) {
         Lookup::Unknown { reason } => assert!(reason.contains("timed out"), "{reason}"),
         other => panic!("{other:?}"),
@@ -190,7 +165,11 @@ fn truncated_json_is_a_failed_attempt() {
             .respond_with(ok_body())
             .with_priority(2),
     );
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, fast())).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), fast(), false),
+    )
+    .unwrap();
     assert!(matches!(only(&lookups), Lookup::Answered(_)));
 
     let reg = Registry::start();
@@ -199,7 +178,11 @@ fn truncated_json_is_a_failed_attempt() {
             .and(path("/x"))
             .respond_with(ResponseTemplate::new(200).set_body_raw(truncated, "application/json")),
     );
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, fast())).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), fast(), false),
+    )
+    .unwrap();
     match only(&lookups) {
         Lookup::Unknown { reason } => assert!(
             reason.contains("malformed") && reason.contains("3 attempts"),
@@ -224,7 +207,7 @@ fn not_found_and_client_errors_are_not_retried() {
     );
     let mut pkgs = npm_pkg("gone", "1.0.0");
     pkgs.extend(npm_pkg("private", "1.0.0"));
-    let lookups = lookup_all(&pkgs, &config(&reg, fast())).unwrap();
+    let lookups = lookup_all(&pkgs, &registry_config(&reg.url(), fast(), false)).unwrap();
     assert_eq!(lookups.requests.npm, 2);
     let reasons: Vec<String> = lookups
         .by_key
@@ -253,7 +236,11 @@ fn oversized_responses_are_refused() {
         max_body_bytes: 64,
         ..fast()
     };
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, http)).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), http, false),
+    )
+    .unwrap();
     match only(&lookups) {
         Lookup::Unknown { reason } => assert!(reason.contains("larger than"), "{reason}"),
         other => panic!("{other:?}"),
@@ -267,7 +254,11 @@ fn redirects_to_another_host_are_not_followed() {
     reg.mount(Mock::given(method("GET")).and(path("/x")).respond_with(
         ResponseTemplate::new(302).insert_header("location", "http://127.0.0.2:9/x"),
     ));
-    let lookups = lookup_all(&npm_pkg("x", "1.0.0"), &config(&reg, fast())).unwrap();
+    let lookups = lookup_all(
+        &npm_pkg("x", "1.0.0"),
+        &registry_config(&reg.url(), fast(), false),
+    )
+    .unwrap();
     match only(&lookups) {
         Lookup::Unknown { reason } => assert!(reason.contains("302"), "{reason}"),
         other => panic!("{other:?}"),

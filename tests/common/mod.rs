@@ -232,3 +232,52 @@ pub fn package<'a>(report: &'a Value, name: &str, version: &str) -> &'a Value {
         .find(|p| p["name"] == name && p["version"] == version)
         .unwrap_or_else(|| panic!("{name}@{version} not in report: {report:#}"))
 }
+
+/// Registry settings with every registry at `base` (trailing `/`), the given HTTP settings,
+/// crates.io unpaced, and no project or user configuration.
+pub fn registry_config(
+    base: &str,
+    http: provscan::registry::http::HttpConfig,
+    identity: bool,
+) -> provscan::registry::RegistryConfig {
+    let env = |_: &str| None;
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = provscan::registry::endpoints::Overrides {
+        npm: Some(base.to_string()),
+        pypi: Some(base.to_string()),
+        crates: Some(base.to_string()),
+        ..Default::default()
+    };
+    let endpoints = provscan::registry::endpoints::Endpoints::resolve(
+        &overrides,
+        &provscan::registry::endpoints::ConfigSources {
+            env: &env,
+            project: dir.path(),
+            home: None,
+            env_names: &[],
+        },
+    )
+    .unwrap();
+    provscan::registry::RegistryConfig {
+        endpoints,
+        http,
+        crates_rate: 1000.0,
+        fetch_identity: identity,
+        progress: false,
+        npm_keys: false,
+    }
+}
+
+/// One pinned npm package, as the registry stage receives it.
+pub fn npm_pkg(name: &str, version: &str) -> Vec<provscan::model::Package> {
+    provscan::model::merge(vec![(
+        provscan::model::LockedPackage::new(provscan::model::Ecosystem::Npm, name, version),
+        "package-lock.json".into(),
+    )])
+}
+
+/// The one lookup of a single-package run.
+pub fn only(lookups: &provscan::registry::Lookups) -> &provscan::registry::Lookup {
+    assert_eq!(lookups.by_key.len(), 1);
+    lookups.by_key.values().next().unwrap()
+}
