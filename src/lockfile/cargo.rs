@@ -61,6 +61,26 @@ struct DepRef<'a> {
 
 /// Parse a Cargo.lock.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
+    let (wire, mut packages) = read(input)?;
+    let mut warnings = Vec::new();
+    if input.options.cargo_metadata
+        && let Err(why) = metadata::refine(input, &wire, &mut packages)
+    {
+        warnings.push(format!(
+            "{}: direct and dev flags come from Cargo.lock alone: {why}",
+            input.display
+        ));
+    }
+    let mut parsed = Parsed::from_packages(
+        input.display,
+        packages.into_iter().map(|p| p.locked).collect(),
+    );
+    parsed.warnings = warnings;
+    Ok(parsed)
+}
+
+/// The lockfile alone: its wire form and the registry, git and other sourced packages.
+fn read(input: &Input<'_>) -> Result<(WireLockfile, Vec<Indexed>), LockfileError> {
     let display = input.display;
     let wire: WireLockfile =
         toml::from_str(input.text).map_err(|e| LockfileError::toml(display, input.text, &e))?;
@@ -112,20 +132,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         locked.line = Some(lines.line(entry.span().start));
         packages.push(Indexed { index, locked });
     }
-
-    let mut warnings = Vec::new();
-    if input.options.cargo_metadata {
-        match metadata::refine(input, &wire, &mut packages) {
-            Ok(()) => {}
-            Err(why) => warnings.push(format!(
-                "{display}: direct and dev flags come from Cargo.lock alone: {why}"
-            )),
-        }
-    }
-    let mut parsed =
-        Parsed::from_packages(display, packages.into_iter().map(|p| p.locked).collect());
-    parsed.warnings = warnings;
-    Ok(parsed)
+    Ok((wire, packages))
 }
 
 /// A reported package with the index of its `[[package]]` entry.
@@ -330,17 +337,44 @@ mod metadata {
         if !manifest.is_file() {
             return Err("no Cargo.toml beside it for `cargo metadata`".to_string());
         }
-        let metadata = MetadataCommand::new()
-            .manifest_path(&manifest)
-            .other_options(vec!["--offline".to_string(), "--locked".to_string()])
-            .exec()
-            .map_err(|e| {
-                format!(
-                    "`cargo metadata --offline --locked` failed: {}",
-                    first_line(&e.to_string())
-                )
-            })?;
+        let manifest = std::path::absolute(&manifest)
+            .map_err(|e| format!("cannot resolve {}: {e}", manifest.display()))?;
+        let metadata = run(&manifest).map_err(|e| {
+            format!(
+                "`cargo metadata --offline --locked` failed: {}",
+                first_line(&e)
+            )
+        })?;
         apply(&metadata, dir, input.text, wire, packages)
+    }
+
+    /// Run `cargo metadata` on `manifest` without letting the scanned project choose the
+    /// programs it runs. Cargo reads `.cargo/config.toml` (which can name a `build.rustc` or a
+    /// `rustc-wrapper`) and rustup reads `rust-toolchain.toml` (which can name a toolchain
+    /// `path`) from the *working directory* and its parents, not from the manifest's, so cargo
+    /// runs from a fresh empty directory: the project's files are read as data, the user's own
+    /// cargo and rustup settings still apply. Stdin is closed.
+    fn run(manifest: &std::path::Path) -> Result<Metadata, String> {
+        let neutral = tempfile::tempdir().map_err(|e| format!("no temporary directory: {e}"))?;
+        let mut command = MetadataCommand::new();
+        command
+            .manifest_path(manifest)
+            .current_dir(neutral.path())
+            .other_options(vec!["--offline".to_string(), "--locked".to_string()]);
+        let output = command
+            .cargo_command()
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let json = stdout
+            .lines()
+            .find(|line| line.starts_with('{'))
+            .ok_or("it printed no JSON")?;
+        MetadataCommand::parse(json).map_err(|e| e.to_string())
     }
 
     fn first_line(text: &str) -> String {
@@ -764,19 +798,33 @@ mod tests {
         assert!(pkgs.iter().all(|p| p.dev.is_none()));
     }
 
-    /// With `cargo metadata` (crates pinned to ones provscan builds with, so it runs offline),
-    /// the excluded path crate is kept as a path package, its dependency is not direct (members'
+    /// With `cargo metadata`'s answer (recorded from `cargo metadata --format-version 1
+    /// --offline --locked` on the fixture, its absolute paths replaced by placeholders), the
+    /// excluded path crate is kept as a path package, its dependency is not direct (members'
     /// dependencies are), and the dev-dependency is dev.
     #[test]
     fn cargo_metadata_refines_members_direct_and_dev() {
-        let lock = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("lockfile-fixtures/cargo/workspace/Cargo.lock");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfile-fixtures/cargo/workspace");
+        let lock = dir.join("Cargo.lock");
         let text = crate::lockfile::read_text(&lock, "Cargo.lock").expect("fixture readable");
-        let options = Options {
-            cargo_metadata: true,
+        let recorded = std::fs::read_to_string(dir.join("cargo-metadata.json"))
+            .expect("recorded metadata")
+            .replace("@WORKSPACE@", dir.to_str().expect("utf-8 path"))
+            .replace("@REGISTRY@", "/registry/src");
+        let recorded = cargo_metadata::MetadataCommand::parse(recorded).expect("metadata JSON");
+        let input = Input {
+            display: "Cargo.lock",
+            path: &lock,
+            text: &text,
+            root: &dir,
+            options: &Options::default(),
         };
-        let parsed = parse_with(&text, &lock, &options).expect("parses");
-        assert_eq!(parsed.warnings, Vec::<String>::new());
+        let (wire, mut packages) = read(&input).expect("parses");
+        metadata::apply(&recorded, &dir, &text, &wire, &mut packages).expect("applies");
+        let parsed = Parsed::from_packages(
+            "Cargo.lock",
+            packages.into_iter().map(|p| p.locked).collect(),
+        );
         let got: Vec<_> = parsed
             .packages
             .iter()
