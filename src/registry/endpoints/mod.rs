@@ -1,26 +1,35 @@
-//! Which registry URL each ecosystem is asked at, which npm scopes go elsewhere, and which
-//! credentials go to which host.
+//! Which registry URL each ecosystem is asked at, which npm scopes and PyPI indexes go
+//! elsewhere, and which credentials go to which host.
 //!
 //! A scanned tree is untrusted, so its settings rank last. Precedence, highest first:
-//! command-line flags; `PROVSCAN_*` environment variables; `npm_config_*` environment variables
-//! (npm), `PIP_INDEX_URL` / `UV_DEFAULT_INDEX` / `UV_INDEX_URL` (PyPI); the user's own `.npmrc` (at
-//! `NPM_CONFIG_USERCONFIG`, else in the home directory); the scanned project's `.npmrc`; then the
-//! public registries ([`crate::endpoints`], or the `--*-upstream` URLs that stand in for them).
+//! command-line flags; `PROVSCAN_*` environment variables; the tools' own environment variables
+//! (`npm_config_*`, `PIP_*` / `UV_*`, `CARGO_REGISTRIES_*`); the user's own files (`.npmrc`,
+//! pip.conf, uv.toml, `~/.cargo/config.toml`, `.netrc`); the scanned project's files (`.npmrc`,
+//! pip.conf, uv.toml, pyproject.toml's `[tool.uv]` and `[[tool.poetry.source]]`,
+//! `.cargo/config.toml`); then the public registries ([`crate::endpoints`], or the
+//! `--*-upstream` URLs that stand in for them).
 //!
-//! `@scope:registry=` lines route that scope's packages, and only those, to their own registry.
-//! A project `.npmrc` may add a scope the user did not configure, never override one the user
-//! did; every project setting that changes where a package is asked is named in a warning, and
-//! `--no-project-config` ignores them all. Tokens (`//host/path/:_authToken=…`) are sent only
-//! to URLs under the exact host and path they were written for, and never printed (their
-//! `Debug` is redacted).
-
-use std::fmt;
-use std::path::{Path, PathBuf};
+//! One submodule per tool's settings: [`npmrc`], [`python`] (pip, uv, poetry, `.netrc`),
+//! [`cargo`]; [`read`] reads every file (a project's contained to the project), [`credentials`]
+//! keeps the secrets. Every project setting that changes where a package is asked is named in
+//! a warning, and `--no-project-config` ignores them all. Every setting read is listed in
+//! [`Endpoints::settings`] for `provscan explain`, with where it came from and whether it is
+//! used; secrets never are.
 
 use url::Url;
 
 use crate::endpoints;
 use crate::lockfile::strip_credentials;
+use crate::model::Ecosystem;
+
+pub mod cargo;
+pub mod credentials;
+mod npmrc;
+pub mod python;
+pub mod read;
+
+pub use cargo::CargoIndex;
+pub use credentials::{Credential, Token};
 
 /// Why an endpoint is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -46,23 +55,14 @@ pub enum EndpointError {
         /// The value.
         url: String,
     },
-}
-
-/// A secret that never shows up in logs or debug output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    /// The secret, for the Authorization header only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
+    /// A setting of a file or environment variable is unusable.
+    #[error("{from}: {source}")]
+    InSetting {
+        /// The file or variable.
+        from: String,
+        /// What is wrong.
+        source: Box<EndpointError>,
+    },
 }
 
 /// The public registries, or what the user names in their place (`--npm-upstream`,
@@ -156,13 +156,63 @@ pub struct Scope {
     pub from: String,
 }
 
+/// A PyPI index a package may come from besides the default one (`extra-index-url`,
+/// `UV_INDEX`, `[[tool.uv.index]]`, a poetry source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Its simple API base (ends with `/`, no credentials).
+    pub url: Url,
+    /// Where it was configured.
+    pub from: String,
+    /// Read from the scanned tree.
+    pub project: bool,
+}
+
+/// One registry setting provscan read, for `provscan explain`: secrets are `<secret>`, URLs
+/// carry no credentials.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Setting {
+    /// The ecosystem it configures.
+    pub ecosystem: Ecosystem,
+    /// The key as written (`registry`, `index-url`, `machine HOST`, …).
+    pub key: String,
+    /// The value, without secrets.
+    pub value: String,
+    /// The file (and section) or environment variable it came from.
+    pub from: String,
+    /// Whether provscan uses it.
+    pub used: bool,
+    /// What it does, or why it is not used.
+    pub note: Option<String>,
+}
+
+impl Setting {
+    fn new(
+        ecosystem: Ecosystem,
+        key: &str,
+        value: &str,
+        from: &str,
+        used: bool,
+        note: Option<String>,
+    ) -> Setting {
+        Setting {
+            ecosystem,
+            key: read::escape(key),
+            value: read::escape(value),
+            from: read::escape(from),
+            used,
+            note,
+        }
+    }
+}
+
 /// Registry endpoints for one scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// npm registry base (ends with `/`): where unscoped packages (and scopes without a route)
     /// are asked.
     pub npm: Url,
-    /// PyPI simple index base (ends with `/`).
+    /// PyPI simple index base (ends with `/`): the default index.
     pub pypi: Url,
     /// crates.io API base (ends with `/`).
     pub crates: Url,
@@ -172,7 +222,17 @@ pub struct Endpoints {
     pub npm_scopes: Vec<Scope>,
     /// Bearer tokens by URL prefix (`//host[:port]/path/`), from `.npmrc` and `npm_config_*`;
     /// the user's come before the project's.
-    pub npm_tokens: Vec<(String, Token)>,
+    pub npm_tokens: Vec<Credential>,
+    /// Further PyPI indexes packages may come from, the user's before the project's.
+    pub pypi_extra: Vec<Index>,
+    /// Basic credentials for PyPI index hosts (index URLs, `.netrc`, uv's variables).
+    pub pypi_credentials: Vec<Credential>,
+    /// crates.io's replacement in cargo's settings (`[source.crates-io] replace-with`).
+    pub crates_replacement: Option<CargoIndex>,
+    /// Cargo's alternative registries (`[registries.NAME] index`).
+    pub crates_registries: Vec<CargoIndex>,
+    /// Cargo registry tokens, each bound to its registry's root.
+    pub crates_tokens: Vec<Credential>,
     /// Hosts (`host[:port]`, lower case) whose packages may be asked of the public registry.
     pub allow_sources: Vec<String>,
     /// Per ecosystem: ask the public registry (the upstream) for provenance instead of the
@@ -180,6 +240,8 @@ pub struct Endpoints {
     pub provenance_from: ProvenanceFrom,
     /// Name patterns of private packages (provscan.toml `private`): never asked upstream.
     pub private: Vec<String>,
+    /// Every registry setting read, for `provscan explain`.
+    pub settings: Vec<Setting>,
     /// Configuration that was ignored or that redirects requests, for the user to see.
     pub warnings: Vec<String>,
 }
@@ -209,56 +271,16 @@ pub struct Overrides {
 pub struct ConfigSources<'a> {
     /// Environment lookup.
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// The scanned project's directory (for its `.npmrc`).
-    pub project: &'a Path,
-    /// The user's home directory (for `~/.npmrc`), if known.
-    pub home: Option<&'a Path>,
+    /// The scanned project's directory (for its `.npmrc`, pip.conf, uv.toml, pyproject.toml,
+    /// `.cargo/config.toml`).
+    pub project: &'a std::path::Path,
+    /// The user's home directory (for `~/.npmrc`, `~/.config/pip`, `~/.netrc`, `~/.cargo`),
+    /// if known.
+    pub home: Option<&'a std::path::Path>,
     /// Names of the environment's variables, for the `npm_config_*` ones (`@scope:registry`,
-    /// `//host/:_authToken`); `npm_config_registry` and `npm_config_userconfig` are looked up
-    /// whatever this lists.
+    /// `//host/:_authToken`) and `CARGO_REGISTRIES_*`; the fixed names are looked up whatever
+    /// this lists.
     pub env_names: &'a [String],
-}
-
-impl ConfigSources<'_> {
-    /// Every `npm_config_*` variable (any case) with a non-empty value, as npm reads them: the
-    /// key after the prefix lower-cased with `_` → `-`, except `//host/…` keys kept verbatim.
-    /// The first spelling listed wins.
-    fn npm_env(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        let fixed = [
-            "npm_config_registry",
-            "NPM_CONFIG_REGISTRY",
-            "npm_config_userconfig",
-            "NPM_CONFIG_USERCONFIG",
-        ];
-        let names = self.env_names.iter().map(String::as_str).chain(fixed);
-        for name in names.filter(|k| k.len() > 11 && k.is_char_boundary(11)) {
-            if !name[..11].eq_ignore_ascii_case("npm_config_") {
-                continue;
-            }
-            let key = npm_env_key(&name[11..]);
-            if out.iter().any(|(k, _)| *k == key) {
-                continue;
-            }
-            if let Some(value) = (self.env)(name).filter(|v| !v.trim().is_empty()) {
-                out.push((key, value));
-            }
-        }
-        out
-    }
-}
-
-/// npm's spelling of an `npm_config_` variable's key.
-fn npm_env_key(rest: &str) -> String {
-    if rest.starts_with("//") {
-        rest.to_string()
-    } else {
-        let lower = rest.to_ascii_lowercase();
-        match lower.split_at_checked(1) {
-            Some((first, tail)) => format!("{first}{}", tail.replace('_', "-")),
-            None => lower,
-        }
-    }
 }
 
 impl Endpoints {
@@ -268,6 +290,10 @@ impl Endpoints {
         let no_project = flags.no_project_config
             || env("PROVSCAN_NO_PROJECT_CONFIG").is_some_and(|v| truthy(&v));
         let pick = |flag: &Option<String>, var: &str| flag.clone().or_else(|| env(var));
+        let pick_from = |flag: &Option<String>, name: &str, var: &str| match flag {
+            Some(v) => Some((v.clone(), name.to_string())),
+            None => env(var).map(|v| (v, format!("environment variable {var}"))),
+        };
         let upstream = Upstreams {
             npm: base_url(
                 "npm upstream",
@@ -285,121 +311,30 @@ impl Endpoints {
                     .unwrap_or_else(|| endpoints::CRATES_API.to_string()),
             )?,
         };
-
-        // npm layers, most trusted first: the environment, the user's file, the project's.
-        let env_layer = npmrc_layer(
-            "npm_config_* environment variables",
-            src.npm_env(),
-            src.env,
-            true,
-        );
-        let user_path: Option<PathBuf> = env_layer
-            .userconfig
-            .clone()
-            .map(PathBuf::from)
-            .or_else(|| src.home.map(|h| h.join(".npmrc")));
-        let user_layer = user_path
-            .as_deref()
-            .map(|p| read_npmrc(p, src.env, true))
-            .unwrap_or_default();
-        let project_path = src.project.join(".npmrc");
-        let project_layer = if no_project {
-            Npmrc::default()
-        } else {
-            read_npmrc(&project_path, src.env, false)
-        };
         let mut warnings = Vec::new();
-        warnings.extend(env_layer.warnings.iter().cloned());
-        warnings.extend(user_layer.warnings.iter().cloned());
-        warnings.extend(project_layer.warnings.iter().cloned());
+        let mut settings = Vec::new();
 
-        let trusted_npm = pick(&flags.npm, "PROVSCAN_NPM_REGISTRY")
-            .or_else(|| env_layer.registry.clone())
-            .or_else(|| user_layer.registry.clone());
-        let npm = match trusted_npm {
-            Some(raw) => base_url("npm registry", &raw)?,
-            None => match project_layer.registry.as_deref() {
-                Some(raw) => match base_url("npm registry", raw) {
-                    Ok(url) => {
-                        warnings.push(format!(
-                            "{}: `registry={}` sends npm packages to that registry instead of \
-                             {}; pass --no-project-config to ignore the scanned project's \
-                             registry settings",
-                            project_path.display(),
-                            shown(&url),
-                            shown(&upstream.npm)
-                        ));
-                        url
-                    }
-                    Err(e) => {
-                        warnings.push(format!("{}: ignored: {e}", project_path.display()));
-                        upstream.npm.clone()
-                    }
-                },
-                None => upstream.npm.clone(),
-            },
-        };
-
-        let mut npm_scopes: Vec<Scope> = Vec::new();
-        for layer in [&env_layer, &user_layer] {
-            for (scope, raw) in &layer.scopes {
-                if npm_scopes.iter().any(|s| s.scope == *scope) {
-                    continue;
-                }
-                npm_scopes.push(Scope {
-                    scope: scope.clone(),
-                    url: base_url("npm scope registry", raw)?,
-                    from: layer.label.clone(),
-                });
-            }
-        }
-        for (scope, raw) in &project_layer.scopes {
-            if let Some(mine) = npm_scopes.iter().find(|s| s.scope == *scope) {
-                warnings.push(format!(
-                    "{}: `{scope}:registry=` is ignored: your own configuration ({}) routes \
-                     {scope} to {}",
-                    project_path.display(),
-                    mine.from,
-                    shown(&mine.url)
-                ));
-                continue;
-            }
-            match base_url("npm scope registry", raw) {
-                Ok(url) => {
-                    warnings.push(format!(
-                        "{}: `{scope}:registry={}` sends {scope} packages to that registry; \
-                         pass --no-project-config to ignore the scanned project's registry \
-                         settings",
-                        project_path.display(),
-                        shown(&url)
-                    ));
-                    npm_scopes.push(Scope {
-                        scope: scope.clone(),
-                        url,
-                        from: project_path.display().to_string(),
-                    });
-                }
-                Err(e) => warnings.push(format!("{}: ignored: {e}", project_path.display())),
-            }
-        }
-
-        let pypi = match pick(&flags.pypi, "PROVSCAN_PYPI_INDEX")
-            .or_else(|| env("PIP_INDEX_URL"))
-            .or_else(|| env("UV_DEFAULT_INDEX"))
-            .or_else(|| env("UV_INDEX_URL"))
-        {
-            Some(raw) => base_url("PyPI index", &raw)?,
-            None => upstream.pypi.clone(),
-        };
+        let npm = npmrc::resolve(
+            src,
+            pick(&flags.npm, "PROVSCAN_NPM_REGISTRY"),
+            &upstream.npm,
+            no_project,
+            &mut warnings,
+            &mut settings,
+        )?;
+        let pypi = python::resolve(
+            src,
+            pick_from(&flags.pypi, "--pypi-index", "PROVSCAN_PYPI_INDEX"),
+            &upstream.pypi,
+            no_project,
+            &mut warnings,
+            &mut settings,
+        )?;
+        let cargo = cargo::resolve(src, no_project, &mut warnings, &mut settings);
         let crates = match pick(&flags.crates, "PROVSCAN_CRATES_API") {
             Some(raw) => base_url("crates.io API", &raw)?,
             None => upstream.crates.clone(),
         };
-
-        // The user's tokens first: for the same prefix, theirs is the one sent.
-        let mut npm_tokens = env_layer.tokens;
-        npm_tokens.extend(user_layer.tokens);
-        npm_tokens.extend(project_layer.tokens);
 
         let mut allow_sources: Vec<String> = Vec::new();
         let from_env = env("PROVSCAN_ALLOW_SOURCE").unwrap_or_default();
@@ -423,15 +358,21 @@ impl Endpoints {
         }
 
         Ok(Endpoints {
-            npm,
-            pypi,
+            npm: npm.registry,
+            pypi: pypi.index,
             crates,
             upstream,
-            npm_scopes,
-            npm_tokens,
+            npm_scopes: npm.scopes,
+            npm_tokens: npm.tokens,
+            pypi_extra: pypi.extra,
+            pypi_credentials: pypi.credentials,
+            crates_replacement: cargo.replacement,
+            crates_registries: cargo.registries,
+            crates_tokens: cargo.tokens,
             allow_sources,
             provenance_from: ProvenanceFrom::default(),
             private: Vec::new(),
+            settings,
             warnings,
         })
     }
@@ -439,20 +380,17 @@ impl Endpoints {
     /// The npm token configured for this URL, if any: the longest `//host/path/` prefix match
     /// (on equal prefixes, the user's own over the project's).
     pub fn npm_token_for(&self, url: &Url) -> Option<&Token> {
-        let host = url.host_str()?;
-        let target = match url.port() {
-            Some(p) => format!("//{host}:{p}{}", url.path()),
-            None => format!("//{host}{}", url.path()),
-        };
-        let mut best: Option<&(String, Token)> = None;
-        for entry in &self.npm_tokens {
-            if target.starts_with(entry.0.as_str())
-                && best.is_none_or(|b| entry.0.len() > b.0.len())
-            {
-                best = Some(entry);
-            }
+        credentials::best(&self.npm_tokens, url)
+    }
+
+    /// The credential to send with a request of `ecosystem` to `url`, if any: only one written
+    /// for that host (and path), never one of another ecosystem's settings.
+    pub fn token_for(&self, ecosystem: Ecosystem, url: &Url) -> Option<&Token> {
+        match ecosystem {
+            Ecosystem::Npm => credentials::best(&self.npm_tokens, url),
+            Ecosystem::Pypi => credentials::best(&self.pypi_credentials, url),
+            Ecosystem::Crates => credentials::best(&self.crates_tokens, url),
         }
-        best.map(|(_, t)| t)
     }
 
     /// The npm registry whose signing keys verify `dist.signatures`: the upstream when npm
@@ -470,11 +408,25 @@ impl Endpoints {
         let scope = scope.to_ascii_lowercase();
         self.npm_scopes.iter().find(|s| s.scope == scope)
     }
+
+    /// The host of your crates.io replacement (cargo's `replace-with`), which counts as a
+    /// mirror of crates.io; a scanned project's does not.
+    pub fn crates_mirror_host(&self) -> Option<String> {
+        self.crates_replacement
+            .as_ref()
+            .filter(|r| !r.project)
+            .and_then(|r| cargo::index_host(&r.index))
+    }
 }
 
 /// A URL for messages: no credentials.
 fn shown(url: &Url) -> String {
     strip_credentials(url.as_str())
+}
+
+/// A configured value for messages: credentials removed, control characters escaped.
+fn shown_raw(raw: &str) -> String {
+    read::escape(&strip_credentials(raw.trim()))
 }
 
 /// `1`, `true`, `yes`, `on` (any case): a boolean environment variable that is set.
@@ -559,199 +511,11 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// The registry settings of one configuration layer.
-#[derive(Debug, Default)]
-struct Npmrc {
-    /// What to call it in messages.
-    label: String,
-    registry: Option<String>,
-    /// `(@scope, url)` in file order, first one wins.
-    scopes: Vec<(String, String)>,
-    tokens: Vec<(String, Token)>,
-    /// `userconfig` (only read from the environment).
-    userconfig: Option<String>,
-    warnings: Vec<String>,
-}
-
-/// Configuration files larger than this are not read.
-const CONFIG_MAX_BYTES: u64 = 1024 * 1024;
-
-/// Read a configuration file, if it is there: a regular file of at most [`CONFIG_MAX_BYTES`]
-/// (enforced while reading). A file of the scanned project (`within` its directory) must
-/// resolve inside that directory and outside `/proc`, `/sys` and `/dev`, so a repository's
-/// symbolic link cannot make provscan read the user's files or the process environment; such
-/// a file is skipped with a warning.
-pub(crate) fn read_config(
-    path: &Path,
-    within: Option<&Path>,
-    warnings: &mut Vec<String>,
-) -> Option<String> {
-    use std::io::Read;
-    std::fs::symlink_metadata(path).ok()?;
-    if let Some(root) = within {
-        let resolved = std::fs::canonicalize(path).ok();
-        let root = std::fs::canonicalize(root).ok();
-        let inside = match (&resolved, &root) {
-            (Some(r), Some(root)) => {
-                r.starts_with(root) && !["/proc", "/sys", "/dev"].iter().any(|d| r.starts_with(d))
-            }
-            _ => false,
-        };
-        if !inside {
-            warnings.push(format!(
-                "{}: ignored: it resolves outside the scanned directory",
-                path.display()
-            ));
-            return None;
-        }
-    }
-    // Only regular files (after links): a FIFO would block forever, a device never end.
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        warnings.push(format!("{}: ignored: not a regular file", path.display()));
-        return None;
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(CONFIG_MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    if bytes.len() as u64 > CONFIG_MAX_BYTES {
-        warnings.push(format!(
-            "{}: ignored: larger than {} MiB",
-            path.display(),
-            CONFIG_MAX_BYTES / (1024 * 1024)
-        ));
-        return None;
-    }
-    String::from_utf8(bytes).ok()
-}
-
-/// Read an `.npmrc`. `${VAR}` references are expanded only in the user's own file: in a scanned
-/// project's `.npmrc` a value that needs the environment is ignored (with a warning), so a
-/// repository cannot send the user's secrets to a registry of its choosing.
-fn read_npmrc(path: &Path, env: &dyn Fn(&str) -> Option<String>, trusted: bool) -> Npmrc {
-    let mut warnings = Vec::new();
-    let within = (!trusted).then(|| path.parent()).flatten();
-    let Some(text) = read_config(path, within, &mut warnings) else {
-        return Npmrc {
-            label: path.display().to_string(),
-            warnings,
-            ..Npmrc::default()
-        };
-    };
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        lines.push((key.trim().to_string(), value.trim().to_string()));
-    }
-    let mut layer = npmrc_layer(&path.display().to_string(), lines, env, trusted);
-    layer.userconfig = None;
-    warnings.append(&mut layer.warnings);
-    layer.warnings = warnings;
-    layer
-}
-
-/// The settings provscan uses from `key = value` pairs: `registry`, `@scope:registry` and
-/// `//prefix/:_authToken`. The first occurrence of a key wins.
-fn npmrc_layer(
-    label: &str,
-    pairs: Vec<(String, String)>,
-    env: &dyn Fn(&str) -> Option<String>,
-    trusted: bool,
-) -> Npmrc {
-    let mut out = Npmrc {
-        label: label.to_string(),
-        ..Npmrc::default()
-    };
-    for (key, value) in pairs {
-        let raw = value.trim().trim_matches('"');
-        if !trusted && raw.contains("${") {
-            out.warnings.push(format!(
-                "{label}: `{}` uses an environment variable; provscan expands those only in your \
-                 own ~/.npmrc, not in a scanned project's, so it is ignored",
-                escape(&key)
-            ));
-            continue;
-        }
-        let value = expand_env(raw, env);
-        if key == "registry" {
-            out.registry.get_or_insert(value);
-        } else if key == "userconfig" {
-            out.userconfig.get_or_insert(value);
-        } else if let Some(scope) = key.strip_suffix(":registry") {
-            let scope = scope.to_ascii_lowercase();
-            let valid = scope.len() > 1
-                && scope.starts_with('@')
-                && !scope[1..].contains(['/', '@', ':'])
-                && !scope.chars().any(char::is_control);
-            if !valid {
-                out.warnings.push(format!(
-                    "{label}: `{}` is not a scope (`@name:registry=URL`); ignored",
-                    escape(&key)
-                ));
-            } else if !out.scopes.iter().any(|(s, _)| *s == scope) {
-                out.scopes.push((scope, value));
-            }
-        } else if let Some(prefix) = key.strip_suffix(":_authToken")
-            && prefix.starts_with("//")
-        {
-            let mut prefix = prefix.to_string();
-            if !prefix.ends_with('/') {
-                prefix.push('/');
-            }
-            if !out.tokens.iter().any(|(p, _)| *p == prefix) {
-                out.tokens.push((prefix, Token(value)));
-            }
-        }
-    }
-    out
-}
-
-/// Control characters of a configuration key shown as escapes (keys come from scanned files).
-fn escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
-fn expand_env(value: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start + 2..].find('}') {
-            Some(end) => {
-                let name = &rest[start + 2..start + 2 + end];
-                out.push_str(&env(name).unwrap_or_default());
-                rest = &rest[start + 3 + end..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::path::Path;
 
     /// Resolve with a fake environment, an optional project `.npmrc` and an optional user one.
     fn resolve_with(
@@ -1074,7 +838,7 @@ mod tests {
         .unwrap();
         assert_eq!(e.npm.as_str(), endpoints::NPM_REGISTRY);
         assert!(
-            e.warnings[0].contains("resolves outside the scanned directory"),
+            e.warnings[0].contains("outside the scanned directory"),
             "{:?}",
             e.warnings
         );
@@ -1096,11 +860,11 @@ mod tests {
 
     #[test]
     fn npm_env_keys_follow_npm() {
-        assert_eq!(npm_env_key("REGISTRY"), "registry");
-        assert_eq!(npm_env_key("@Corp:Registry"), "@corp:registry");
-        assert_eq!(npm_env_key("cache_min"), "cache-min");
+        assert_eq!(npmrc::npm_env_key("REGISTRY"), "registry");
+        assert_eq!(npmrc::npm_env_key("@Corp:Registry"), "@corp:registry");
+        assert_eq!(npmrc::npm_env_key("cache_min"), "cache-min");
         assert_eq!(
-            npm_env_key("//npm.corp.example/:_authToken"),
+            npmrc::npm_env_key("//npm.corp.example/:_authToken"),
             "//npm.corp.example/:_authToken"
         );
     }
