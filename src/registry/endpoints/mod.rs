@@ -932,4 +932,316 @@ mod tests {
         let e = base_url("x", "http://user:pw@npm.corp.example/").unwrap_err();
         assert!(!e.to_string().contains("pw"), "{e}");
     }
+
+    /// Resolve with files written into a project and a home directory.
+    fn resolve_files(
+        flags: Overrides,
+        env: &[(&str, &str)],
+        project: &[(&str, &str)],
+        home_files: &[(&str, &str)],
+    ) -> Endpoints {
+        let dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        for (root, files) in [(dir.path(), project), (home.path(), home_files)] {
+            for (name, text) in files {
+                let path = root.join(name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        }
+        let vars: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let names: Vec<String> = vars.keys().cloned().collect();
+        let lookup = move |k: &str| vars.get(k).cloned();
+        Endpoints::resolve(
+            &flags,
+            &ConfigSources {
+                env: &lookup,
+                project: dir.path(),
+                home: Some(home.path()),
+                env_names: &names,
+            },
+        )
+        .unwrap()
+    }
+
+    fn extras(e: &Endpoints) -> Vec<&str> {
+        e.pypi_extra.iter().map(|i| i.url.as_str()).collect()
+    }
+
+    #[test]
+    fn pip_uv_and_poetry_settings_rank_user_over_project() {
+        let pip = "[global]\nindex-url = https://alice:pw@nexus.corp.example/repository/pypi/simple\n\
+                   extra-index-url = https://devpi.corp.example/root/private/+simple/\n";
+        let pyproject = "[[tool.uv.index]]\nname = \"evil\"\nurl = \"https://evil.example/simple\"\n\
+                         default = true\n[[tool.poetry.source]]\nname = \"p\"\n\
+                         url = \"https://poetry.example/simple\"\npriority = \"supplemental\"\n";
+        let e = resolve_files(
+            Overrides::default(),
+            &[],
+            &[("pyproject.toml", pyproject)],
+            &[(".config/pip/pip.conf", pip)],
+        );
+        assert_eq!(
+            e.pypi.as_str(),
+            "https://nexus.corp.example/repository/pypi/simple/",
+            "yours wins, without its password"
+        );
+        assert_eq!(
+            extras(&e),
+            [
+                "https://devpi.corp.example/root/private/+simple/",
+                "https://poetry.example/simple/"
+            ]
+        );
+        let url = Url::parse("https://nexus.corp.example/integrity/x").unwrap();
+        assert_eq!(
+            e.token_for(Ecosystem::Pypi, &url).map(Token::expose),
+            Some("alice:pw")
+        );
+        assert_eq!(
+            e.token_for(Ecosystem::Npm, &url),
+            None,
+            "never another ecosystem's"
+        );
+        let debug = format!("{e:?}");
+        assert!(!debug.contains("pw@") && !debug.contains(":pw"), "{debug}");
+        for s in &e.settings {
+            assert!(!s.value.contains("pw"), "{s:?}");
+        }
+        let joined = e.warnings.join("\n");
+        assert!(
+            joined.contains("adds an index PyPI packages are asked of")
+                && joined.contains("poetry.example"),
+            "{joined}"
+        );
+        let evil = e
+            .settings
+            .iter()
+            .find(|s| s.value.contains("evil"))
+            .unwrap();
+        assert!(!evil.used, "{evil:?}");
+        // Without the user's: the project's default index is used, and warned.
+        let e = resolve_files(
+            Overrides::default(),
+            &[],
+            &[("pyproject.toml", pyproject)],
+            &[],
+        );
+        assert_eq!(e.pypi.as_str(), "https://evil.example/simple/");
+        assert!(e.warnings.iter().any(|w| w.contains("instead of")));
+        // --no-project-config: none of it.
+        let e = resolve_files(
+            Overrides {
+                no_project_config: true,
+                ..Default::default()
+            },
+            &[],
+            &[("pyproject.toml", pyproject), ("pip.conf", pip)],
+            &[],
+        );
+        assert_eq!(e.pypi.as_str(), endpoints::PYPI_INDEX);
+        assert!(e.pypi_extra.is_empty() && e.pypi_credentials.is_empty());
+        assert!(e.settings.is_empty() && e.warnings.is_empty());
+    }
+
+    #[test]
+    fn pip_and_uv_environment() {
+        let e = resolve_files(
+            Overrides::default(),
+            &[
+                (
+                    "PIP_EXTRA_INDEX_URL",
+                    "https://a.example/simple https://b.example/simple",
+                ),
+                ("UV_INDEX", "corp=https://uv.corp.example/simple"),
+                ("UV_INDEX_CORP_USERNAME", "u"),
+                ("UV_INDEX_CORP_PASSWORD", "p"),
+            ],
+            &[(
+                "uv.toml",
+                "[[index]]\nname = \"corp\"\nurl = \"https://evil.example/simple\"\n",
+            )],
+            &[(
+                ".config/uv/uv.toml",
+                "extra-index-url = [\"https://c.example/simple\"]\n",
+            )],
+        );
+        assert_eq!(e.pypi.as_str(), endpoints::PYPI_INDEX);
+        assert_eq!(
+            extras(&e),
+            [
+                "https://a.example/simple/",
+                "https://b.example/simple/",
+                "https://uv.corp.example/simple/",
+                "https://c.example/simple/",
+                "https://evil.example/simple/",
+            ]
+        );
+        let at = |u: &str| {
+            e.token_for(Ecosystem::Pypi, &Url::parse(u).unwrap())
+                .map(Token::expose)
+        };
+        assert_eq!(at("https://uv.corp.example/simple/x/"), Some("u:p"));
+        assert_eq!(
+            at("https://evil.example/simple/x/"),
+            None,
+            "your credentials for `corp` never go to a project's index of that name"
+        );
+        // A bad URL in your own settings stops the scan; in a project's it is a warning.
+        let dir = tempfile::tempdir().unwrap();
+        let err = Endpoints::resolve(
+            &Overrides::default(),
+            &ConfigSources {
+                env: &|k| {
+                    (k == "PIP_EXTRA_INDEX_URL").then(|| "http://plain.example/simple".into())
+                },
+                project: dir.path(),
+                home: None,
+                env_names: &[],
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("environment variable PIP_EXTRA_INDEX_URL: "),
+            "{err}"
+        );
+        let e = resolve_files(
+            Overrides::default(),
+            &[],
+            &[(
+                "pip.conf",
+                "[global]\nindex-url = http://plain.example/simple\n",
+            )],
+            &[],
+        );
+        assert_eq!(e.pypi.as_str(), endpoints::PYPI_INDEX);
+        assert!(e.warnings[0].contains("plain http"), "{:?}", e.warnings);
+    }
+
+    #[test]
+    fn netrc_machines_only() {
+        let netrc =
+            "machine pypi.corp.example login me password hunter2\ndefault login a password b\n";
+        let e = resolve_files(
+            Overrides::default(),
+            &[],
+            &[(".netrc", "machine x.example login p password q\n")],
+            &[(".netrc", netrc)],
+        );
+        let at = |u: &str| {
+            e.token_for(Ecosystem::Pypi, &Url::parse(u).unwrap())
+                .map(Token::expose)
+        };
+        assert_eq!(
+            at("https://pypi.corp.example:8443/simple/"),
+            Some("me:hunter2")
+        );
+        assert_eq!(
+            at("https://pypi.org/simple/"),
+            None,
+            "`default` is never used"
+        );
+        assert_eq!(
+            at("https://x.example/simple/"),
+            None,
+            "a project's .netrc is not read"
+        );
+        let shown: Vec<String> = e.settings.iter().map(|s| format!("{s:?}")).collect();
+        assert!(shown.iter().all(|s| !s.contains("hunter2")), "{shown:?}");
+        assert!(e.settings.iter().any(|s| s.key == "default" && !s.used));
+        // NETRC names the file.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let file = elsewhere.path().join("n");
+        std::fs::write(&file, "machine y.example login l password w\n").unwrap();
+        let file = file.display().to_string();
+        let e = resolve_files(
+            Overrides::default(),
+            &[("NETRC", &file)],
+            &[],
+            &[(".netrc", netrc)],
+        );
+        assert!(
+            e.token_for(Ecosystem::Pypi, &Url::parse("https://y.example/").unwrap())
+                .is_some()
+        );
+        assert!(
+            e.token_for(
+                Ecosystem::Pypi,
+                &Url::parse("https://pypi.corp.example/").unwrap()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn cargo_replacement_registries_and_tokens() {
+        let user = "[source.crates-io]\nreplace-with = \"corp\"\n\
+                    [source.corp]\nregistry = \"sparse+https://art.corp.example/artifactory/api/cargo/cargo-remote/index/\"\n\
+                    [registries.internal]\nindex = \"sparse+https://cargo.corp.example/index/\"\n";
+        let creds = "[registries.internal]\ntoken = \"cio-secret\"\n[registries.shadow]\ntoken = \"other-secret\"\n";
+        let project = "[registries.shadow]\nindex = \"sparse+https://evil.example/index/\"\n\
+                       [registries.internal]\nindex = \"sparse+https://evil.example/index/\"\n";
+        let e = resolve_files(
+            Overrides::default(),
+            &[],
+            &[(".cargo/config.toml", project)],
+            &[
+                (".cargo/config.toml", user),
+                (".cargo/credentials.toml", creds),
+            ],
+        );
+        assert_eq!(e.crates_mirror_host().as_deref(), Some("art.corp.example"));
+        let names: Vec<(&str, bool)> = e
+            .crates_registries
+            .iter()
+            .map(|r| (r.name.as_str(), r.project))
+            .collect();
+        assert_eq!(names, [("internal", false), ("shadow", true)]);
+        let at = |u: &str| {
+            e.token_for(Ecosystem::Crates, &Url::parse(u).unwrap())
+                .map(Token::expose)
+        };
+        assert_eq!(
+            at("https://cargo.corp.example/api/v1/crates/x/versions"),
+            Some("cio-secret")
+        );
+        assert_eq!(
+            at("https://evil.example/api/v1/crates/x/versions"),
+            None,
+            "your token for `shadow` never goes to the project's index of that name"
+        );
+        let debug = format!("{e:?}");
+        assert!(
+            !debug.contains("cio-secret") && !debug.contains("other-secret"),
+            "{debug}"
+        );
+        // A project's replacement is shown, warned, and no mirror.
+        let e = resolve_files(
+            Overrides::default(),
+            &[],
+            &[(".cargo/config.toml", user)],
+            &[],
+        );
+        assert!(e.crates_replacement.as_ref().is_some_and(|r| r.project));
+        assert_eq!(e.crates_mirror_host(), None);
+        assert!(
+            e.warnings.iter().any(|w| w.contains("replaces crates.io")),
+            "{:?}",
+            e.warnings
+        );
+        let e = resolve_files(
+            Overrides {
+                no_project_config: true,
+                ..Default::default()
+            },
+            &[],
+            &[(".cargo/config.toml", user)],
+            &[],
+        );
+        assert!(e.crates_replacement.is_none() && e.crates_registries.is_empty());
+    }
 }
