@@ -649,4 +649,55 @@ mod tests {
         let (none, no_hint) = withheld(&e, &[]);
         assert!(none.is_empty() && no_hint.is_none());
     }
+
+    #[test]
+    fn extra_pypi_indexes_fail_closed() {
+        use crate::registry::endpoints::Index;
+        use Ecosystem::Pypi;
+        let index = |u: &str| Index {
+            url: Url::parse(u).unwrap(),
+            from: "pip.conf".into(),
+            project: false,
+        };
+        let mirror = "https://art.corp.example/api/pypi/pypi-virtual/simple/";
+        let private = "https://art.corp.example/api/pypi/pypi-private/simple/";
+        let devpi = "https://devpi.corp.example/root/dev/+simple/";
+        let mut e = endpoints(Overrides {
+            pypi: Some(mirror.into()),
+            pypi_upstream: Some("http://127.0.0.1:1/simple/".into()),
+            ..Default::default()
+        });
+        e.pypi_extra = vec![index(private), index(devpi)];
+        let first_of = |indexes: &[&str], upstream: Option<&str>| Route::FirstOf {
+            indexes: indexes.iter().map(|u| Url::parse(u).unwrap()).collect(),
+            upstream: upstream.map(|u| Url::parse(u).unwrap()),
+        };
+        let mut up = e.clone();
+        up.provenance_from.set(Some(Pypi), true);
+        up.private = vec!["corp-*".into()];
+        let mut public = endpoints(Overrides::default());
+        public.pypi_extra = vec![index(devpi)];
+        let upstream = Route::Upstream(Url::parse("http://127.0.0.1:1/simple/").unwrap());
+        #[rustfmt::skip]
+        let table: Vec<Case> = vec![
+            ("under the private index on the mirror's host", &e, Pypi, "x", Some("https://art.corp.example/api/pypi/pypi-private/simple"), ask(private)),
+            ("under the mirror", &e, Pypi, "x", Some(mirror), ask(mirror)),
+            ("public source: the default index", &e, Pypi, "x", Some("https://pypi.org/simple"), ask(mirror)),
+            ("another index on a configured host", &e, Pypi, "x", Some("https://devpi.corp.example/other/+simple/"), ask(devpi)),
+            ("no source: every index, in order", &e, Pypi, "x", None, first_of(&[mirror, private, devpi], None)),
+            ("public default: private indexes first", &public, Pypi, "x", None, first_of(&[devpi, public::PYPI_INDEX], None)),
+            ("public default, unknown host withheld", &public, Pypi, "x", Some("https://other.example/simple"), held("other.example")),
+            ("upstream: the mirror's package", &up, Pypi, "x", Some(mirror), upstream.clone()),
+            ("upstream: a private index's package stays", &up, Pypi, "x", Some(private), ask(private)),
+            ("upstream: no source, private indexes first", &up, Pypi, "x", None, first_of(&[private, devpi], Some("http://127.0.0.1:1/simple/"))),
+            ("upstream: a private name never goes up", &up, Pypi, "corp-lib", None, first_of(&[mirror, private, devpi], None)),
+        ];
+        for (what, e, eco, name, source, want) in table {
+            assert_eq!(route_for(e, eco, name, source), want, "{what}");
+        }
+        assert_eq!(
+            first_of(&[devpi], None).cache_key().as_deref(),
+            Some(format!("first-of {devpi}").as_str())
+        );
+    }
 }
