@@ -129,7 +129,23 @@ pub fn route_for(
                 && !endpoints.allow_sources.contains(&host)
         }
     });
-    if scoped || named_private || source_private || other_index {
+    // A crate from one of cargo's `[registries]` is that registry's, whatever host serves the
+    // API: Cargo.lock never records a crates.io mirror, only alternative registries.
+    let cargo_registry = ecosystem == Ecosystem::Crates
+        && source
+            .and_then(super::endpoints::cargo::index_host)
+            .is_some_and(|h| {
+                endpoints
+                    .crates_registries
+                    .iter()
+                    .any(|r| super::endpoints::cargo::index_host(&r.index).as_deref() == Some(&h))
+            });
+    // An npm package the lockfile resolved from a scope registry's path (on the mirror's host,
+    // as Artifactory and Nexus lay them out) belongs to that registry.
+    let scope_source = ecosystem == Ecosystem::Npm
+        && *asked != endpoints.npm
+        && endpoints.npm_scopes.iter().any(|s| s.url == *asked);
+    if scoped || named_private || source_private || other_index || cargo_registry || scope_source {
         return install;
     }
     if install == Route::Ask(upstream.clone()) {
@@ -578,6 +594,7 @@ mod tests {
             ("a private pattern stays home", &e, Npm, "corp-utils", None, ask("https://mirror.corp.example/npm/")),
             ("a private scope pattern", &e, Npm, "@internal/x", None, ask("https://mirror.corp.example/npm/")),
             ("a private host stays home", &e, Npm, "x", Some("https://npm.secret.example/"), ask("https://mirror.corp.example/npm/")),
+            ("a scope registry's path on another host stays there", &e, Npm, "x", Some("https://npm.corp.example/x/-/x-1.0.0.tgz"), ask("https://npm.corp.example/")),
             ("other ecosystems unchanged", &e, Pypi, "six", None, ask(public::PYPI_INDEX)),
             ("no mirror: the upstream is the install registry", &no_mirror, Npm, "lodash", None, ask(public::NPM_REGISTRY)),
         ];
