@@ -135,8 +135,9 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub crates_api: Option<String>,
 
-    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`): use this on
-    /// pull requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
+    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`, pip.conf,
+    /// uv.toml, pyproject.toml's uv and poetry sources, `.cargo/config.toml`): use this on pull
+    /// requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
     #[arg(long)]
     pub no_project_config: bool,
 

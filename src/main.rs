@@ -140,7 +140,12 @@ fn run_explain(args: ExplainArgs) -> (anyhow::Result<Exit>, Option<PathBuf>) {
         };
         let (report, traces) = scan::run_with(&settings, &options)?;
         eprint!("{}", render::messages::before(&report, false));
-        let explanation = explain::explain(&report, &traces, &query)?;
+        let explanation = explain::explain(
+            &report,
+            &traces,
+            &query,
+            &settings.registry.endpoints.settings,
+        )?;
         let rendered = match settings.format {
             Format::Json => render::explain::json(&explanation),
             _ => render::explain::text(&explanation),
