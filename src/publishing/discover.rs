@@ -68,6 +68,28 @@ pub fn read(root: &Path, path: &Path, display: &str) -> Result<String, String> {
     read_within(path, display, &Boundary::new(root), Origin::Tree).map_err(|e| e.to_string())
 }
 
+/// The `repository` the root manifest names (package.json, even a private workspace root, then
+/// Cargo.toml `package` or `workspace.package`), for when the git remote cannot be read.
+pub fn root_repository(root: &Path) -> Option<String> {
+    let mut notes = Vec::new();
+    let npm = read_opt(root, "package.json", &mut notes)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|doc| match doc.get("repository")? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            r => r.get("url")?.as_str().map(str::to_string),
+        });
+    npm.or_else(|| {
+        let doc = toml::from_str::<toml::Table>(&read_opt(root, "Cargo.toml", &mut notes)?).ok()?;
+        let repo = |t: Option<&toml::Value>| {
+            t.and_then(|p| p.get("repository"))
+                .and_then(|r| r.as_str())
+                .map(str::to_string)
+        };
+        repo(doc.get("package"))
+            .or_else(|| repo(doc.get("workspace").and_then(|w| w.get("package"))))
+    })
+}
+
 /// The project's publishable packages, and notes about manifests that could not be read.
 pub fn packages(root: &Path) -> (Vec<OwnPackage>, Vec<String>) {
     let mut out = Vec::new();

@@ -74,7 +74,7 @@ pub fn jobs(file: &str, doc: &Doc) -> Vec<Job> {
             steps,
             id_tokens: BTreeMap::new(),
             image,
-            calls: job.get("uses").and_then(|u| scalar_at(u)),
+            calls: job.get("uses").and_then(scalar_at),
         });
     }
     out
@@ -159,7 +159,12 @@ fn step(doc: &Doc, node: &Node) -> Step {
         uses_comment,
         with: env(node.get("with")),
         env: env(node.get("env")),
-        run: node.get("run").and_then(scalar_at),
+        run: node.get("run").and_then(|r| {
+            scalar_at(r).map(|at| At {
+                line: doc.content_line(r),
+                ..at
+            })
+        }),
         working_directory: node
             .get("working-directory")
             .and_then(Node::as_str)

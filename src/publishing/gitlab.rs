@@ -139,7 +139,7 @@ fn script_lines(doc: &Doc, node: &Node, steps: &mut Vec<Step>) {
             line: node.line,
             run: Some(At {
                 value: s.clone(),
-                line: node.line,
+                line: doc.content_line(node),
             }),
             ..Step::default()
         }),

@@ -8,7 +8,7 @@
 //! [`model::PublishingReport`]; `render::publishing` turns it into text. Nothing here decides a
 //! dependency's status; the scan's pipeline is untouched.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub mod discover;
 pub mod github;
@@ -54,7 +54,11 @@ pub fn run(options: &Options) -> Result<PublishingReport, PublishingError> {
         return Err(PublishingError::NotADirectory(root.display().to_string()));
     }
     let (packages, mut warnings) = discover::packages(root);
-    let repository = repository(root, &packages);
+    let repository = crate::own::git_remote_repository(root).or_else(|| {
+        discover::root_repository(root)
+            .as_deref()
+            .and_then(crate::own::repository_of_url)
+    });
     let ctx = rules::Context {
         packages: &packages,
         repository: repository.clone(),
@@ -119,20 +123,6 @@ pub fn run(options: &Options) -> Result<PublishingReport, PublishingError> {
         findings,
         threshold: options.threshold,
         warnings,
-    })
-}
-
-/// The repository the CI runs in: the git remote, else the root manifest's `repository`.
-fn repository(root: &Path, packages: &[OwnPackage]) -> Option<String> {
-    crate::own::git_remote_repository(root).or_else(|| {
-        packages
-            .iter()
-            .filter(|p| !p.manifest.contains('/'))
-            .find_map(|p| {
-                p.repository
-                    .as_deref()
-                    .and_then(crate::own::repository_of_url)
-            })
     })
 }
 

@@ -135,6 +135,23 @@ impl Doc {
         None
     }
 
+    /// The line a scalar's text starts on: for a block scalar (`run: |`), the line after its
+    /// indicator.
+    pub fn content_line(&self, node: &Node) -> usize {
+        let indicator = self.line_text(node.line).is_some_and(|t| {
+            let code = match self.comment_on(node.line) {
+                Some(_) => t.split(" #").next().unwrap_or(t),
+                None => t,
+            };
+            let last = code.trim_end().rsplit([' ', ':']).next().unwrap_or("");
+            last.starts_with(['|', '>'])
+                && last[1..]
+                    .chars()
+                    .all(|c| matches!(c, '-' | '+' | '0'..='9'))
+        });
+        node.line + usize::from(indicator && matches!(&node.value, Value::Scalar(_)))
+    }
+
     /// The first line at or after `from` (up to `span` lines on) whose text contains `needle`;
     /// `from` when none does (a command inside a block scalar is found on its own line).
     pub fn find_line(&self, from: usize, span: usize, needle: &str) -> usize {
@@ -153,7 +170,7 @@ fn keep_number_text(node: &mut Node, text: &str) {
                 return;
             };
             let end = raw
-                .find(|c: char| matches!(c, '\n' | '\r' | ',' | ']' | '}' | '#'))
+                .find(['\n', '\r', ',', ']', '}', '#'])
                 .unwrap_or(raw.len());
             let token = raw[..end].trim();
             if token != s.as_str() && token.parse::<f64>().is_ok() {
@@ -385,6 +402,8 @@ jobs:
         let version = steps[0].get("with").unwrap().get("node-version").unwrap();
         assert_eq!(version.as_str(), Some("22.10"));
         let run = steps[1].get("run").unwrap();
+        assert_eq!(doc.content_line(run), 12, "the block's first line");
+        assert_eq!(doc.content_line(uses), 8);
         assert_eq!(doc.find_line(run.line, 5, "npm publish"), 13);
     }
 

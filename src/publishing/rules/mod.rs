@@ -172,11 +172,10 @@ pub fn step_commands(step: &Step) -> Vec<(usize, shell::Command)> {
     let Some(run) = &step.run else {
         return Vec::new();
     };
-    // A block scalar (`run: |`) starts on the line after `run:`.
-    let block = run.value.contains('\n');
+    // `run.line` is the line the text starts on (the readers skip a block's indicator line).
     shell::commands(&run.value)
         .into_iter()
-        .map(|c| (run.line + c.line + usize::from(block), c))
+        .map(|c| (run.line + c.line, c))
         .collect()
 }
 
