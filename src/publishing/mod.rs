@@ -14,6 +14,7 @@ pub mod discover;
 pub mod github;
 pub mod gitlab;
 pub mod model;
+pub mod registry;
 pub mod rules;
 pub mod settings;
 pub mod yaml;
@@ -92,7 +93,7 @@ pub fn run(options: &Options) -> Result<PublishingReport, PublishingError> {
         ci_files.push(file.display);
     }
 
-    let reports: Vec<PackageReport> = packages
+    let mut reports: Vec<PackageReport> = packages
         .iter()
         .map(|p| PackageReport {
             package: p.clone(),
@@ -109,6 +110,7 @@ pub fn run(options: &Options) -> Result<PublishingReport, PublishingError> {
     }
     if let Some(config) = &options.registry {
         warnings.extend(config.endpoints.warnings.iter().cloned());
+        registry::check(config, repository.as_deref(), &mut reports, &mut findings)?;
     }
     findings
         .sort_by(|a, b| (&a.file, a.line, a.rule, &a.job).cmp(&(&b.file, b.line, b.rule, &b.job)));
