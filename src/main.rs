@@ -8,10 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs, ExplainArgs, Format, ManArgs, MergeArgs, MergeFormat};
+use provscan::cli::{
+    Cli, Command, DiffArgs, ExplainArgs, Format, ManArgs, MergeArgs, MergeFormat, PublishingArgs,
+};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, explain, manual, merge, prior, render, scan};
+use provscan::{diff, explain, manual, merge, prior, publishing, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => (run_diff(&args), args.output.clone()),
         Some(Command::Merge(args)) => (run_merge(&args), args.output.clone()),
         Some(Command::Explain(args)) => run_explain(args),
+        Some(Command::Publishing(args)) => (run_publishing(&args), args.output.clone()),
         Some(Command::Completions(args)) => (run_completions(args.shell), None),
         Some(Command::Man(args)) => (run_man(&args), None),
         None => {
@@ -155,6 +158,24 @@ fn run_explain(args: ExplainArgs) -> (anyhow::Result<Exit>, Option<PathBuf>) {
         Ok(Exit::for_report(!failing, unreadable(&report)))
     })();
     (result, output)
+}
+
+/// `provscan publishing [PATH]`: exit 1 on a finding at or above `--severity-threshold`, 3 when a
+/// CI file could not be read.
+fn run_publishing(args: &PublishingArgs) -> anyhow::Result<Exit> {
+    let options = publishing::settings::options(args)?;
+    let report = publishing::run(&options)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {}", render::escape::terminal(warning));
+    }
+    for file in &report.unreadable {
+        eprintln!("error: {}", render::escape::terminal(&file.error));
+    }
+    emit(
+        args.output.as_deref(),
+        &render::publishing::render(&report, args.format),
+    )?;
+    Ok(Exit::for_report(!report.failing(), report.unreadable.len()))
 }
 
 /// `provscan completions SHELL`: the script on standard output.

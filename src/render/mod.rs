@@ -16,6 +16,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod messages;
+pub mod publishing;
 pub mod sarif;
 pub mod table;
 pub mod text;
