@@ -21,8 +21,9 @@ use crate::model::Package;
 use crate::registry::{Evidence, Material};
 
 /// Format of the entries; bumped when an entry's meaning changes (2: the attestation material
-/// the verification stage checks is kept too, so cached answers are verified like fresh ones).
-const FORMAT: u32 = 2;
+/// the verification stage checks is kept too, so cached answers are verified like fresh ones;
+/// 3: the trust ladder gained npm's `staged` rung, so a cached downgrade verdict may differ).
+const FORMAT: u32 = 3;
 
 /// Why the cache cannot be used (the scan goes on without it, with a warning).
 #[derive(Debug, thiserror::Error)]

@@ -33,8 +33,12 @@ pub enum TrustLevel {
     Provenance,
     /// Trusted publishing (OIDC) without an attestation.
     TrustedPublisher,
-    /// Trusted publishing with a provenance attestation (npm's strongest).
+    /// Trusted publishing with a provenance attestation.
     TrustedPublisherProvenance,
+    /// npm staged publishing: the version was staged (`npm stage`) and approved by a maintainer
+    /// with 2FA (`_npmUser.approver`), with or without provenance (the evidence's `staged` says
+    /// which). npm's strongest rung.
+    Staged,
 }
 
 impl TrustLevel {
@@ -45,8 +49,18 @@ impl TrustLevel {
             TrustLevel::Provenance => "provenance",
             TrustLevel::TrustedPublisher => "trusted-publisher",
             TrustLevel::TrustedPublisherProvenance => "trusted-publisher-provenance",
+            TrustLevel::Staged => "staged",
         }
     }
+
+    /// Every level, weakest first (the ladder the downgrade rule compares on).
+    pub const LADDER: [TrustLevel; 5] = [
+        TrustLevel::None,
+        TrustLevel::Provenance,
+        TrustLevel::TrustedPublisher,
+        TrustLevel::TrustedPublisherProvenance,
+        TrustLevel::Staged,
+    ];
 }
 
 /// A version, ordered the way its ecosystem orders versions.
@@ -222,6 +236,36 @@ mod tests {
             None,
             "prereleases are not compared with stable releases"
         );
+    }
+
+    #[test]
+    fn the_extended_ladder() {
+        use TrustLevel::{Staged, TrustedPublisher};
+        let mut sorted = TrustLevel::LADDER;
+        sorted.sort();
+        assert_eq!(sorted, TrustLevel::LADDER, "the ladder is the order");
+        // Each step down the ladder is a downgrade: staged → trusted publisher only, trusted
+        // publisher → provenance only, trusted publisher + provenance → trusted publisher.
+        for (from, to) in [
+            (Staged, TrustedPublisher),
+            (Staged, TrustedPublisherProvenance),
+            (TrustedPublisher, Provenance),
+            (TrustedPublisherProvenance, TrustedPublisher),
+            (Staged, TrustLevel::None),
+        ] {
+            let h = vec![rel("1.0.0", 1, from), rel("1.0.1", 2, to)];
+            assert_eq!(
+                verdict(&h, "1.0.1"),
+                Some(format!("1.0.0:{}", from.as_str())),
+                "{from:?} -> {to:?}"
+            );
+            let up = vec![rel("1.0.0", 1, to), rel("1.0.1", 2, from)];
+            assert_eq!(
+                verdict(&up, "1.0.1"),
+                None,
+                "{to:?} -> {from:?} is no downgrade"
+            );
+        }
     }
 
     #[test]

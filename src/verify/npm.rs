@@ -19,7 +19,7 @@ use super::sigstore::{self, Digest, Failure, TrustRoot};
 use super::{AttestationCheck, Outcome, SignatureCheck, SignatureStatus, Verification, rfc3339};
 use crate::model::Package;
 use crate::registry::npm::slsa_publisher;
-use crate::registry::{Evidence, NpmKeys, TrustLevel};
+use crate::registry::{Evidence, NpmKeys};
 use crate::report::{Flag, FlagKind};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -105,10 +105,7 @@ pub fn verify(
     keys: Option<&Keys>,
 ) -> Option<Verification> {
     let m = &evidence.material;
-    let attested = matches!(
-        evidence.level,
-        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
-    );
+    let attested = evidence.claims_provenance();
     if m.npm_integrity.is_none()
         && m.npm_signatures.is_empty()
         && m.npm_attestations.is_none()
