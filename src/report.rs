@@ -117,15 +117,19 @@ pub enum FlagKind {
     /// The publisher is none of those the lockfile expects attestations from (PEP 751
     /// `attestation-identities`).
     UnexpectedPublisher,
+    /// crates.io: the crate refuses token publishes from now on (`trustpub_only`); a fact worth
+    /// knowing, not a fault.
+    TrustpubOnly,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 4] = [
+    pub const ALL: [FlagKind; 5] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
         FlagKind::UnexpectedPublisher,
+        FlagKind::TrustpubOnly,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -135,6 +139,7 @@ impl FlagKind {
             FlagKind::SourceMismatch => "source-mismatch",
             FlagKind::PublisherChanged => "publisher-changed",
             FlagKind::UnexpectedPublisher => "unexpected-publisher",
+            FlagKind::TrustpubOnly => "trustpub-only",
         }
     }
 

@@ -127,6 +127,7 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/source-mismatch",
             "provscan/publisher-changed",
             "provscan/unexpected-publisher",
+            "provscan/trustpub-only",
             "provscan/unreadable-lockfile",
         ],
         "rule ids are a contract (docs/sarif.md)"

@@ -233,3 +233,233 @@ fn staged_is_the_top_rung_and_every_step_down_the_ladder_is_a_downgrade() {
     assert_eq!(empty["evidence"]["level"], "trusted-publisher");
     assert_eq!(empty["evidence"]["staged"], Value::Null);
 }
+
+/// A Cargo.lock pinning crates from crates.io (checksum `0…01`, as [`crate_doc`] serves).
+fn cargo_lock(crates: &[(&str, &str)]) -> String {
+    let mut s = String::from(
+        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n",
+    );
+    for (n, _) in crates {
+        s.push_str(&format!(" \"{n}\",\n"));
+    }
+    s.push_str("]\n");
+    for (n, v) in crates {
+        s.push_str(&format!(
+            "\n[[package]]\nname = \"{n}\"\nversion = \"{v}\"\nsource = \"{}\"\nchecksum = \"{:0>64}\"\n",
+            provscan::endpoints::CRATES_IO_GIT_INDEX,
+            1
+        ));
+    }
+    s
+}
+
+/// `GET /api/v1/crates/{name}` as crates.io serves it (default `include=full`): the crate
+/// object with `trustpub_only`, and every version embedded. Each version is (num, day of
+/// 2025-03, trusted?, extra fields).
+fn crate_doc(name: &str, trustpub_only: Value, versions: &[(&str, u32, bool, Value)]) -> Value {
+    let vs: Vec<Value> = versions
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, (num, day, trusted, extra))| {
+            let mut v = json!({
+                "id": i + 1, "crate": name, "num": num,
+                "created_at": format!("2025-03-{day:02}T00:00:00.000000+00:00"),
+                "checksum": format!("{:0>64}", 1), "yanked": false, "yank_message": null,
+                "trustpub_data": if *trusted {
+                    json!({"provider": "github", "repository": "owner/repo", "run_id": "1234", "sha": "abc123"})
+                } else { Value::Null },
+                "published_by": if *trusted { Value::Null } else { json!({"id": 1, "login": "maintainer"}) },
+                "audit_actions": []
+            });
+            if let (Some(m), Some(x)) = (v.as_object_mut(), extra.as_object()) {
+                m.extend(x.clone());
+            }
+            v
+        })
+        .collect();
+    json!({
+        "categories": [], "keywords": [],
+        "crate": {"id": name, "name": name, "num_versions": vs.len(), "trustpub_only": trustpub_only,
+                  "versions": (1..=vs.len()).collect::<Vec<_>>(), "yanked": false},
+        "versions": vs
+    })
+}
+
+fn scan_crates(reg: &Registry, dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let out = provscan(dir)
+        .args([
+            "--format",
+            "json",
+            "--crates-rate",
+            "1000",
+            "--crates-api",
+            &reg.url(),
+        ])
+        .args(extra)
+        .arg(dir)
+        .output()
+        .unwrap();
+    (out.status.code(), json_out(&out))
+}
+
+#[test]
+fn a_trustpub_only_crate_is_flagged_on_every_pinned_version_from_one_request() {
+    let reg = Registry::start();
+    let only = json!({});
+    mount_json(
+        &reg,
+        "/api/v1/crates/locked-down",
+        crate_doc(
+            "locked-down",
+            json!(true),
+            &[
+                ("1.0.0", 1, false, only.clone()),
+                ("1.1.0", 2, true, only.clone()),
+            ],
+        ),
+    );
+    mount_json(
+        &reg,
+        "/api/v1/crates/open",
+        crate_doc("open", json!(false), &[("0.1.0", 1, true, only.clone())]),
+    );
+    // A `trustpub_only` that is not a boolean says nothing.
+    mount_json(
+        &reg,
+        "/api/v1/crates/odd",
+        crate_doc("odd", json!("yes"), &[("0.1.0", 1, true, only.clone())]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // Two versions of one crate (a workspace pinning both) share the one request.
+    let mut lock = cargo_lock(&[
+        ("locked-down", "1.1.0"),
+        ("open", "0.1.0"),
+        ("odd", "0.1.0"),
+    ]);
+    lock.push_str(&format!(
+        "\n[[package]]\nname = \"locked-down\"\nversion = \"1.0.0\"\nsource = \"{}\"\nchecksum = \"{:0>64}\"\n",
+        provscan::endpoints::CRATES_IO_GIT_INDEX,
+        1
+    ));
+    std::fs::write(dir.path().join("Cargo.lock"), lock).unwrap();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_str().unwrap();
+    let (code, report) = scan_crates(&reg, dir.path(), &["--cache-dir", cache_arg]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["requests"]["crates"], 3, "one request per crate");
+    for v in ["1.0.0", "1.1.0"] {
+        let p = package(&report, "locked-down", v);
+        assert_eq!(p["evidence"]["trustpub_only"], true, "{p:#}");
+        let kinds: Vec<&str> = p["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["trustpub-only"], "{p:#}");
+        assert_eq!(p["failing"], false, "a fact, not a fault");
+    }
+    assert_eq!(
+        package(&report, "locked-down", "1.1.0")["status"],
+        "trusted-publisher"
+    );
+    assert_eq!(
+        package(&report, "open", "0.1.0")["evidence"]["trustpub_only"],
+        false
+    );
+    assert_eq!(package(&report, "open", "0.1.0")["flags"], json!([]));
+    assert_eq!(
+        package(&report, "odd", "0.1.0")["evidence"]["trustpub_only"],
+        Value::Null
+    );
+
+    // The table shows the flag; explain tells the crate setting.
+    let table = provscan(dir.path())
+        .args([
+            "--crates-rate",
+            "1000",
+            "--crates-api",
+            &reg.url(),
+            "--cache-dir",
+            cache_arg,
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("trustpub-only: crates.io accepts only trusted publishing"),
+        "{text}"
+    );
+    let explain = provscan(dir.path())
+        .args([
+            "explain",
+            "locked-down@1.1.0",
+            "--crates-rate",
+            "1000",
+            "--crates-api",
+            &reg.url(),
+            "--cache-dir",
+            cache_arg,
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        text.contains("crate setting: trusted publishing only"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&explain.stderr)
+    );
+
+    // Within a day the cache answers, crate setting included: no request.
+    let before = reg.requests().len();
+    let (_, cached) = scan_crates(&reg, dir.path(), &["--cache-dir", cache_arg]);
+    assert_eq!(cached["requests"]["crates"], 0);
+    assert_eq!(reg.requests().len(), before);
+    assert_eq!(
+        package(&cached, "locked-down", "1.1.0")["evidence"]["trustpub_only"],
+        true
+    );
+
+    // A day later the crate-level answer has expired: the crate is asked again (one request),
+    // while per-version answers alone would have been kept for good.
+    let facts: Vec<_> = walk(&cache)
+        .into_iter()
+        .filter(|p| {
+            p.to_string_lossy().contains("trustpub-only")
+                && p.to_string_lossy().contains("locked-down")
+        })
+        .collect();
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    let mut entry: Value = serde_json::from_slice(&std::fs::read(&facts[0]).unwrap()).unwrap();
+    entry["fetched_at"] = json!(entry["fetched_at"].as_u64().unwrap() - 86_401);
+    std::fs::write(&facts[0], entry.to_string()).unwrap();
+    let (_, again) = scan_crates(&reg, dir.path(), &["--cache-dir", cache_arg]);
+    assert_eq!(again["requests"]["crates"], 1, "{again:#}");
+    assert_eq!(
+        package(&again, "locked-down", "1.0.0")["evidence"]["trustpub_only"],
+        true
+    );
+    // Offline, a stale crate setting is still what the cache knows.
+    std::fs::write(&facts[0], entry.to_string()).unwrap();
+    let (_, offline) = scan_crates(&reg, dir.path(), &["--cache-dir", cache_arg, "--offline"]);
+    assert_eq!(
+        package(&offline, "locked-down", "1.0.0")["evidence"]["trustpub_only"],
+        true
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

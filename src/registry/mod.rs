@@ -117,6 +117,11 @@ pub struct Evidence {
     /// carries provenance and trusted publishing. `None` when the version was not staged.
     #[serde(default)]
     pub staged: Option<Staged>,
+    /// crates.io: the crate's `trustpub_only` (a crate-level setting its owners can switch):
+    /// `true` when crates.io refuses token publishes for the crate from now on; `None` when
+    /// the registry does not say (another ecosystem, an API without the field).
+    #[serde(default)]
+    pub trustpub_only: Option<bool>,
     /// Why this answer's status is not used: an upstream answer (`--provenance-from upstream`)
     /// for other bytes than the lockfile pins ([`binding`]); the package is then `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,6 +301,7 @@ impl Evidence {
             note: None,
             publisher_change: None,
             staged: None,
+            trustpub_only: None,
             rejected: None,
             material: Material::default(),
             incomplete: false,

@@ -68,7 +68,7 @@ pub struct Rule {
 }
 
 /// Every rule, in the order written to `tool.driver.rules`.
-pub const RULES: [Rule; 14] = [
+pub const RULES: &[Rule] = &[
     Rule {
         id: "provscan/invalid",
         word: "invalid",
@@ -227,6 +227,19 @@ pub const RULES: [Rule; 14] = [
         always: true,
         severity: "7.5",
         precision: "high",
+    },
+    Rule {
+        id: "provscan/trustpub-only",
+        word: "trustpub-only",
+        name: "TrustedPublishingOnly",
+        short: "crates.io accepts only trusted publishing for this crate",
+        full: "The crate's owners switched on crates.io's trustpub_only: token publishes are \
+               refused, so new versions can only come from the configured trusted publisher. A \
+               fact worth knowing, not a fault.",
+        level: Level::Note,
+        always: true,
+        severity: "1.0",
+        precision: "very-high",
     },
     Rule {
         id: "provscan/unreadable-lockfile",
