@@ -120,16 +120,24 @@ pub enum FlagKind {
     /// crates.io: the crate refuses token publishes from now on (`trustpub_only`); a fact worth
     /// knowing, not a fault.
     TrustpubOnly,
+    /// npm: the version carries no registry signature although the registry serves signing
+    /// keys and signs other versions of the package.
+    MissingSignature,
+    /// A version with neither provenance nor trusted publishing published after another
+    /// release line of the package had reached one (the release-line rule is `downgraded`).
+    AdoptedElsewhere,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 5] = [
+    pub const ALL: [FlagKind; 7] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
         FlagKind::UnexpectedPublisher,
         FlagKind::TrustpubOnly,
+        FlagKind::MissingSignature,
+        FlagKind::AdoptedElsewhere,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -140,6 +148,8 @@ impl FlagKind {
             FlagKind::PublisherChanged => "publisher-changed",
             FlagKind::UnexpectedPublisher => "unexpected-publisher",
             FlagKind::TrustpubOnly => "trustpub-only",
+            FlagKind::MissingSignature => "missing-signature",
+            FlagKind::AdoptedElsewhere => "adopted-elsewhere",
         }
     }
 

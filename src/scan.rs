@@ -509,6 +509,19 @@ fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
             ),
         });
     }
+    if let Some(e) = evidence
+        && e.downgrade.is_none()
+        && let Some(earlier) = &e.adopted_elsewhere
+    {
+        flags.push(Flag {
+            kind: FlagKind::AdoptedElsewhere,
+            message: format!(
+                "published with neither provenance nor trusted publishing after {} had {}",
+                earlier.version,
+                earlier.level.as_str()
+            ),
+        });
+    }
     if evidence.and_then(|e| e.trustpub_only) == Some(true) {
         flags.push(Flag {
             kind: FlagKind::TrustpubOnly,

@@ -463,3 +463,134 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+fn flag_kinds(pkg: &Value) -> Vec<String> {
+    pkg["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Scan an npm project with verification on (the default).
+fn scan_npm_verified(reg: &Registry, deps: &[(&str, &str)]) -> (Option<i32>, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("package-lock.json"), npm_lock(deps)).unwrap();
+    let out = provscan(dir.path())
+        .args(["--format", "json", "--npm-registry", &reg.url()])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), json_out(&out), stderr)
+}
+
+#[test]
+fn an_unsigned_version_of_a_signed_package_is_a_missing_signature_when_keys_are_served() {
+    let serve = |reg: &Registry| {
+        mount_json(
+            reg,
+            "/gap",
+            packument(
+                "gap",
+                &[
+                    v("1.0.0", 1, Rung::None),
+                    v("1.0.1", 2, Rung::Unsigned),
+                    v("1.0.2", 3, Rung::None),
+                ],
+            ),
+        );
+        mount_json(
+            reg,
+            "/never",
+            packument(
+                "never",
+                &[v("1.0.0", 1, Rung::Unsigned), v("1.0.1", 2, Rung::Unsigned)],
+            ),
+        );
+    };
+    let reg = Registry::start();
+    serve(&reg);
+    mount_json(
+        &reg,
+        "/-/npm/v1/keys",
+        json!({"keys": [{"expires": null, "keyid": "SHA256:test", "keytype": "ecdsa-sha2-nistp256",
+                         "scheme": "ecdsa-sha2-nistp256", "key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"}]}),
+    );
+    let (code, report, stderr) = scan_npm_verified(&reg, &[("gap", "1.0.1"), ("never", "1.0.1")]);
+    let gap = package(&report, "gap", "1.0.1");
+    assert_eq!(flag_kinds(gap), ["missing-signature"], "{gap:#}");
+    assert_eq!(gap["status"], "none");
+    assert_eq!(gap["evidence"]["missing_signature"], true);
+    assert_eq!(
+        gap["verification"]["registry_signature"]["status"],
+        "absent"
+    );
+    assert_eq!(gap["failing"], true, "fails the default policy");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("missing-signature"), "{stderr}");
+    // A registry that signs no version of the package claims nothing: unknown, no flag.
+    let never = package(&report, "never", "1.0.1");
+    assert_eq!(never["status"], "unknown", "{never:#}");
+    assert_eq!(never["flags"], json!([]));
+
+    // Without the registry's keys, nothing is claimed either.
+    let bare = Registry::start();
+    serve(&bare);
+    let (code, report, stderr) = scan_npm_verified(&bare, &[("gap", "1.0.1")]);
+    let gap = package(&report, "gap", "1.0.1");
+    assert_eq!(gap["flags"], json!([]), "{gap:#}");
+    assert_eq!(gap["evidence"]["missing_signature"], true);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn no_provenance_after_another_line_adopted_it_is_flagged_but_does_not_fail() {
+    let reg = Registry::start();
+    mount_json(
+        &reg,
+        "/lines",
+        packument(
+            "lines",
+            &[
+                v("1.0.0", 1, Rung::None),
+                v("2.0.0", 2, Rung::Trusted),
+                v("1.99.0", 3, Rung::None),
+                v("2.0.1", 4, Rung::None),
+            ],
+        ),
+    );
+    let (code, report, stderr) = scan_npm(&reg, &[("lines", "1.99.0")], &[]);
+    let p = package(&report, "lines", "1.99.0");
+    assert_eq!(
+        p["status"], "none",
+        "the release-line rule stays as it is: {p:#}"
+    );
+    assert_eq!(flag_kinds(p), ["adopted-elsewhere"]);
+    assert_eq!(p["evidence"]["adopted_elsewhere"]["version"], "2.0.0");
+    assert_eq!(
+        p["evidence"]["adopted_elsewhere"]["level"],
+        "trusted-publisher"
+    );
+    assert!(
+        p["flags"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("after 2.0.0 had trusted-publisher")
+    );
+    assert_eq!(p["failing"], false);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Within the line it is a downgrade, and the weaker flag is not repeated.
+    let (_, report, _) = scan_npm(&reg, &[("lines", "2.0.1")], &["--fail-on", "invalid"]);
+    let p = package(&report, "lines", "2.0.1");
+    assert_eq!(p["status"], "downgraded");
+    assert_eq!(p["flags"], json!([]));
+    // It fails a policy that names it.
+    let (code, _, _) = scan_npm(
+        &reg,
+        &[("lines", "1.99.0")],
+        &["--fail-on", "adopted-elsewhere"],
+    );
+    assert_eq!(code, Some(1));
+}

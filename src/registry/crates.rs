@@ -272,6 +272,7 @@ fn evaluate(
             registry: reg.to_string(),
         });
     }
+    evidence.adopted_elsewhere = history::adopted_elsewhere(history, release);
     match history::check(history, release) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),

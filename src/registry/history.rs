@@ -173,6 +173,33 @@ pub fn check(history: &[Release], pinned: &Release) -> DowngradeCheck {
     }
 }
 
+/// The weaker rule across release lines: a pinned version with no provenance and no trusted
+/// publishing (`none`) published after **any** release of the package — of any line, higher or
+/// lower in version order — reached a higher rung. Returns that release (the highest rung, then
+/// the most recent); `None` when there is none, the pinned version has a rung of its own, or
+/// its publish time is unknown. The release-line rule of [`check`] is unchanged: this only
+/// catches what it leaves out (an attacker's 1.99.0 after 2.0.0 moved to trusted publishing).
+pub fn adopted_elsewhere(history: &[Release], pinned: &Release) -> Option<Downgrade> {
+    if pinned.level != TrustLevel::None {
+        return None;
+    }
+    let published = pinned.published?;
+    history
+        .iter()
+        .filter(|r| r.version != pinned.version && r.level > TrustLevel::None)
+        .filter(|r| r.published.is_some_and(|t| t < published))
+        .max_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then_with(|| a.published.cmp(&b.published))
+        })
+        .map(|r| Downgrade {
+            version: r.version.clone(),
+            level: r.level,
+            published: r.published.map(|t| t.to_string()),
+        })
+}
+
 /// Parse an RFC 3339 time as registries write it.
 pub fn parse_time(text: &str) -> Option<jiff::Timestamp> {
     jiff::Timestamp::from_str(text.trim()).ok()
@@ -266,6 +293,36 @@ mod tests {
                 "{to:?} -> {from:?} is no downgrade"
             );
         }
+    }
+
+    #[test]
+    fn adopted_in_another_line() {
+        let h = vec![
+            rel("1.0.0", 1, TrustLevel::None),
+            rel("2.0.0", 2, TrustLevel::TrustedPublisher),
+            rel("1.99.0", 3, TrustLevel::None),
+            rel("0.9.0", 4, Provenance),
+            rel("2.1.0", 5, TrustLevel::TrustedPublisher),
+        ];
+        let at = |v: &str| {
+            let p = h.iter().find(|r| r.version == v).unwrap();
+            adopted_elsewhere(&h, p).map(|d| format!("{}:{}", d.version, d.level.as_str()))
+        };
+        assert_eq!(at("1.0.0"), None, "nothing had a rung before it");
+        assert_eq!(
+            at("1.99.0").as_deref(),
+            Some("2.0.0:trusted-publisher"),
+            "another line adopted trusted publishing first"
+        );
+        assert_eq!(
+            check(&h, &h[2]),
+            DowngradeCheck::Clear,
+            "the release-line rule stays as it is"
+        );
+        assert_eq!(at("2.1.0"), None, "a version with a rung of its own");
+        let mut no_time = h[2].clone();
+        no_time.published = None;
+        assert_eq!(adopted_elsewhere(&h, &no_time), None);
     }
 
     #[test]

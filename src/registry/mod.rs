@@ -104,6 +104,15 @@ pub struct Evidence {
     pub files: Vec<FileEvidence>,
     /// The earlier, lower release with a higher trust level, when this version is a downgrade.
     pub downgrade: Option<Downgrade>,
+    /// The earlier-published release of any release line with a higher rung, when this version
+    /// has neither provenance nor trusted publishing (`adopted-elsewhere`; the release-line
+    /// rule of `downgrade` is unchanged).
+    #[serde(default)]
+    pub adopted_elsewhere: Option<Downgrade>,
+    /// npm: this version carries no registry signature although the registry signs other
+    /// versions of the package (`missing-signature` when the registry also serves its keys).
+    #[serde(default)]
+    pub missing_signature: bool,
     /// Why the downgrade rule could not be applied, if it could not.
     pub downgrade_unchecked: Option<String>,
     /// The lockfile's integrity differs from the registry's.
@@ -297,6 +306,8 @@ impl Evidence {
             files: Vec::new(),
             downgrade: None,
             downgrade_unchecked: None,
+            adopted_elsewhere: None,
+            missing_signature: false,
             integrity_mismatch: None,
             note: None,
             publisher_change: None,

@@ -76,6 +76,8 @@ struct DecodedPackument {
     manifests: BTreeMap<String, Manifest>,
     /// Versions whose `dist` carries `attestations` (on any rung, staged ones included).
     attested: std::collections::BTreeSet<String>,
+    /// Versions whose `dist.signatures` lists at least one signature.
+    signed: std::collections::BTreeSet<String>,
 }
 
 /// Decode a packument for the pinned versions `wanted`. One version that does not decode
@@ -97,10 +99,14 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
     let mut history = Vec::with_capacity(versions.len());
     let mut manifests = BTreeMap::new();
     let mut attested = std::collections::BTreeSet::new();
+    let mut signed = std::collections::BTreeSet::new();
     for (version, raw) in versions {
         let manifest: Manifest = serde_json::from_str(raw.get()).unwrap_or_default();
         if manifest.attested() {
             attested.insert(version.clone());
+        }
+        if manifest.signed() {
+            signed.insert(version.clone());
         }
         history.push(Release {
             key: VersionKey::semver(&version),
@@ -116,6 +122,7 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
         history,
         manifests,
         attested,
+        signed,
     })
 }
 
@@ -203,6 +210,13 @@ impl NpmUser {
 }
 
 impl Manifest {
+    fn signed(&self) -> bool {
+        self.dist
+            .as_ref()
+            .and_then(|d| d.signatures.as_ref())
+            .is_some_and(|s| !s.is_empty())
+    }
+
     fn attested(&self) -> bool {
         self.dist.as_ref().is_some_and(|d| d.attestations.is_some())
     }
@@ -264,6 +278,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         history,
         manifests,
         attested,
+        signed,
     } = match fetched {
         Ok(Some(p)) => p,
         Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
@@ -278,7 +293,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             history.iter().find(|r| r.version == pkg.version),
         ) {
             (Some(manifest), Some(release)) => {
-                evaluate(ctx, registry, pkg, manifest, release, &history, &attested).await
+                let known = Known {
+                    history: &history,
+                    attested: &attested,
+                    signed: &signed,
+                };
+                evaluate(ctx, registry, pkg, manifest, release, &known).await
             }
             _ => Lookup::Unknown {
                 reason: format!("the npm registry does not list version {}", pkg.version),
@@ -289,17 +309,28 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     out
 }
 
+/// What the packument told about every release.
+struct Known<'a> {
+    history: &'a [Release],
+    attested: &'a std::collections::BTreeSet<String>,
+    signed: &'a std::collections::BTreeSet<String>,
+}
+
 async fn evaluate(
     ctx: &Ctx,
     registry: &str,
     pkg: &Package,
     manifest: &Manifest,
     release: &Release,
-    history: &[Release],
-    attested: &std::collections::BTreeSet<String>,
+    known: &Known<'_>,
 ) -> Lookup {
+    let (history, attested) = (known.history, known.attested);
     let dist = manifest.dist.as_ref();
-    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some());
+    // The registry signs other versions of this package: it does expose signatures, and this
+    // version has none (npm's own check calls that a missing signature).
+    let missing_signature = !manifest.signed() && !known.signed.is_empty();
+    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some())
+        || missing_signature;
     if !exposes {
         return Lookup::Unknown {
             reason:
@@ -311,6 +342,7 @@ async fn evaluate(
     let mut evidence = Evidence::new(registry, release.level);
     evidence.published = release.published.map(|t| t.to_string());
     evidence.staged = manifest.staged();
+    evidence.missing_signature = missing_signature;
     if let Some(pt) = dist
         .and_then(|d| d.attestations.as_ref())
         .and_then(|a| a.provenance.as_ref())
@@ -349,6 +381,7 @@ async fn evaluate(
         .and_then(|u| u.trusted_publisher.clone())
         .map(serde_json::Value::Object);
     evidence.material.declared_repository = manifest.declared_repository();
+    evidence.adopted_elsewhere = history::adopted_elsewhere(history, release);
     match history::check(history, release) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),

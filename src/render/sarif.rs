@@ -242,6 +242,31 @@ pub const RULES: &[Rule] = &[
         precision: "very-high",
     },
     Rule {
+        id: "provscan/missing-signature",
+        word: "missing-signature",
+        name: "MissingRegistrySignature",
+        short: "No registry signature, although the registry signs other versions",
+        full: "The npm registry serves signing keys and signs other versions of the package, \
+               but not this one: npm's own check calls that a missing signature.",
+        level: Level::Error,
+        always: true,
+        severity: "7.0",
+        precision: "high",
+    },
+    Rule {
+        id: "provscan/adopted-elsewhere",
+        word: "adopted-elsewhere",
+        name: "ProvenanceAdoptedElsewhere",
+        short: "No provenance after another release line adopted it",
+        full: "The version has neither provenance nor trusted publishing, and was published \
+               after another release line of the package had reached one (an old line \
+               maintained without it, or a release slipped in beside the trusted pipeline).",
+        level: Level::Warning,
+        always: true,
+        severity: "5.0",
+        precision: "medium",
+    },
+    Rule {
         id: "provscan/unreadable-lockfile",
         word: "unreadable-lockfile",
         name: "UnreadableLockfile",

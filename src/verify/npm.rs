@@ -110,6 +110,7 @@ pub fn verify(
         && m.npm_signatures.is_empty()
         && m.npm_attestations.is_none()
         && !attested
+        && !evidence.missing_signature
     {
         return None;
     }
@@ -143,6 +144,19 @@ pub fn verify(
             "registry signature: {}",
             signature.reason.clone().unwrap_or_default()
         ));
+    }
+    // npm's rule: a registry that serves keys and signs other versions of the package must
+    // sign this one too. Without usable keys nothing is claimed.
+    if signature.status == SignatureStatus::Absent
+        && evidence.missing_signature
+        && keys.is_some_and(|k| k.0.is_ok())
+    {
+        v.flags.push(Flag {
+            kind: FlagKind::MissingSignature,
+            message: "this version carries no registry signature, although the npm registry \
+                      serves signing keys and signs other versions of the package"
+                .into(),
+        });
     }
     v.registry_signature = Some(signature);
     if let (Some(id), Some(declared)) = (&v.identity, &m.declared_repository)
