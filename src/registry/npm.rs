@@ -109,6 +109,16 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
     Decoded::Ok(DecodedPackument { history, manifests })
 }
 
+/// The packument decoder as the scan runs it, for `benches/decode.rs`: how many releases and
+/// pinned manifests it decoded, or why the body was refused.
+#[doc(hidden)]
+pub fn decode_for_bench(bytes: &[u8], wanted: &[String]) -> Result<(usize, usize), String> {
+    match decode_packument(bytes, wanted) {
+        Decoded::Ok(p) => Ok((p.history.len(), p.manifests.len())),
+        Decoded::Malformed(m) => Err(m),
+    }
+}
+
 /// Subset of a version manifest.
 #[derive(Debug, Default, Deserialize)]
 struct Manifest {
