@@ -19,6 +19,7 @@ pub mod crates;
 pub mod endpoints;
 pub mod history;
 pub mod http;
+pub mod limit;
 pub mod npm;
 pub mod pypi;
 pub mod route;
@@ -516,9 +517,9 @@ pub fn lookup_all_traced(
         http,
         endpoints: config.endpoints.clone(),
         fetch_identity: config.fetch_identity,
-        npm: Lane::new("npm", config.http.concurrency, None),
-        pypi: Lane::new("pypi", config.http.concurrency, None),
-        crates: Lane::new("crates", config.http.concurrency, pace),
+        npm: Lane::for_config("npm", &config.http, None),
+        pypi: Lane::for_config("pypi", &config.http, None),
+        crates: Lane::for_config("crates", &config.http, pace),
         trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
     let progress = progress_bar(config.progress, groups.len() + chains.len());
