@@ -248,7 +248,13 @@ fn concurrent_runs_share_a_cache_and_older_formats_are_ignored() {
         cmd.env_clear()
             .env("HOME", home.path())
             .env("NO_COLOR", "1")
-            .args(["--format", "json", "--no-verify", "--npm-registry", &reg.url()])
+            .args([
+                "--format",
+                "json",
+                "--no-verify",
+                "--npm-registry",
+                &reg.url(),
+            ])
             .arg("--cache-dir")
             .arg(&cache)
             .arg(proj.path())
@@ -270,7 +276,14 @@ fn concurrent_runs_share_a_cache_and_older_formats_are_ignored() {
     }
     let before = reg.requests().len();
     let warm = json_out(&command().output().unwrap());
-    assert_eq!(warm["cached"], 2, "every entry the concurrent runs wrote reads back");
-    assert_eq!(reg.requests().len() - before, 1, "only `gone` (unknown) is asked again");
+    assert_eq!(
+        warm["cached"], 2,
+        "every entry the concurrent runs wrote reads back"
+    );
+    assert_eq!(
+        reg.requests().len() - before,
+        1,
+        "only `gone` (unknown) is asked again"
+    );
     assert!(old.join("1.0.0~0123456789abcdef.json").exists());
 }

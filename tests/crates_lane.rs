@@ -56,27 +56,35 @@ fn registry() -> Registry {
     for n in NPM {
         // A slow npm registry: with one request in flight its lane takes over a second.
         reg.mount(
-            Mock::given(method("GET")).and(path(format!("/{n}"))).respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(packument(n, &[("1.0.0", 1, Npm::Provenance)]))
-                    .set_delay(Duration::from_millis(600)),
-            ),
+            Mock::given(method("GET"))
+                .and(path(format!("/{n}")))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(packument(n, &[("1.0.0", 1, Npm::Provenance)]))
+                        .set_delay(Duration::from_millis(600)),
+                ),
         );
     }
     for c in DIRECT.iter().chain(&TRANSITIVE) {
         reg.mount(
             Mock::given(method("GET"))
                 .and(path(format!("/api/v1/crates/{c}/versions")))
-                .respond_with(
-                    ResponseTemplate::new(200)
-                        .set_body_json(crate_versions(&[("1.0.0", 1, Some("github"))])),
-                ),
+                .respond_with(ResponseTemplate::new(200).set_body_json(crate_versions(&[(
+                    "1.0.0",
+                    1,
+                    Some("github"),
+                )]))),
         );
     }
     reg
 }
 
-fn scan(reg: &Registry, home: &std::path::Path, proj: &std::path::Path, format: &str) -> std::process::Output {
+fn scan(
+    reg: &Registry,
+    home: &std::path::Path,
+    proj: &std::path::Path,
+    format: &str,
+) -> std::process::Output {
     provscan(home)
         .args(["--format", format, "--no-verify", "--concurrency", "1"])
         .args(["--crates-rate", "20", "--fail-on", "invalid"])
@@ -96,19 +104,34 @@ fn crates_lane_overlaps_npm_asks_direct_dependencies_first_and_counts_cached_cra
     project(proj.path());
 
     let out = scan(&reg, home.path(), proj.path(), "json");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cold = json_out(&out);
     assert_eq!(cold["requests"]["crates"], 4);
-    assert_eq!(cold["cached_by_registry"], json!({"npm": 0, "pypi": 0, "crates": 0}));
+    assert_eq!(
+        cold["cached_by_registry"],
+        json!({"npm": 0, "pypi": 0, "crates": 0})
+    );
 
-    let paths: Vec<String> = reg.requests().iter().map(|r| r.url.path().to_string()).collect();
+    let paths: Vec<String> = reg
+        .requests()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
     let crates: Vec<&str> = paths
         .iter()
         .filter_map(|p| p.strip_prefix("/api/v1/crates/")?.strip_suffix("/versions"))
         .collect();
     // Direct dependencies first (in name order), then the transitive ones; name order alone
     // would start with aa-transitive.
-    assert_eq!(crates, ["mm-direct", "zz-direct", "aa-transitive", "bb-transitive"]);
+    assert_eq!(
+        crates,
+        ["mm-direct", "zz-direct", "aa-transitive", "bb-transitive"]
+    );
     // Overlap: the whole crates.io lane was asked while the npm lane (one slow request at a
     // time) had not got past its second request.
     let position = |p: &str| paths.iter().position(|q| q == p).unwrap();
@@ -120,14 +143,20 @@ fn crates_lane_overlaps_npm_asks_direct_dependencies_first_and_counts_cached_cra
         .nth(1)
         .map(|(i, _)| i)
         .unwrap();
-    assert!(last_crate < second_npm, "crates.io waited for the npm lane: {paths:?}");
+    assert!(
+        last_crate < second_npm,
+        "crates.io waited for the npm lane: {paths:?}"
+    );
 
     // A warm rescan: every crate comes from the cache, and the report says so.
     let before = reg.requests().len();
     let warm = json_out(&scan(&reg, home.path(), proj.path(), "json"));
     assert_eq!(reg.requests().len(), before, "nothing asked");
     assert_eq!(warm["cached"], 8);
-    assert_eq!(warm["cached_by_registry"], json!({"npm": 4, "pypi": 0, "crates": 4}));
+    assert_eq!(
+        warm["cached_by_registry"],
+        json!({"npm": 4, "pypi": 0, "crates": 4})
+    );
     let table = scan(&reg, home.path(), proj.path(), "table");
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(

@@ -84,12 +84,21 @@ fn scan(reg: &Registry, home: &std::path::Path, proj: &std::path::Path, extra: &
         .arg(proj)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     json_out(&out)
 }
 
 fn paths(reg: &Registry) -> Vec<String> {
-    let mut p: Vec<String> = reg.requests().iter().map(|r| r.url.path().to_string()).collect();
+    let mut p: Vec<String> = reg
+        .requests()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
     p.sort();
     p
 }
@@ -108,10 +117,19 @@ fn per_version_documents_only_and_what_they_cannot_judge_is_unchecked() {
     let proj = tempfile::tempdir().unwrap();
     project(proj.path());
 
-    let report = scan(&reg, home.path(), proj.path(), &["--no-history", "--no-cache"]);
+    let report = scan(
+        &reg,
+        home.path(),
+        proj.path(),
+        &["--no-history", "--no-cache"],
+    );
     assert_eq!(
         paths(&reg),
-        ["/@s%2ft/2.0.0", "/api/v1/crates/dropped/1.2.0", "/down/1.1.0"],
+        [
+            "/@s%2ft/2.0.0",
+            "/api/v1/crates/dropped/1.2.0",
+            "/down/1.1.0"
+        ],
         "no packument, no versions list"
     );
     let down = package(&report, "down", "1.1.0");
@@ -125,7 +143,10 @@ fn per_version_documents_only_and_what_they_cannot_judge_is_unchecked() {
         ["publisher-change", "history-flags", "key-expiry"]
     );
     for u in down["evidence"]["unchecked"].as_array().unwrap() {
-        assert!(u["reason"].as_str().unwrap().starts_with("--no-history:"), "{u}");
+        assert!(
+            u["reason"].as_str().unwrap().starts_with("--no-history:"),
+            "{u}"
+        );
     }
     let t = package(&report, "@s/t", "2.0.0");
     assert_eq!(t["status"], "attested");
@@ -133,7 +154,12 @@ fn per_version_documents_only_and_what_they_cannot_judge_is_unchecked() {
 
     let dropped = package(&report, "dropped", "1.2.0");
     assert_eq!(dropped["status"], "none");
-    assert!(dropped["evidence"]["downgrade_unchecked"].as_str().unwrap().starts_with("--no-history:"));
+    assert!(
+        dropped["evidence"]["downgrade_unchecked"]
+            .as_str()
+            .unwrap()
+            .starts_with("--no-history:")
+    );
     assert_eq!(dropped["evidence"]["published"], "2025-03-03T00:00:00Z");
     assert_eq!(
         checks(&dropped["evidence"]),
@@ -145,7 +171,11 @@ fn per_version_documents_only_and_what_they_cannot_judge_is_unchecked() {
     let full = scan(&reg, home.path(), proj.path(), &["--no-cache"]);
     assert_eq!(package(&full, "down", "1.1.0")["status"], "downgraded");
     assert_eq!(package(&full, "dropped", "1.2.0")["status"], "downgraded");
-    assert!(package(&full, "down", "1.1.0")["evidence"].get("unchecked").is_none());
+    assert!(
+        package(&full, "down", "1.1.0")["evidence"]
+            .get("unchecked")
+            .is_none()
+    );
 }
 
 #[test]
@@ -158,7 +188,11 @@ fn provscan_toml_turns_it_on() {
     let report = scan(&reg, home.path(), proj.path(), &["--no-cache"]);
     assert_eq!(
         paths(&reg),
-        ["/@s%2ft/2.0.0", "/api/v1/crates/dropped/1.2.0", "/down/1.1.0"]
+        [
+            "/@s%2ft/2.0.0",
+            "/api/v1/crates/dropped/1.2.0",
+            "/down/1.1.0"
+        ]
     );
     assert!(package(&report, "down", "1.1.0")["evidence"]["downgrade_unchecked"].is_string());
 }
