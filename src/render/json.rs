@@ -13,8 +13,7 @@ use crate::registry::{Evidence, RequestCounts};
 use crate::report::independence::{IndependenceTally, Split};
 use crate::report::{
     CachedCounts, Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PackageReport,
-    PublisherCount,
-    Report, Tally, Violation,
+    PublisherCount, Report, Tally, Violation,
 };
 use crate::verify::Verification;
 
