@@ -553,8 +553,8 @@ pub fn json(explanation: &Explanation<'_>) -> String {
                     locations: &pkg.package.origins,
                     requests: p.trace.map(|t| t.requests.as_slice()).unwrap_or_default(),
                     releases: p.trace.map(|t| t.releases.as_slice()).unwrap_or_default(),
-                    evidence: pkg.evidence.as_ref(),
-                    verification: pkg.verification.as_ref(),
+                    evidence: pkg.evidence.as_deref(),
+                    verification: pkg.verification.as_deref(),
                     flags: &pkg.flags,
                     policy: JsonPolicy {
                         fail_on: p.policy.fail_on,
@@ -567,7 +567,7 @@ pub fn json(explanation: &Explanation<'_>) -> String {
                             .iter()
                             .map(|(rule, why)| JsonAccepted { rule, why })
                             .collect(),
-                        ignored: pkg.ignored.as_ref(),
+                        ignored: pkg.ignored.as_deref(),
                         failing: pkg.failing,
                     },
                 }
