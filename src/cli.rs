@@ -78,8 +78,9 @@ pub struct Cli {
     /// Fail (exit 1) when a package has one of these statuses or flags (comma-separated), after
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
-    /// publisher-changed, unexpected-publisher. Default: provscan.toml's `fail-on`, else
-    /// invalid,downgraded,integrity-mismatch.
+    /// publisher-changed, unexpected-publisher, trustpub-only, missing-signature,
+    /// adopted-elsewhere. Default: provscan.toml's `fail-on`, else
+    /// invalid,downgraded,integrity-mismatch,missing-signature.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
 
@@ -173,9 +174,14 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub crates_upstream: Option<String>,
 
-    /// Requests in flight per registry.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Most requests in flight per registry host. Each host's limit starts at 8 and adapts to
+    /// its latency and failures up to this ceiling.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
+
+    /// Keep exactly --concurrency requests in flight per registry host instead of adapting.
+    #[arg(long)]
+    pub fixed_concurrency: bool,
 
     /// crates.io API requests per second. crates.io's data-access policy allows at most 1; raise
     /// it only for a private mirror.

@@ -117,15 +117,27 @@ pub enum FlagKind {
     /// The publisher is none of those the lockfile expects attestations from (PEP 751
     /// `attestation-identities`).
     UnexpectedPublisher,
+    /// crates.io: the crate refuses token publishes from now on (`trustpub_only`); a fact worth
+    /// knowing, not a fault.
+    TrustpubOnly,
+    /// npm: the version carries no registry signature although the registry serves signing
+    /// keys and signs other versions of the package.
+    MissingSignature,
+    /// A version with neither provenance nor trusted publishing published after another
+    /// release line of the package had reached one (the release-line rule is `downgraded`).
+    AdoptedElsewhere,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 4] = [
+    pub const ALL: [FlagKind; 7] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
         FlagKind::UnexpectedPublisher,
+        FlagKind::TrustpubOnly,
+        FlagKind::MissingSignature,
+        FlagKind::AdoptedElsewhere,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -135,6 +147,9 @@ impl FlagKind {
             FlagKind::SourceMismatch => "source-mismatch",
             FlagKind::PublisherChanged => "publisher-changed",
             FlagKind::UnexpectedPublisher => "unexpected-publisher",
+            FlagKind::TrustpubOnly => "trustpub-only",
+            FlagKind::MissingSignature => "missing-signature",
+            FlagKind::AdoptedElsewhere => "adopted-elsewhere",
         }
     }
 

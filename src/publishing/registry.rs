@@ -166,6 +166,17 @@ async fn latest_version(
             None => return Err(unknown(None, "no index to ask".into())),
         },
         Route::Withheld { host } => return Err(unknown(None, route::withheld_reason(&host))),
+        // Several package indexes may serve the name; which one holds the project's own
+        // releases is not something provscan can tell, so it asks none rather than guess.
+        Route::FirstOf { indexes, .. } => {
+            return Err(unknown(
+                None,
+                format!(
+                    "{} package indexes are configured and any of them may publish it;                      provscan does not guess which",
+                    indexes.len()
+                ),
+            ));
+        }
     };
     let fail = |what: &str, e: &crate::registry::http::FetchError| {
         unknown(Some(&base), crate::registry::failure_reason(what, e))

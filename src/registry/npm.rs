@@ -10,10 +10,12 @@
 //! URL on the configured registry's origin, so no request goes to a host the user did not
 //! configure. A fetch that fails is recorded as a [`super::MaterialFault`], never dropped.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use base64::Engine;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use url::Url;
 
@@ -22,7 +24,7 @@ use super::http::Decoded;
 use super::wire::{self, Entries, Lenient, lenient};
 use super::{
     BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, NpmKeys, Publisher,
-    PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
+    PublisherChange, Staged, all_unknown, failure_reason, publisher_change, same_origin,
 };
 use crate::model::{Ecosystem, Package, PackageKey};
 
@@ -58,13 +60,14 @@ pub fn packument_url(registry: &Url, name: &str) -> Option<Url> {
     registry.join(&escaped).ok()
 }
 
-/// Subset of a packument: only the fields provscan reads. Each version is kept as its raw text
-/// (borrowed from the body) and decoded one at a time, so a packument of 2,000+ versions never
-/// becomes a JSON tree.
+/// Subset of a packument: only the fields provscan reads. Versions are read in one pass
+/// ([`Version`]): a pinned one's raw text is kept (borrowed from the body) and decoded in full
+/// afterwards, any other is skipped but for the two fields its trust level needs, so a
+/// packument of 2,000+ versions never becomes a JSON tree and is scanned about once.
 #[derive(Debug, Deserialize)]
 struct Packument<'a> {
-    #[serde(borrow, default, deserialize_with = "wire::entries")]
-    versions: Option<Entries<&'a RawValue>>,
+    #[serde(borrow, default, deserialize_with = "wire::keyed_entries")]
+    versions: Option<Entries<Version<'a>>>,
     #[serde(default, deserialize_with = "wire::entries")]
     time: Option<Entries<Lenient<String>>>,
 }
@@ -74,12 +77,22 @@ struct Packument<'a> {
 struct DecodedPackument {
     history: Vec<Release>,
     manifests: BTreeMap<String, Manifest>,
+    /// Versions whose `dist` carries `attestations` (on any rung, staged ones included).
+    attested: std::collections::BTreeSet<String>,
+    /// Versions whose `dist.signatures` lists at least one signature.
+    signed: std::collections::BTreeSet<String>,
 }
 
 /// Decode a packument for the pinned versions `wanted`. One version that does not decode
 /// counts as a release with nothing known (it does not lose the package).
 fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument> {
-    let packument = match wire::borrowed::<Packument<'_>>(bytes) {
+    let decoded = PINNED.with(|pinned| {
+        let before = pinned.replace(wanted.to_vec());
+        let decoded = wire::borrowed::<Packument<'_>>(bytes);
+        pinned.replace(before);
+        decoded
+    });
+    let packument = match decoded {
         Ok(p) => p,
         Err(m) => return Decoded::Malformed(m),
     };
@@ -90,23 +103,199 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
         .filter_map(|(k, v)| Some((k, v.0?)))
         .collect();
     // A repeated key: the last one wins, as in any JSON object reader.
-    let versions: BTreeMap<String, &RawValue> =
+    let versions: BTreeMap<String, Version<'_>> =
         packument.versions.unwrap_or_default().into_iter().collect();
     let mut history = Vec::with_capacity(versions.len());
     let mut manifests = BTreeMap::new();
-    for (version, raw) in versions {
-        let manifest: Manifest = serde_json::from_str(raw.get()).unwrap_or_default();
+    let mut attested = std::collections::BTreeSet::new();
+    let mut signed = std::collections::BTreeSet::new();
+    for (version, entry) in versions {
+        let (manifest, pinned) = match entry {
+            Version::Pinned(raw) => (
+                serde_json::from_str::<Manifest>(raw.get()).unwrap_or_default(),
+                true,
+            ),
+            Version::Other(summary) => (summary.manifest(), false),
+        };
+        if manifest.attested() {
+            attested.insert(version.clone());
+        }
+        if manifest.signed() {
+            signed.insert(version.clone());
+        }
+        let level = manifest.level();
+        let manifest = pinned.then_some(manifest);
         history.push(Release {
             key: VersionKey::semver(&version),
             published: times.get(&version).and_then(|t| history::parse_time(t)),
-            level: manifest.level(),
+            level,
             version: version.clone(),
         });
-        if wanted.contains(&version) {
+        if let Some(manifest) = manifest {
             manifests.insert(version, manifest);
         }
     }
-    Decoded::Ok(DecodedPackument { history, manifests })
+    Decoded::Ok(DecodedPackument {
+        history,
+        manifests,
+        attested,
+        signed,
+    })
+}
+
+thread_local! {
+    /// The pinned versions of the packument being decoded on this thread (see [`Version`]).
+    static PINNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One entry of a packument's `versions`, read in the packument's single pass.
+#[derive(Debug)]
+enum Version<'a> {
+    /// A pinned version: its raw text, decoded in full as a [`Manifest`] afterwards.
+    Pinned(&'a RawValue),
+    /// Any other: only what its trust level needs.
+    Other(Summary<'a>),
+}
+
+impl<'de> wire::Keyed<'de> for Version<'de> {
+    fn read<A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Self, A::Error> {
+        if PINNED.with(|p| p.borrow().iter().any(|v| v == key)) {
+            return map.next_value().map(Version::Pinned);
+        }
+        map.next_value().map(Version::Other)
+    }
+}
+
+/// The raw `dist` and `_npmUser` of a version that is not pinned: what [`Manifest::level`]
+/// reads. Anything but an object, or an object repeating one of the fields [`Manifest`]
+/// decodes, is a manifest with nothing known, as for the full decoder.
+#[derive(Debug, Default)]
+struct Summary<'a> {
+    dist: Option<&'a RawValue>,
+    npm_user: Option<&'a RawValue>,
+}
+
+impl Summary<'_> {
+    /// The manifest as far as the trust level and the signed and attested sets need it.
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            dist: self.dist.and_then(|r| serde_json::from_str(r.get()).ok()),
+            npm_user: self
+                .npm_user
+                .and_then(|r| serde_json::from_str(r.get()).ok()),
+            ..Manifest::default()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Summary<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SummaryVisitor)
+    }
+}
+
+/// A manifest's top-level key, as far as [`Summary`] cares.
+enum Field {
+    Dist,
+    NpmUser,
+    Repository,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+                Ok(match key {
+                    "dist" => Field::Dist,
+                    "_npmUser" => Field::NpmUser,
+                    "repository" => Field::Repository,
+                    _ => Field::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct SummaryVisitor;
+
+impl<'de> Visitor<'de> for SummaryVisitor {
+    type Value = Summary<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a version manifest")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Summary<'de>, A::Error> {
+        let mut summary = Summary::default();
+        let (mut repository, mut repeated) = (false, false);
+        while let Some(field) = map.next_key::<Field>()? {
+            let slot = match field {
+                Field::Dist => &mut summary.dist,
+                Field::NpmUser => &mut summary.npm_user,
+                Field::Repository => {
+                    repeated |= std::mem::replace(&mut repository, true);
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            repeated |= slot.replace(map.next_value()?).is_some();
+        }
+        Ok(if repeated {
+            Summary::default()
+        } else {
+            summary
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Summary<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Summary::default())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+}
+
+/// The packument decoder as the scan runs it, for `benches/decode.rs`: how many releases and
+/// pinned manifests it decoded, or why the body was refused.
+#[doc(hidden)]
+pub fn decode_for_bench(bytes: &[u8], wanted: &[String]) -> Result<(usize, usize), String> {
+    match decode_packument(bytes, wanted) {
+        Decoded::Ok(p) => Ok((p.history.len(), p.manifests.len())),
+        Decoded::Malformed(m) => Err(m),
+    }
 }
 
 /// Subset of a version manifest.
@@ -162,11 +351,64 @@ struct NpmUser {
     name: Option<String>,
     #[serde(rename = "trustedPublisher", default, deserialize_with = "wire::small")]
     trusted_publisher: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "wire::small")]
+    approver: Option<serde_json::Value>,
+}
+
+impl NpmUser {
+    /// `_npmUser.approver` as a staged publish's approval: an object naming the approving user
+    /// (`name`), or the user name as a string. Anything else (`null`, `false`, `{}`, `""`, a
+    /// number) is no approval: a claim of nothing is not evidence.
+    fn approval(&self) -> Option<Option<String>> {
+        let named = |v: &serde_json::Value| {
+            v.as_str()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        match self.approver.as_ref()? {
+            serde_json::Value::String(s) => {
+                let s = s.trim();
+                (!s.is_empty()).then(|| Some(s.to_string()))
+            }
+            serde_json::Value::Object(map) => {
+                let name = map.get("name").and_then(named);
+                let email = map.get("email").and_then(named);
+                (name.is_some() || email.is_some()).then_some(name.or(email))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Manifest {
+    fn signed(&self) -> bool {
+        self.dist
+            .as_ref()
+            .and_then(|d| d.signatures.as_ref())
+            .is_some_and(|s| !s.is_empty())
+    }
+
+    fn attested(&self) -> bool {
+        self.dist.as_ref().is_some_and(|d| d.attestations.is_some())
+    }
+
+    /// The staged publish, when `_npmUser.approver` records an approval.
+    fn staged(&self) -> Option<Staged> {
+        let user = self.npm_user.as_ref()?;
+        let approver = user.approval()?;
+        Some(Staged {
+            approver,
+            provenance: self.attested(),
+            trusted_publisher: user.trusted_publisher.is_some(),
+        })
+    }
+
     fn level(&self) -> TrustLevel {
-        let attested = self.dist.as_ref().is_some_and(|d| d.attestations.is_some());
+        if self.staged().is_some() {
+            return TrustLevel::Staged;
+        }
+        let attested = self.attested();
         let trusted = self
             .npm_user
             .as_ref()
@@ -204,7 +446,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         })
         .await;
     ctx.trace_request(Ecosystem::Npm, &first.name, "packument", &url, &fetched);
-    let DecodedPackument { history, manifests } = match fetched {
+    let DecodedPackument {
+        history,
+        manifests,
+        attested,
+        signed,
+    } = match fetched {
         Ok(Some(p)) => p,
         Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
         Err(e) => return all_unknown(pkgs, &failure_reason("the npm registry", &e)),
@@ -218,7 +465,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             history.iter().find(|r| r.version == pkg.version),
         ) {
             (Some(manifest), Some(release)) => {
-                evaluate(ctx, registry, pkg, manifest, release, &history).await
+                let known = Known {
+                    history: &history,
+                    attested: &attested,
+                    signed: &signed,
+                };
+                evaluate(ctx, registry, pkg, manifest, release, &known).await
             }
             _ => Lookup::Unknown {
                 reason: format!("the npm registry does not list version {}", pkg.version),
@@ -229,16 +481,28 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     out
 }
 
+/// What the packument told about every release.
+struct Known<'a> {
+    history: &'a [Release],
+    attested: &'a std::collections::BTreeSet<String>,
+    signed: &'a std::collections::BTreeSet<String>,
+}
+
 async fn evaluate(
     ctx: &Ctx,
     registry: &str,
     pkg: &Package,
     manifest: &Manifest,
     release: &Release,
-    history: &[Release],
+    known: &Known<'_>,
 ) -> Lookup {
+    let (history, attested) = (known.history, known.attested);
     let dist = manifest.dist.as_ref();
-    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some());
+    // The registry signs other versions of this package: it does expose signatures, and this
+    // version has none (npm's own check calls that a missing signature).
+    let missing_signature = !manifest.signed() && !known.signed.is_empty();
+    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some())
+        || missing_signature;
     if !exposes {
         return Lookup::Unknown {
             reason:
@@ -249,6 +513,8 @@ async fn evaluate(
     }
     let mut evidence = Evidence::new(registry, release.level);
     evidence.published = release.published.map(|t| t.to_string());
+    evidence.staged = manifest.staged();
+    evidence.missing_signature = missing_signature;
     if let Some(pt) = dist
         .and_then(|d| d.attestations.as_ref())
         .and_then(|a| a.provenance.as_ref())
@@ -287,6 +553,7 @@ async fn evaluate(
         .and_then(|u| u.trusted_publisher.clone())
         .map(serde_json::Value::Object);
     evidence.material.declared_repository = manifest.declared_repository();
+    evidence.adopted_elsewhere = history::adopted_elsewhere(history, release);
     match history::check(history, release) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
@@ -323,7 +590,7 @@ async fn evaluate(
                 evidence.incomplete = true;
             }
         }
-        match earlier_publisher_change(ctx, pkg, release, history, &evidence).await {
+        match earlier_publisher_change(ctx, pkg, release, history, attested, &evidence).await {
             Ok(change) => evidence.publisher_change = change,
             Err(()) => evidence.incomplete = true,
         }
@@ -338,6 +605,7 @@ async fn earlier_publisher_change(
     pkg: &Package,
     release: &Release,
     history: &[Release],
+    attested: &std::collections::BTreeSet<String>,
     evidence: &Evidence,
 ) -> Result<Option<PublisherChange>, ()> {
     let Some(published) = release.published else {
@@ -354,12 +622,8 @@ async fn earlier_publisher_change(
     let Some(earlier) = history
         .iter()
         .filter(|r| r.published.is_some_and(|t| t < published))
-        .filter(|r| {
-            matches!(
-                r.level,
-                TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
-            )
-        })
+        // Any rung with a provenance attestation names its pipeline (staged ones included).
+        .filter(|r| attested.contains(&r.version))
         .max_by_key(|r| r.published)
     else {
         return Ok(None);
@@ -669,6 +933,66 @@ fn split_forge(url: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every release's level is the same whether its version is pinned (decoded in full) or
+    /// not (summarised in the packument's single pass), whatever shape its manifest has.
+    #[test]
+    fn summarised_and_full_levels_agree() {
+        let att = r#"{"url": "/a", "provenance": {"predicateType": "p"}}"#;
+        let tp = r#"{"id": "github"}"#;
+        let manifests = [
+            format!(
+                r#"{{"dist": {{"attestations": {att}}}, "_npmUser": {{"name": "u", "trustedPublisher": {tp}}}}}"#
+            ),
+            format!(r#"{{"dist": {{"attestations": {att}}}}}"#),
+            format!(r#"{{"_npmUser": {{"trustedPublisher": {tp}}}, "x": [1, {{"dist": 2}}]}}"#),
+            format!(r#"{{"d\u0069st": {{"attestations": {att}}}}}"#),
+            format!(r#"{{"dist": {{"attestations": {att}}}, "dist": {{}}}}"#),
+            format!(r#"{{"dist": {{"attestations": {att}}}, "repository": 1, "repository": 2}}"#),
+            format!(
+                r#"{{"dist": {{"attestations": "yes"}}, "_npmUser": {{"trustedPublisher": [1]}}}}"#
+            ),
+            format!(r#"{{"dist": {{"attestations": null, "integrity": 5}}, "_npmUser": "u"}}"#),
+            format!(r#"{{"dist": [1, 2], "_npmUser": null}}"#),
+            "null".to_string(),
+            "\"1.0.0\"".to_string(),
+            "7".to_string(),
+            format!(
+                r#"{{"_npmUser": {{"trustedPublisher": {{"id": "{}"}}}}}}"#,
+                "x".repeat(wire::FIELD_LIMIT)
+            ),
+        ];
+        for m in &manifests {
+            let body = format!(r#"{{"versions": {{"1.0.0": {m}, "2.0.0": {m}}}}}"#);
+            let Decoded::Ok(p) = decode_packument(body.as_bytes(), &["2.0.0".into()]) else {
+                panic!("{m}: refused");
+            };
+            let levels: Vec<_> = p.history.iter().map(|r| r.level).collect();
+            assert_eq!(levels[0], levels[1], "{m}");
+            assert_eq!(p.manifests.len(), 1, "{m}");
+        }
+        // The shapes above do reach every level.
+        let level = |m: &str| {
+            let body = format!(r#"{{"versions": {{"1.0.0": {m}}}}}"#);
+            let Decoded::Ok(p) = decode_packument(body.as_bytes(), &[]) else {
+                panic!()
+            };
+            p.history[0].level
+        };
+        assert_eq!(level(&manifests[0]), TrustLevel::TrustedPublisherProvenance);
+        assert_eq!(level(&manifests[1]), TrustLevel::Provenance);
+        assert_eq!(level(&manifests[2]), TrustLevel::TrustedPublisher);
+        assert_eq!(level(&manifests[3]), TrustLevel::Provenance, "escaped key");
+        assert_eq!(level(&manifests[4]), TrustLevel::None, "repeated field");
+        // Versions as a list, or of no usable type: no releases, not a refused body.
+        for versions in ["[1, 2]", "3", "null"] {
+            let body = format!(r#"{{"versions": {versions}}}"#);
+            let Decoded::Ok(p) = decode_packument(body.as_bytes(), &[]) else {
+                panic!()
+            };
+            assert!(p.history.is_empty());
+        }
+    }
 
     #[test]
     fn names_that_could_climb_out_of_the_registry_path_are_refused() {

@@ -398,6 +398,7 @@ async fn evaluate(
         level,
         ..release.clone()
     };
+    evidence.adopted_elsewhere = history::adopted_elsewhere(history, &pinned);
     match history::check(history, &pinned) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),

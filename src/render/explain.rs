@@ -346,6 +346,38 @@ fn evidence_text(out: &mut String, e: &Evidence) {
     if let Some(t) = &e.published {
         let _ = writeln!(out, "  published: {}", clean(t));
     }
+    if let Some(s) = &e.staged {
+        let _ = writeln!(
+            out,
+            "  staged publish approved by {} ({}, {})",
+            clean(s.approver.as_deref().unwrap_or("an unnamed maintainer")),
+            if s.provenance {
+                "with provenance"
+            } else {
+                "no provenance"
+            },
+            if s.trusted_publisher {
+                "through trusted publishing"
+            } else {
+                "not through trusted publishing"
+            }
+        );
+    }
+    match e.trustpub_only {
+        Some(true) => {
+            let _ = writeln!(
+                out,
+                "  crate setting: trusted publishing only (token publishes refused)"
+            );
+        }
+        Some(false) => {
+            let _ = writeln!(
+                out,
+                "  crate setting: token publishes allowed (trustpub_only is off)"
+            );
+        }
+        None => {}
+    }
     if !e.predicate_types.is_empty() {
         let _ = writeln!(
             out,
