@@ -160,11 +160,6 @@ async fn latest_version(
         source(pkg).as_deref(),
     ) {
         Route::Ask(base) | Route::Upstream(base) => base,
-        // Several PyPI indexes could hold it: the first asked (a private one before a public).
-        Route::FirstOf { indexes, upstream } => match indexes.into_iter().next().or(upstream) {
-            Some(base) => base,
-            None => return Err(unknown(None, "no index to ask".into())),
-        },
         Route::Withheld { host } => return Err(unknown(None, route::withheld_reason(&host))),
         // Several package indexes may serve the name; which one holds the project's own
         // releases is not something provscan can tell, so it asks none rather than guess.
