@@ -25,6 +25,8 @@
 //! private = ["@corp/*", "corp-*"]        # never asked of the public registry
 //! ```
 //!
+//! `no-history = true` asks per-version documents only, like `--no-history` (docs/cli.md).
+//!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
 
@@ -58,6 +60,8 @@ pub struct Config {
     pub provenance_from: Vec<String>,
     /// `private`: name patterns (`"@corp/*"`, `"corp-*"`) never asked of an upstream.
     pub private: Vec<String>,
+    /// `no-history = true`: per-version documents only (`--no-history`).
+    pub no_history: bool,
 }
 
 /// Why the configuration file is unusable.
@@ -120,6 +124,8 @@ struct Wire {
     provenance_from: Option<WireProvenance>,
     #[serde(default)]
     private: Vec<String>,
+    #[serde(default)]
+    no_history: bool,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +289,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         exclude,
         provenance_from,
         private: wire.private,
+        no_history: wire.no_history,
     })
 }
 
@@ -348,6 +355,13 @@ until = 2027-02-01
             "{e}"
         );
         assert_eq!(parse("p", "").unwrap().own, None);
+    }
+
+    #[test]
+    fn no_history_key() {
+        assert!(parse("p", "no-history = true\n").unwrap().no_history);
+        assert!(!parse("p", "").unwrap().no_history);
+        assert!(parse("p", "no-history = \"yes\"\n").is_err());
     }
 
     #[test]
