@@ -408,8 +408,8 @@ pub fn withheld(
         .keys()
         .map(|(eco, _)| match eco {
             Ecosystem::Npm => "--npm-registry URL or an `@scope:registry=` line in your ~/.npmrc",
-            Ecosystem::Pypi => "--pypi-index URL",
-            Ecosystem::Crates => "--crates-api URL",
+            Ecosystem::Pypi => "--pypi-index URL or an extra-index-url in your pip.conf",
+            Ecosystem::Crates => "--crates-api URL (the API of one of your cargo [registries])",
         })
         .fold(Vec::new(), |mut acc, f| {
             if !acc.contains(&f) {
