@@ -601,3 +601,62 @@ fn an_unreachable_registry_is_a_note_never_a_pass_for_provenance() {
     assert_eq!(rules_of(&doc), ["latest-release-unknown"]);
     assert_eq!(code, Some(0));
 }
+
+mod no_panics {
+    use proptest::prelude::*;
+    use provscan::publishing::{github, gitlab, model::OwnPackage, rules, yaml::Doc};
+
+    /// Workflow-shaped text: real keys and publish commands mixed with arbitrary scalars.
+    fn workflowish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("on:\n  pull_request_target:\n".to_string()),
+            Just("permissions: write-all\n".to_string()),
+            Just("jobs:\n  p:\n    runs-on: [self-hosted]\n    steps:\n".to_string()),
+            Just("      - run: |\n          npm publish --provenance\n".to_string()),
+            Just("      - uses: pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc # v".to_string()),
+            Just("        with:\n          password: x\n          attestations: false\n".to_string()),
+            Just("      - run: cargo +x publish --token t\n".to_string()),
+            Just("        env:\n          CARGO_REGISTRY_TOKEN: ${{ steps.a.outputs.token }}\n".to_string()),
+            Just("script:\n  - twine upload\nid_tokens:\n  X:\n    aud: [pypi]\nextends: [a, a]\n".to_string()),
+            "[ -~\n\t#|>:\\-'\"{}\\[\\]&*!]{0,40}",
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn any_ci_text_is_read_and_judged_without_panicking(text in workflowish()) {
+            if let Ok(doc) = Doc::parse("w.yml", &text) {
+                let packages = vec![OwnPackage {
+                    ecosystem: provscan::model::Ecosystem::Npm,
+                    name: "x".into(),
+                    version: None,
+                    manifest: "package.json".into(),
+                    registry: None,
+                    provenance_config: true,
+                    repository: Some(text.chars().take(30).collect()),
+                }];
+                let ctx = rules::Context {
+                    packages: &packages,
+                    repository: Some("github:o/r".into()),
+                    private_repository: true,
+                };
+                let mut out = Vec::new();
+                for job in github::jobs("w.yml", &doc).iter().chain(gitlab::jobs(".gitlab-ci.yml", &doc).iter()) {
+                    rules::check_job(job, &ctx, &mut out);
+                }
+                for f in &out {
+                    prop_assert!(rules::rule(f.rule).is_some());
+                }
+            }
+        }
+
+        #[test]
+        fn shell_reading_never_panics(text in "\\PC{0,200}") {
+            for cmd in rules::shell::commands(&text) {
+                let _ = rules::publish_command(&cmd);
+            }
+        }
+    }
+}
