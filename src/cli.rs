@@ -78,8 +78,9 @@ pub struct Cli {
     /// Fail (exit 1) when a package has one of these statuses or flags (comma-separated), after
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
-    /// publisher-changed, unexpected-publisher. Default: provscan.toml's `fail-on`, else
-    /// invalid,downgraded,integrity-mismatch.
+    /// publisher-changed, unexpected-publisher, trustpub-only, missing-signature,
+    /// adopted-elsewhere. Default: provscan.toml's `fail-on`, else
+    /// invalid,downgraded,integrity-mismatch,missing-signature.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
 
@@ -135,8 +136,9 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub crates_api: Option<String>,
 
-    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`): use this on
-    /// pull requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
+    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`, pip.conf,
+    /// uv.toml, pyproject.toml's uv and poetry sources, `.cargo/config.toml`): use this on pull
+    /// requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
     #[arg(long)]
     pub no_project_config: bool,
 

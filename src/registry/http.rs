@@ -824,7 +824,7 @@ impl Http {
         lane.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+            request = request.header(AUTHORIZATION, token.authorization());
         }
         let response = match request.send().await {
             Ok(r) => {

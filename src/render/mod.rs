@@ -135,6 +135,20 @@ pub fn render_with(report: &Report, format: Format, options: &Options) -> String
     }
 }
 
+/// Write the report in a format to `out`. JSON is streamed as it is serialized; the other
+/// formats are rendered to text first.
+pub fn write_with(
+    report: &Report,
+    format: Format,
+    options: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        other => out.write_all(render_with(report, other, options).as_bytes()),
+    }
+}
+
 /// The policy's verdict, one line, the same words in the table, Markdown and on stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
