@@ -468,22 +468,16 @@ fn a_package_published_to_a_private_host_is_never_asked_of_the_public_registry()
 #[test]
 fn crates_io_trusted_publishing_from_this_repository_and_trustpub_only() {
     let registry = common::Registry::start();
+    // crates.io's `/api/v1/crates/{name}` embeds every version and the crate's settings.
+    let mut doc = common::crate_versions(&[
+        ("1.1.0", 1, Some("github:acme/widget")),
+        ("1.2.0", 2, Some("github:acme/widget")),
+    ]);
+    doc["crate"] = json!({"name": "widget", "newest_version": "1.2.0", "max_version": "1.2.0", "trustpub_only": false});
     registry.mount(
         Mock::given(method("GET"))
             .and(path("/api/v1/crates/widget"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "crate": {"name": "widget", "newest_version": "1.2.0", "max_version": "1.2.0", "trustpub_only": false}
-            }))),
-    );
-    registry.mount(
-        Mock::given(method("GET"))
-            .and(path("/api/v1/crates/widget/versions"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(common::crate_versions(&[
-                    ("1.1.0", 1, Some("github:acme/widget")),
-                    ("1.2.0", 2, Some("github:acme/widget")),
-                ])),
-            ),
+            .respond_with(ResponseTemplate::new(200).set_body_json(doc)),
     );
     let dir = tempfile::tempdir().unwrap();
     let root = manifest().join("publishing-fixtures/crates-trusted-good");
@@ -504,7 +498,7 @@ fn crates_io_trusted_publishing_from_this_repository_and_trustpub_only() {
     let (code, doc) = publishing_json(home.path(), dir.path(), &["--crates-api", &registry.url()]);
     let latest = &doc["packages"][0]["latest"];
     assert_eq!(latest["version"], "1.2.0");
-    assert_eq!(latest["level"], "trusted-publisher");
+    assert_eq!(latest["level"], "trusted-publisher", "{latest}");
     assert_eq!(latest["matches_repository"], true);
     assert_eq!(latest["trustpub_only"], false);
     assert_eq!(rules_of(&doc), ["crates-trustpub-only-off"]);
