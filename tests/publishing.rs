@@ -333,3 +333,324 @@ fn json_carries_the_threshold_verdict_and_counts() {
     assert_eq!(doc["packages"][0]["latest"], Value::Null);
     assert_eq!(doc["offline"], true);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The registry check (point 2): local servers only.
+// ---------------------------------------------------------------------------------------------
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+fn npm_project(repository: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "package.json",
+        &format!(
+            "{{\"name\": \"widget\", \"version\": \"1.2.0\", \"repository\": \"{repository}\"{extra}}}"
+        ),
+    );
+    write(
+        dir.path(),
+        ".github/workflows/release.yml",
+        "on:\n  push:\n    tags: [\"v*\"]\npermissions: {}\njobs:\n  publish:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n      id-token: write\n    steps:\n      - run: npm publish\n",
+    );
+    dir
+}
+
+fn publishing_json(home: &Path, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let out = common::provscan(home)
+        .arg("publishing")
+        .arg(dir)
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), doc)
+}
+
+fn rules_of(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_latest_npm_release_without_provenance_is_an_error() {
+    let registry = common::Registry::start();
+    let mut doc = common::packument(
+        "widget",
+        &[
+            ("1.1.0", 1, common::Npm::TrustedProvenance),
+            ("1.2.0", 2, common::Npm::None),
+        ],
+    );
+    doc["dist-tags"] = json!({"latest": "1.2.0"});
+    registry.mount(
+        Mock::given(method("GET"))
+            .and(path("/widget"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(doc)),
+    );
+    let dir = npm_project("github:acme/widget", "");
+    let home = home();
+    let (code, doc) = publishing_json(
+        home.path(),
+        dir.path(),
+        &["--npm-registry", &registry.url()],
+    );
+    assert_eq!(code, Some(1));
+    let latest = &doc["packages"][0]["latest"];
+    assert_eq!(latest["version"], "1.2.0");
+    assert_eq!(latest["level"], "none");
+    assert!(rules_of(&doc).contains(&"latest-release-without-provenance".to_string()));
+    assert_eq!(doc["offline"], false);
+    assert!(registry.hits("/widget") >= 1);
+}
+
+#[test]
+fn offline_asks_no_registry_and_the_workflow_rules_still_run() {
+    let registry = common::Registry::start();
+    let dir = npm_project("github:acme/widget", "");
+    write(
+        dir.path(),
+        ".github/workflows/token.yml",
+        "on: push\njobs:\n  p:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: npm publish\n",
+    );
+    let home = home();
+    let (code, doc) = publishing_json(
+        home.path(),
+        dir.path(),
+        &["--offline", "--npm-registry", &registry.url()],
+    );
+    assert_eq!(code, Some(1));
+    assert!(registry.requests().is_empty(), "offline made a request");
+    assert_eq!(doc["packages"][0]["latest"], Value::Null);
+    assert!(rules_of(&doc).contains(&"npm-missing-id-token".to_string()));
+}
+
+#[test]
+fn a_package_published_to_a_private_host_is_never_asked_of_the_public_registry() {
+    // The local server plays the public npm registry (`--npm-upstream`); the manifest publishes
+    // to a private host that is not configured: the scan's routing withholds it.
+    let public = common::Registry::start();
+    let dir = npm_project(
+        "github:acme/widget",
+        ", \"publishConfig\": {\"registry\": \"https://npm.corp.example.invalid/\"}",
+    );
+    let home = home();
+    let (code, doc) = publishing_json(home.path(), dir.path(), &["--npm-upstream", &public.url()]);
+    assert!(
+        public.requests().is_empty(),
+        "a private name reached the public registry"
+    );
+    let latest = &doc["packages"][0]["latest"];
+    assert_eq!(latest["level"], "unknown");
+    assert!(
+        latest["reason"]
+            .as_str()
+            .unwrap()
+            .contains("npm.corp.example.invalid"),
+        "{latest}"
+    );
+    assert_eq!(rules_of(&doc), ["latest-release-unknown"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a note does not fail at the default threshold"
+    );
+}
+
+#[test]
+fn crates_io_trusted_publishing_from_this_repository_and_trustpub_only() {
+    let registry = common::Registry::start();
+    // crates.io's `/api/v1/crates/{name}` embeds every version and the crate's settings.
+    let mut doc = common::crate_versions(&[
+        ("1.1.0", 1, Some("github:acme/widget")),
+        ("1.2.0", 2, Some("github:acme/widget")),
+    ]);
+    doc["crate"] = json!({"name": "widget", "newest_version": "1.2.0", "max_version": "1.2.0", "trustpub_only": false});
+    registry.mount(
+        Mock::given(method("GET"))
+            .and(path("/api/v1/crates/widget"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(doc)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = manifest().join("publishing-fixtures/crates-trusted-good");
+    for rel in ["Cargo.toml", ".github/workflows/release.yml"] {
+        write(
+            dir.path(),
+            rel,
+            &std::fs::read_to_string(root.join(rel)).unwrap(),
+        );
+    }
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        ".git/config",
+        "[remote \"origin\"]\n\turl = https://github.com/acme/widget.git\n",
+    );
+    let home = home();
+    let (code, doc) = publishing_json(home.path(), dir.path(), &["--crates-api", &registry.url()]);
+    let latest = &doc["packages"][0]["latest"];
+    assert_eq!(latest["version"], "1.2.0");
+    assert_eq!(latest["level"], "trusted-publisher", "{latest}");
+    assert_eq!(latest["matches_repository"], true);
+    assert_eq!(latest["trustpub_only"], false);
+    assert_eq!(rules_of(&doc), ["crates-trustpub-only-off"]);
+    assert_eq!(code, Some(1));
+
+    // Another repository published the latest version: an error.
+    let other = tempfile::tempdir().unwrap();
+    for rel in ["Cargo.toml", ".github/workflows/release.yml"] {
+        write(
+            other.path(),
+            rel,
+            &std::fs::read_to_string(root.join(rel)).unwrap(),
+        );
+    }
+    std::fs::create_dir(other.path().join(".git")).unwrap();
+    write(
+        other.path(),
+        ".git/config",
+        "[remote \"origin\"]\n\turl = git@github.com:fork/widget.git\n",
+    );
+    let (_, doc) = publishing_json(
+        home.path(),
+        other.path(),
+        &["--crates-api", &registry.url()],
+    );
+    assert!(
+        rules_of(&doc).contains(&"latest-release-other-publisher".to_string()),
+        "{doc}"
+    );
+}
+
+#[test]
+fn pypi_latest_is_the_newest_final_release() {
+    let registry = common::Registry::start();
+    let mut page = common::simple_page(
+        "widget",
+        "1.3",
+        &[
+            ("widget-1.0.0.tar.gz", &"a".repeat(64), 1, Some(true)),
+            ("widget-1.2.0.tar.gz", &"b".repeat(64), 2, Some(false)),
+            ("widget-2.0.0rc1.tar.gz", &"c".repeat(64), 3, Some(true)),
+        ],
+    );
+    page["versions"] = json!(["1.0.0", "1.2.0", "2.0.0rc1"]);
+    registry.mount(
+        Mock::given(method("GET"))
+            .and(path("/widget/"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/vnd.pypi.simple.v1+json")
+                    .set_body_json(page),
+            ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = manifest().join("publishing-fixtures/pypi-trusted-good");
+    for rel in ["pyproject.toml", ".github/workflows/release.yml"] {
+        write(
+            dir.path(),
+            rel,
+            &std::fs::read_to_string(root.join(rel)).unwrap(),
+        );
+    }
+    let home = home();
+    let (code, doc) = publishing_json(home.path(), dir.path(), &["--pypi-index", &registry.url()]);
+    let latest = &doc["packages"][0]["latest"];
+    assert_eq!(latest["version"], "1.2.0", "{latest}");
+    assert_eq!(latest["level"], "none", "{latest}");
+    assert_eq!(rules_of(&doc), ["latest-release-without-provenance"]);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn an_unreachable_registry_is_a_note_never_a_pass_for_provenance() {
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let dir = npm_project("github:acme/widget", "");
+    let home = home();
+    let (code, doc) = publishing_json(
+        home.path(),
+        dir.path(),
+        &["--npm-registry", &url, "--timeout", "2"],
+    );
+    let latest = &doc["packages"][0]["latest"];
+    assert_eq!(latest["level"], "unknown");
+    assert!(
+        latest["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{latest}"
+    );
+    assert_eq!(rules_of(&doc), ["latest-release-unknown"]);
+    assert_eq!(code, Some(0));
+}
+
+mod no_panics {
+    use proptest::prelude::*;
+    use provscan::publishing::{github, gitlab, model::OwnPackage, rules, yaml::Doc};
+
+    /// Workflow-shaped text: real keys and publish commands mixed with arbitrary scalars.
+    fn workflowish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("on:\n  pull_request_target:\n".to_string()),
+            Just("permissions: write-all\n".to_string()),
+            Just("jobs:\n  p:\n    runs-on: [self-hosted]\n    steps:\n".to_string()),
+            Just("      - run: |\n          npm publish --provenance\n".to_string()),
+            Just("      - uses: pypa/gh-action-pypi-publish@76f52bc884231f62b9a034ebfe128415bbaabdfc # v".to_string()),
+            Just("        with:\n          password: x\n          attestations: false\n".to_string()),
+            Just("      - run: cargo +x publish --token t\n".to_string()),
+            Just("        env:\n          CARGO_REGISTRY_TOKEN: ${{ steps.a.outputs.token }}\n".to_string()),
+            Just("script:\n  - twine upload\nid_tokens:\n  X:\n    aud: [pypi]\nextends: [a, a]\n".to_string()),
+            "[ -~\n\t#|>:\\-'\"{}\\[\\]&*!]{0,40}",
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn any_ci_text_is_read_and_judged_without_panicking(text in workflowish()) {
+            if let Ok(doc) = Doc::parse("w.yml", &text) {
+                let packages = vec![OwnPackage {
+                    ecosystem: provscan::model::Ecosystem::Npm,
+                    name: "x".into(),
+                    version: None,
+                    manifest: "package.json".into(),
+                    registry: None,
+                    provenance_config: true,
+                    repository: Some(text.chars().take(30).collect()),
+                }];
+                let ctx = rules::Context {
+                    packages: &packages,
+                    repository: Some("github:o/r".into()),
+                    private_repository: true,
+                };
+                let mut out = Vec::new();
+                for job in github::jobs("w.yml", &doc).iter().chain(gitlab::jobs(".gitlab-ci.yml", &doc).iter()) {
+                    rules::check_job(job, &ctx, &mut out);
+                }
+                for f in &out {
+                    prop_assert!(rules::rule(f.rule).is_some());
+                }
+            }
+        }
+
+        #[test]
+        fn shell_reading_never_panics(text in "\\PC{0,200}") {
+            for cmd in rules::shell::commands(&text) {
+                let _ = rules::publish_command(&cmd);
+            }
+        }
+    }
+}

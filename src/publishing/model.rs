@@ -222,8 +222,8 @@ pub struct LatestRelease {
     pub registry: Option<String>,
     /// The latest version, when the registry named one.
     pub version: Option<String>,
-    /// `attested`, `trusted-publisher`, `staged`, `none`, or `unknown` (then `reason` says
-    /// why).
+    /// The registry stage's trust level (`none`, `provenance`, `trusted-publisher`,
+    /// `trusted-publisher-provenance`), or `unknown` (then `reason` says why).
     pub level: String,
     /// Why the answer is `unknown`, or a qualification.
     pub reason: Option<String>,

@@ -153,13 +153,18 @@ async fn latest_version(
             format!("published to the Cargo registry `{other}`, which provscan does not ask"),
         ));
     }
-    let base = match route::route_for(
+    let bases = match route::route_for(
         &config.endpoints,
         pkg.ecosystem,
         &pkg.name,
         source(pkg).as_deref(),
     ) {
-        Route::Ask(base) | Route::Upstream(base) => base,
+        Route::Ask(base) | Route::Upstream(base) => vec![base],
+        // PyPI with extra indexes: in the scan's order (private ones first, the public one
+        // last), the next asked only when the one before does not know the project; any other
+        // failure stops there, so a name reaches a public index only after every private one
+        // said it does not know it.
+        Route::FirstOf { indexes, upstream } => indexes.into_iter().chain(upstream).collect(),
         Route::Withheld { host } => return Err(unknown(None, route::withheld_reason(&host))),
         // Several package indexes may serve the name; which one holds the project's own
         // releases is not something provscan can tell, so it asks none rather than guess.
@@ -173,6 +178,31 @@ async fn latest_version(
             ));
         }
     };
+    let mut last = None;
+    for base in bases {
+        match latest_at(config, http, lanes, pkg, base).await {
+            Ok(latest) => return Ok(latest),
+            Err(Missing::NotFound(release)) => last = Some(release),
+            Err(Missing::Failed(release)) => return Err(release),
+        }
+    }
+    Err(last.unwrap_or_else(|| unknown(None, "no registry is configured for it".into())))
+}
+
+/// Why a registry gave no latest version: it does not know the package (the next index may be
+/// asked), or anything else.
+enum Missing {
+    NotFound(LatestRelease),
+    Failed(LatestRelease),
+}
+
+async fn latest_at(
+    config: &RegistryConfig,
+    http: &Http,
+    lanes: &Lanes,
+    pkg: &super::model::OwnPackage,
+    base: Url,
+) -> Result<Latest, Missing> {
     let fail = |what: &str, e: &crate::registry::http::FetchError| {
         unknown(Some(&base), crate::registry::failure_reason(what, e))
     };
@@ -188,12 +218,12 @@ async fn latest_version(
     match pkg.ecosystem {
         Ecosystem::Npm => {
             let Some(url) = npm::packument_url(&base, &pkg.name) else {
-                return Err(unknown(
+                return Err(Missing::Failed(unknown(
                     Some(&base),
                     "the name cannot be put in a URL".into(),
-                ));
+                )));
             };
-            let token = config.endpoints.npm_token_for(&url);
+            let token = config.endpoints.token_for(Ecosystem::Npm, &url);
             match http
                 .get_json(
                     &lanes.npm,
@@ -210,29 +240,29 @@ async fn latest_version(
                         version,
                         trustpub_only: None,
                     }),
-                    None => Err(unknown(
+                    None => Err(Missing::Failed(unknown(
                         Some(&base),
                         "the packument names no `latest` dist-tag".into(),
-                    )),
+                    ))),
                 },
-                Ok(None) => Err(not_found("the npm registry")),
-                Err(e) => Err(fail("the npm registry", &e)),
+                Ok(None) => Err(Missing::NotFound(not_found("the npm registry"))),
+                Err(e) => Err(Missing::Failed(fail("the npm registry", &e))),
             }
         }
         Ecosystem::Pypi => {
             let project = crate::model::pep503_normalize(&pkg.name);
             let Ok(url) = base.join(&format!("{project}/")) else {
-                return Err(unknown(
+                return Err(Missing::Failed(unknown(
                     Some(&base),
                     "the name cannot be put in a URL".into(),
-                ));
+                )));
             };
             match http
                 .get_json(
                     &lanes.pypi,
                     &url,
                     "application/vnd.pypi.simple.v1+json",
-                    None,
+                    config.endpoints.token_for(Ecosystem::Pypi, &url),
                     decode::<SimpleDoc>,
                 )
                 .await
@@ -253,14 +283,14 @@ async fn latest_version(
                             version,
                             trustpub_only: None,
                         }),
-                        None => Err(unknown(
+                        None => Err(Missing::Failed(unknown(
                             Some(&base),
                             "the index lists no final release (`versions`)".into(),
-                        )),
+                        ))),
                     }
                 }
-                Ok(None) => Err(not_found("PyPI")),
-                Err(e) => Err(fail("PyPI", &e)),
+                Ok(None) => Err(Missing::NotFound(not_found("PyPI"))),
+                Err(e) => Err(Missing::Failed(fail("PyPI", &e))),
             }
         }
         Ecosystem::Crates => {
@@ -273,17 +303,17 @@ async fn latest_version(
                 .then(|| base.join(&format!("api/v1/crates/{}", pkg.name)).ok())
                 .flatten()
             else {
-                return Err(unknown(
+                return Err(Missing::Failed(unknown(
                     Some(&base),
                     "not a valid crate name; crates.io was not asked".into(),
-                ));
+                )));
             };
             match http
                 .get_json(
                     &lanes.crates,
                     &url,
                     "application/json",
-                    None,
+                    config.endpoints.token_for(Ecosystem::Crates, &url),
                     decode::<CrateDoc>,
                 )
                 .await
@@ -296,14 +326,14 @@ async fn latest_version(
                             version,
                             trustpub_only: krate.trustpub_only,
                         }),
-                        None => Err(unknown(
+                        None => Err(Missing::Failed(unknown(
                             Some(&base),
                             "crates.io names no newest version".into(),
-                        )),
+                        ))),
                     }
                 }
-                Ok(None) => Err(not_found("crates.io")),
-                Err(e) => Err(fail("crates.io", &e)),
+                Ok(None) => Err(Missing::NotFound(not_found("crates.io"))),
+                Err(e) => Err(Missing::Failed(fail("crates.io", &e))),
             }
         }
     }
@@ -378,6 +408,9 @@ fn describe(
             release.registry = Some(evidence.registry.clone());
             release.level = evidence.level.as_str().to_string();
             release.reason = evidence.note.clone();
+            if evidence.trustpub_only.is_some() {
+                release.trustpub_only = evidence.trustpub_only;
+            }
             if let Some(publisher) = &evidence.publisher {
                 release.publisher = Some(publisher.describe());
                 release.matches_repository = matches(publisher, repository, report);

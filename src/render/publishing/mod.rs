@@ -63,11 +63,10 @@ pub fn verdict(report: &PublishingReport) -> String {
 
 fn latest_line(pkg: &PackageReport) -> Option<String> {
     let latest = pkg.latest.as_ref()?;
-    let mut line = format!(
-        "latest {}: {}",
-        latest.version.as_deref().unwrap_or("?"),
-        latest.level
-    );
+    let mut line = match &latest.version {
+        Some(v) => format!("latest release {v}: {}", latest.level),
+        None => format!("latest release: {}", latest.level),
+    };
     if let Some(p) = &latest.publisher {
         let _ = write!(line, ", published by {p}");
     }
