@@ -13,6 +13,10 @@
 //! - A round whose median exceeds [`CUT_ABOVE`] × baseline cuts the limit in proportion
 //!   (`limit × GROW_BELOW × baseline / median`, never below half): latency rising is the first
 //!   sign of a queue building up at the host.
+//! - Latency alone does not tell overload from a host that is merely busier: a round whose
+//!   throughput (limit / median) beats every lower limit's of the last rounds by more than
+//!   [`THROUGHPUT_GAIN`] grows even above the band, and a latency cut needs a lower limit that
+//!   did about as well.
 //! - A timeout, a connection failure or reset, or a 5xx cuts it at once to [`CUT_ON_FAILURE`] of
 //!   itself; a 429 or 503 (the host asking us to slow down) halves it.
 //! - Only answers to requests sent under the current limit count: after a change, the answers
