@@ -21,8 +21,9 @@ use crate::model::Package;
 use crate::registry::{Evidence, Material};
 
 /// Format of the entries; bumped when an entry's meaning changes (2: the attestation material
-/// the verification stage checks is kept too, so cached answers are verified like fresh ones).
-const FORMAT: u32 = 2;
+/// the verification stage checks is kept too, so cached answers are verified like fresh ones;
+/// 3: the trust ladder gained npm's `staged` rung, so a cached downgrade verdict may differ).
+const FORMAT: u32 = 3;
 
 /// Why the cache cannot be used (the scan goes on without it, with a warning).
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +161,66 @@ impl Cache {
     }
 }
 
+impl Cache {
+    fn fact_path(&self, registry: &str, kind: &str, name: &str) -> PathBuf {
+        let registry_id = hex(&Sha256::digest(registry.as_bytes()))[..16].to_string();
+        self.root
+            .join(registry_id)
+            .join("facts")
+            .join(escape(kind))
+            .join(format!("{}.json", escape(name)))
+    }
+
+    /// A fact about a whole package (not one version) that its owners can change, such as
+    /// crates.io's `trustpub_only`, if stored within `max_age` (any age when `None`). Kept apart
+    /// from the per-version answers, which are kept for good.
+    pub fn get_fact(
+        &self,
+        registry: &str,
+        kind: &str,
+        name: &str,
+        max_age: Option<Duration>,
+    ) -> Option<serde_json::Value> {
+        let path = self.fact_path(registry, kind, name);
+        let bytes = std::fs::read(&path).ok()?;
+        let Ok(entry) = serde_json::from_slice::<KeysEntry>(&bytes) else {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        };
+        let age = unix_now().saturating_sub(entry.fetched_at);
+        if max_age.is_some_and(|max| age > max.as_secs()) {
+            return None;
+        }
+        Some(entry.keys)
+    }
+
+    /// Keep a package-level fact (with the time it was learned).
+    pub fn put_fact(
+        &self,
+        registry: &str,
+        kind: &str,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> std::io::Result<()> {
+        let path = self.fact_path(registry, kind, name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let entry = KeysEntry {
+            fetched_at: unix_now(),
+            keys: value.clone(),
+        };
+        write_atomically(
+            &path,
+            &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
+        )
+    }
+}
+
+/// How long package-level facts (crates.io's `trustpub_only`) are kept: a day, like the npm
+/// registry's keys, since a crate's owners can switch them on or off.
+pub const FACT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// How long the npm registry's keys are kept: they rotate rarely, and with notice.
 pub const NPM_KEYS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -189,12 +250,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The registry URL a package is asked at (its route: a scope's registry, the configured one),
 /// or `None` when routing withholds it from every registry.
 pub fn registry_for(endpoints: &crate::registry::Endpoints, pkg: &Package) -> Option<String> {
-    match crate::registry::route::route(endpoints, pkg) {
-        crate::registry::route::Route::Ask(url) | crate::registry::route::Route::Upstream(url) => {
-            Some(url.to_string())
-        }
-        crate::registry::route::Route::Withheld { .. } => None,
-    }
+    crate::registry::route::route(endpoints, pkg).cache_key()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -317,6 +373,38 @@ mod tests {
         std::fs::write(cache.keys_path("r"), stale.to_string()).unwrap();
         assert_eq!(cache.get_npm_keys("r", Some(NPM_KEYS_MAX_AGE)), None);
         assert!(cache.get_npm_keys("r", None).is_some());
+    }
+
+    #[test]
+    fn package_facts_expire_after_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let max = Some(FACT_MAX_AGE);
+        assert_eq!(cache.get_fact("r", "trustpub-only", "serde", max), None);
+        cache
+            .put_fact("r", "trustpub-only", "serde", &serde_json::json!(true))
+            .unwrap();
+        assert_eq!(
+            cache.get_fact("r", "trustpub-only", "serde", max),
+            Some(serde_json::json!(true))
+        );
+        assert_eq!(cache.get_fact("other", "trustpub-only", "serde", max), None);
+        assert_eq!(
+            cache.get_fact("r", "trustpub-only", "serde_json", max),
+            None
+        );
+        let stale = serde_json::json!({"fetched_at": unix_now() - 86_401, "keys": true});
+        let path = cache.fact_path("r", "trustpub-only", "serde");
+        std::fs::write(&path, stale.to_string()).unwrap();
+        assert_eq!(cache.get_fact("r", "trustpub-only", "serde", max), None);
+        assert!(
+            cache
+                .get_fact("r", "trustpub-only", "serde", None)
+                .is_some()
+        );
+        std::fs::write(&path, b"{broken").unwrap();
+        assert_eq!(cache.get_fact("r", "trustpub-only", "serde", None), None);
+        assert!(!path.exists(), "a corrupt fact is removed");
     }
 
     #[test]

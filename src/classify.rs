@@ -66,10 +66,7 @@ fn answered(evidence: &Evidence, verification: Option<&Verification>) -> Finding
             reason: v.reason.clone(),
         };
     }
-    let attested = matches!(
-        evidence.level,
-        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
-    );
+    let attested = evidence.claims_provenance();
     // The registry advertised an attestation that could not be had: a claim is not evidence.
     if attested
         && let Some(v) = verification
@@ -93,25 +90,33 @@ fn answered(evidence: &Evidence, verification: Option<&Verification>) -> Finding
         };
     }
     let status = match evidence.level {
-        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance => {
-            match verification.and_then(|v| v.outcome) {
-                Some(Outcome::Verified) => {
-                    return Finding {
-                        status: Status::Verified,
-                        reason: None,
-                    };
-                }
-                Some(Outcome::Unverifiable) => {
-                    return Finding {
-                        status: Status::Attested,
-                        reason: verification.and_then(|v| v.reason.clone()),
-                    };
-                }
-                _ => Status::Attested,
+        _ if attested => match verification.and_then(|v| v.outcome) {
+            Some(Outcome::Verified) => {
+                return Finding {
+                    status: Status::Verified,
+                    reason: None,
+                };
             }
-        }
+            Some(Outcome::Unverifiable) => {
+                return Finding {
+                    status: Status::Attested,
+                    reason: verification.and_then(|v| v.reason.clone()),
+                };
+            }
+            _ => Status::Attested,
+        },
         TrustLevel::TrustedPublisher => Status::TrustedPublisher,
-        TrustLevel::None => Status::None,
+        // A staged publish without provenance: a maintainer approved it with 2FA, which the
+        // registry records but nothing lets provscan check — like trusted publishing alone.
+        TrustLevel::Staged => {
+            return Finding {
+                status: Status::TrustedPublisher,
+                reason: Some(staged_reason(evidence)),
+            };
+        }
+        TrustLevel::None | TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance => {
+            Status::None
+        }
     };
     let reason = evidence.note.clone().or_else(|| {
         (status == Status::None)
@@ -120,8 +125,29 @@ fn answered(evidence: &Evidence, verification: Option<&Verification>) -> Finding
     Finding { status, reason }
 }
 
+/// Why a staged version without provenance is `trusted-publisher`.
+fn staged_reason(evidence: &Evidence) -> String {
+    let who = evidence
+        .staged
+        .as_ref()
+        .and_then(|s| s.approver.as_deref())
+        .map(|a| format!(" by {a}"))
+        .unwrap_or_default();
+    let how = if evidence
+        .staged
+        .as_ref()
+        .is_some_and(|s| s.trusted_publisher)
+    {
+        "staged through trusted publishing"
+    } else {
+        "staged"
+    };
+    format!("{how} and approved{who} with 2FA (npm staged publishing); no provenance attestation")
+}
+
 fn level_words(level: TrustLevel) -> &'static str {
     match level {
+        TrustLevel::Staged => "staged publishing",
         TrustLevel::None => "no provenance",
         TrustLevel::Provenance => "a provenance attestation",
         TrustLevel::TrustedPublisher => "trusted publishing",

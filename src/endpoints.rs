@@ -8,7 +8,7 @@ pub const NPM_REGISTRY: &str = "https://registry.npmjs.org/";
 /// PyPI's simple index: project pages at `{base}{normalised-name}/`.
 pub const PYPI_INDEX: &str = "https://pypi.org/simple/";
 
-/// crates.io's web API base: `{base}api/v1/crates/{name}/versions`.
+/// crates.io's web API base: `{base}api/v1/crates/{name}`.
 pub const CRATES_API: &str = "https://crates.io/";
 
 /// crates.io's git index as Cargo.lock writes it (cargo writes this form even over the sparse

@@ -39,13 +39,14 @@ impl Rule {
         }
     }
 
-    /// The default: `invalid,downgraded,integrity-mismatch` — the pinned bytes or the release
-    /// pipeline are not what they should be.
+    /// The default: `invalid,downgraded,integrity-mismatch,missing-signature` — the pinned
+    /// bytes or the release pipeline are not what they should be.
     pub fn defaults() -> Vec<Rule> {
         vec![
             Rule::Status(Status::Invalid),
             Rule::Status(Status::Downgraded),
             Rule::Flag(FlagKind::IntegrityMismatch),
+            Rule::Flag(FlagKind::MissingSignature),
         ]
     }
 }
@@ -359,11 +360,11 @@ pub fn apply(
             }
             used[i] = true;
             if ignore.active(today) {
-                pkg.ignored = Some(Ignored {
+                pkg.ignored = Some(Box::new(Ignored {
                     pattern: ignore.pattern.clone(),
                     reason: ignore.reason.clone(),
                     until: ignore.until.map(|d| d.to_string()),
-                });
+                }));
                 active = Some(ignore);
                 break;
             }
@@ -666,7 +667,12 @@ mod tests {
         );
         assert_eq!(
             r.policy.fail_on,
-            ["invalid", "downgraded", "integrity-mismatch"]
+            [
+                "invalid",
+                "downgraded",
+                "integrity-mismatch",
+                "missing-signature"
+            ]
         );
         assert_eq!(
             r.policy.violations[0].package.as_deref(),

@@ -117,15 +117,27 @@ pub enum FlagKind {
     /// The publisher is none of those the lockfile expects attestations from (PEP 751
     /// `attestation-identities`).
     UnexpectedPublisher,
+    /// crates.io: the crate refuses token publishes from now on (`trustpub_only`); a fact worth
+    /// knowing, not a fault.
+    TrustpubOnly,
+    /// npm: the version carries no registry signature although the registry serves signing
+    /// keys and signs other versions of the package.
+    MissingSignature,
+    /// A version with neither provenance nor trusted publishing published after another
+    /// release line of the package had reached one (the release-line rule is `downgraded`).
+    AdoptedElsewhere,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 4] = [
+    pub const ALL: [FlagKind; 7] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
         FlagKind::UnexpectedPublisher,
+        FlagKind::TrustpubOnly,
+        FlagKind::MissingSignature,
+        FlagKind::AdoptedElsewhere,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -135,6 +147,9 @@ impl FlagKind {
             FlagKind::SourceMismatch => "source-mismatch",
             FlagKind::PublisherChanged => "publisher-changed",
             FlagKind::UnexpectedPublisher => "unexpected-publisher",
+            FlagKind::TrustpubOnly => "trustpub-only",
+            FlagKind::MissingSignature => "missing-signature",
+            FlagKind::AdoptedElsewhere => "adopted-elsewhere",
         }
     }
 
@@ -209,14 +224,16 @@ pub struct PackageReport {
     pub package: Package,
     /// Its finding.
     pub finding: Finding,
-    /// What the registry said, when it answered.
-    pub evidence: Option<Evidence>,
+    /// What the registry said, when it answered. Boxed, like `verification`: most packages of
+    /// an offline or failed scan have none, and a report of 300,000 packages should not pay
+    /// ~1 KiB of empty space for each.
+    pub evidence: Option<Box<Evidence>>,
     /// What verification found, when it ran and there was something to check.
-    pub verification: Option<Verification>,
+    pub verification: Option<Box<Verification>>,
     /// Flags beyond the status.
     pub flags: Vec<Flag>,
     /// The configuration ignore that applies, if any.
-    pub ignored: Option<Ignored>,
+    pub ignored: Option<Box<Ignored>>,
     /// True when a policy rule fails on this package (after ignores and the baseline).
     pub failing: bool,
 }

@@ -144,11 +144,15 @@ pub fn run_with(
         lookups.extend(withheld);
         warnings.extend(hint);
     }
-    let missing: Vec<Package> = packages
-        .iter()
-        .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
-        .cloned()
-        .collect();
+    // Offline nothing is asked, so nothing is copied out to be asked.
+    let missing: Vec<Package> = match settings.offline {
+        true => Vec::new(),
+        false => packages
+            .iter()
+            .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
+            .cloned()
+            .collect(),
+    };
     let fetched = if settings.offline {
         registry::Lookups::default()
     } else {
@@ -216,18 +220,18 @@ pub fn run_with(
             let verification = verifications.remove(&package.key());
             let finding = classify(&package, &lookup, verification.as_ref());
             let evidence = match lookup {
-                Lookup::Answered(evidence) => Some(*evidence),
+                Lookup::Answered(evidence) => Some(evidence),
                 _ => None,
             };
-            let mut flags = registry_flags(evidence.as_ref());
+            let mut flags = registry_flags(evidence.as_deref());
             if settings.registry.fetch_identity {
-                flags.extend(expected_publisher_flag(&package, evidence.as_ref()));
+                flags.extend(expected_publisher_flag(&package, evidence.as_deref()));
             }
             flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
             PackageReport {
                 finding,
                 evidence,
-                verification,
+                verification: verification.map(Box::new),
                 package,
                 flags,
                 ignored: None,
@@ -311,12 +315,46 @@ fn from_cache(
         let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
             continue;
         };
-        if let Some(evidence) = cache.get(&registry, pkg, want_identity) {
+        if let Some(mut evidence) = cache.get(&registry, pkg, want_identity) {
+            if !package_facts_from_cache(cache, settings, &registry, pkg, &mut evidence) {
+                continue; // a package-level fact is stale: ask the registry again
+            }
             found.insert(pkg.key(), Lookup::Answered(Box::new(evidence)));
         }
     }
     let n = found.len();
     (found, n)
+}
+
+/// The cache kind of crates.io's `trustpub_only`, a crate-level fact kept for a day.
+const TRUSTPUB_ONLY: &str = "crates-trustpub-only";
+
+/// Fill in the package-level facts of a cached per-version answer (crates.io's
+/// `trustpub_only`, which the crate's owners can switch): from the cache when learned within a
+/// day (at any age offline, where the registry cannot be asked). False when the fact is stale
+/// or missing online, so the registry is asked again (the same one request per crate).
+fn package_facts_from_cache(
+    cache: &Cache,
+    settings: &Settings,
+    registry: &str,
+    pkg: &Package,
+    evidence: &mut Evidence,
+) -> bool {
+    if pkg.ecosystem != Ecosystem::Crates {
+        return true;
+    }
+    let max_age = (!settings.offline).then_some(cache::FACT_MAX_AGE);
+    let name = pkg.ecosystem.normalize_name(&pkg.name);
+    match cache.get_fact(registry, TRUSTPUB_ONLY, &name, max_age) {
+        Some(value) => {
+            evidence.trustpub_only = value.as_bool();
+            true
+        }
+        None => {
+            evidence.trustpub_only = None;
+            settings.offline
+        }
+    }
 }
 
 /// Keep every answer the registries gave (never an `unknown`).
@@ -341,6 +379,15 @@ fn store(
         };
         if let Err(e) = cache.put(&registry, pkg, settings.registry.fetch_identity, evidence) {
             failed.get_or_insert(e);
+        }
+        if pkg.ecosystem == Ecosystem::Crates {
+            let name = pkg.ecosystem.normalize_name(&pkg.name);
+            let value = evidence
+                .trustpub_only
+                .map_or(serde_json::Value::Null, serde_json::Value::Bool);
+            if let Err(e) = cache.put_fact(&registry, TRUSTPUB_ONLY, &name, &value) {
+                failed.get_or_insert(e);
+            }
         }
     }
     if let Some(e) = failed {
@@ -464,6 +511,27 @@ fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
                 change.version,
                 change.publisher.describe()
             ),
+        });
+    }
+    if let Some(e) = evidence
+        && e.downgrade.is_none()
+        && let Some(earlier) = &e.adopted_elsewhere
+    {
+        flags.push(Flag {
+            kind: FlagKind::AdoptedElsewhere,
+            message: format!(
+                "published with neither provenance nor trusted publishing after {} had {}",
+                earlier.version,
+                earlier.level.as_str()
+            ),
+        });
+    }
+    if evidence.and_then(|e| e.trustpub_only) == Some(true) {
+        flags.push(Flag {
+            kind: FlagKind::TrustpubOnly,
+            message: "crates.io accepts only trusted publishing for this crate (trustpub_only): \
+                      token publishes are refused"
+                .into(),
         });
     }
     if let Some(m) = evidence.and_then(|e| e.integrity_mismatch.as_ref()) {

@@ -561,7 +561,7 @@ fn crates_trustpub_data_without_provider_and_repository_is_not_trusted_publishin
     };
     mount(
         &reg,
-        "/api/v1/crates/claimed/versions",
+        "/api/v1/crates/claimed",
         &Answer::Json(json!({"versions": [
             version("1.0.0", json!({})),
             version("1.1.0", json!({"provider": "github"})),

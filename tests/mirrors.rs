@@ -305,7 +305,7 @@ fn crates_behind_a_mirror_without_trusted_publishing_data() {
         doc
     };
     for name in ["serde", "corp-crate", "tampered"] {
-        let p = format!("/api/v1/crates/{name}/versions");
+        let p = format!("/api/v1/crates/{name}");
         let doc = crate_versions(&[("1.0.0", 1, Some("github"))]);
         mount_json(&mirror, &p, strip(doc.clone()));
         mount_json(&upstream, &p, doc);

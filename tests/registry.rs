@@ -529,7 +529,7 @@ fn cargo_lock(crates: &[(&str, &str)]) -> String {
 #[test]
 fn crates_statuses() {
     let reg = Registry::start();
-    let versions = |c: &str, body| mount_json(&reg, &format!("/api/v1/crates/{c}/versions"), body);
+    let versions = |c: &str, body| mount_json(&reg, &format!("/api/v1/crates/{c}"), body);
     versions(
         "trusted",
         crate_versions(&[("1.0.0", 1, None), ("1.1.0", 2, Some("github"))]),

@@ -377,7 +377,7 @@ fn pypi_and_crates_private_sources_are_withheld_from_the_public_registries() {
     );
     mount_json(
         &public,
-        "/api/v1/crates/serde/versions",
+        "/api/v1/crates/serde",
         crate_versions(&[("1.0.0", 1, Some("github"))]),
     );
     let home = tempfile::tempdir().unwrap();
@@ -412,10 +412,7 @@ fn pypi_and_crates_private_sources_are_withheld_from_the_public_registries() {
         "no private name reached the public registries: {log:?}"
     );
     assert!(log.contains(&"/simple/six/".to_string()), "{log:?}");
-    assert!(
-        log.contains(&"/api/v1/crates/serde/versions".to_string()),
-        "{log:?}"
-    );
+    assert!(log.contains(&"/api/v1/crates/serde".to_string()), "{log:?}");
     assert!(
         package(&report, "corp-lib", "1.0")["reason"]
             .as_str()

@@ -127,6 +127,9 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/source-mismatch",
             "provscan/publisher-changed",
             "provscan/unexpected-publisher",
+            "provscan/trustpub-only",
+            "provscan/missing-signature",
+            "provscan/adopted-elsewhere",
             "provscan/unreadable-lockfile",
         ],
         "rule ids are a contract (docs/sarif.md)"

@@ -1,6 +1,8 @@
-//! The crates.io client: one request per crate to `/api/v1/crates/{name}/versions`.
+//! The crates.io client: one request per crate to `/api/v1/crates/{name}`.
 //!
-//! The unpaginated versions list gives every version's `trustpub_data` (trusted publishing:
+//! The crate document (crates.io's default `include=full`) carries the crate-level
+//! `trustpub_only` (token publishes refused from now on, reported on every pinned version of the
+//! crate) and embeds every version with its `trustpub_data` (trusted publishing:
 //! `github` {repository, run_id, sha}, `gitlab` {project_path, job_id, sha}, or a provider
 //! provscan does not know yet), `published_by`, `created_at` and `checksum`. A `trustpub_data`
 //! that names no provider and repository (`{}`) is not trusted publishing: the version is
@@ -19,11 +21,21 @@ use super::{
 };
 use crate::model::{Ecosystem, Package, PackageKey, Source};
 
-/// Subset of the versions list.
+/// Subset of the crate document: the crate object and the embedded versions.
 #[derive(Debug, Deserialize)]
-struct VersionsDoc {
+struct CrateDoc {
+    #[serde(rename = "crate", default, deserialize_with = "lenient")]
+    krate: Option<CrateInfo>,
     #[serde(default, deserialize_with = "wire::entries")]
     versions: Option<Entries<Lenient<Version>>>,
+}
+
+/// Subset of the crate object.
+#[derive(Debug, Default, Deserialize)]
+struct CrateInfo {
+    /// `true`: crates.io refuses token publishes for this crate; only a boolean counts.
+    #[serde(default, deserialize_with = "lenient")]
+    trustpub_only: Option<bool>,
 }
 
 /// Subset of one version.
@@ -152,7 +164,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             .to_string()
             .replace("%2D", "-")
             .replace("%5F", "_");
-    let Ok(url) = api.join(&format!("api/v1/crates/{name}/versions")) else {
+    let Ok(url) = api.join(&format!("api/v1/crates/{name}")) else {
         out.extend(all_unknown(&ours, "the crate name cannot be put in a URL"));
         return out;
     };
@@ -162,11 +174,11 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             &ctx.crates,
             &url,
             "application/json",
-            None,
-            wire::json::<VersionsDoc>,
+            ctx.endpoints.token_for(Ecosystem::Crates, &url),
+            wire::json::<CrateDoc>,
         )
         .await;
-    ctx.trace_request(Ecosystem::Crates, &first.name, "versions", &url, &fetched);
+    ctx.trace_request(Ecosystem::Crates, &first.name, "crate", &url, &fetched);
     let doc = match fetched {
         Ok(Some(doc)) => doc,
         Ok(None) => {
@@ -181,6 +193,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             return out;
         }
     };
+    let trustpub_only = doc.krate.as_ref().and_then(|c| c.trustpub_only);
     let versions: Vec<Version> = doc
         .versions
         .unwrap_or_default()
@@ -213,7 +226,11 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             (Some(version), Some(_)) if version.trustpub_malformed() => Lookup::Unknown {
                 reason: "crates.io's `trustpub_data` for this version names no provider and repository, so it is not trusted publishing".into(),
             },
-            (Some(version), Some(release)) => Lookup::Answered(Box::new(evaluate(ctx, pkg, version, release, &history, &versions))),
+            (Some(version), Some(release)) => {
+                let mut evidence = evaluate(ctx, pkg, version, release, &history, &versions);
+                evidence.trustpub_only = trustpub_only;
+                Lookup::Answered(Box::new(evidence))
+            }
             _ => Lookup::Unknown { reason: format!("crates.io does not list version {}", pkg.version) },
         };
         out.push((pkg.key(), lookup));
@@ -255,6 +272,7 @@ fn evaluate(
             registry: reg.to_string(),
         });
     }
+    evidence.adopted_elsewhere = history::adopted_elsewhere(history, release);
     match history::check(history, release) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),

@@ -33,8 +33,12 @@ pub enum TrustLevel {
     Provenance,
     /// Trusted publishing (OIDC) without an attestation.
     TrustedPublisher,
-    /// Trusted publishing with a provenance attestation (npm's strongest).
+    /// Trusted publishing with a provenance attestation.
     TrustedPublisherProvenance,
+    /// npm staged publishing: the version was staged (`npm stage`) and approved by a maintainer
+    /// with 2FA (`_npmUser.approver`), with or without provenance (the evidence's `staged` says
+    /// which). npm's strongest rung.
+    Staged,
 }
 
 impl TrustLevel {
@@ -45,8 +49,18 @@ impl TrustLevel {
             TrustLevel::Provenance => "provenance",
             TrustLevel::TrustedPublisher => "trusted-publisher",
             TrustLevel::TrustedPublisherProvenance => "trusted-publisher-provenance",
+            TrustLevel::Staged => "staged",
         }
     }
+
+    /// Every level, weakest first (the ladder the downgrade rule compares on).
+    pub const LADDER: [TrustLevel; 5] = [
+        TrustLevel::None,
+        TrustLevel::Provenance,
+        TrustLevel::TrustedPublisher,
+        TrustLevel::TrustedPublisherProvenance,
+        TrustLevel::Staged,
+    ];
 }
 
 /// A version, ordered the way its ecosystem orders versions.
@@ -159,6 +173,33 @@ pub fn check(history: &[Release], pinned: &Release) -> DowngradeCheck {
     }
 }
 
+/// The weaker rule across release lines: a pinned version with no provenance and no trusted
+/// publishing (`none`) published after **any** release of the package — of any line, higher or
+/// lower in version order — reached a higher rung. Returns that release (the highest rung, then
+/// the most recent); `None` when there is none, the pinned version has a rung of its own, or
+/// its publish time is unknown. The release-line rule of [`check`] is unchanged: this only
+/// catches what it leaves out (an attacker's 1.99.0 after 2.0.0 moved to trusted publishing).
+pub fn adopted_elsewhere(history: &[Release], pinned: &Release) -> Option<Downgrade> {
+    if pinned.level != TrustLevel::None {
+        return None;
+    }
+    let published = pinned.published?;
+    history
+        .iter()
+        .filter(|r| r.version != pinned.version && r.level > TrustLevel::None)
+        .filter(|r| r.published.is_some_and(|t| t < published))
+        .max_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then_with(|| a.published.cmp(&b.published))
+        })
+        .map(|r| Downgrade {
+            version: r.version.clone(),
+            level: r.level,
+            published: r.published.map(|t| t.to_string()),
+        })
+}
+
 /// Parse an RFC 3339 time as registries write it.
 pub fn parse_time(text: &str) -> Option<jiff::Timestamp> {
     jiff::Timestamp::from_str(text.trim()).ok()
@@ -222,6 +263,66 @@ mod tests {
             None,
             "prereleases are not compared with stable releases"
         );
+    }
+
+    #[test]
+    fn the_extended_ladder() {
+        use TrustLevel::{Staged, TrustedPublisher};
+        let mut sorted = TrustLevel::LADDER;
+        sorted.sort();
+        assert_eq!(sorted, TrustLevel::LADDER, "the ladder is the order");
+        // Each step down the ladder is a downgrade: staged → trusted publisher only, trusted
+        // publisher → provenance only, trusted publisher + provenance → trusted publisher.
+        for (from, to) in [
+            (Staged, TrustedPublisher),
+            (Staged, TrustedPublisherProvenance),
+            (TrustedPublisher, Provenance),
+            (TrustedPublisherProvenance, TrustedPublisher),
+            (Staged, TrustLevel::None),
+        ] {
+            let h = vec![rel("1.0.0", 1, from), rel("1.0.1", 2, to)];
+            assert_eq!(
+                verdict(&h, "1.0.1"),
+                Some(format!("1.0.0:{}", from.as_str())),
+                "{from:?} -> {to:?}"
+            );
+            let up = vec![rel("1.0.0", 1, to), rel("1.0.1", 2, from)];
+            assert_eq!(
+                verdict(&up, "1.0.1"),
+                None,
+                "{to:?} -> {from:?} is no downgrade"
+            );
+        }
+    }
+
+    #[test]
+    fn adopted_in_another_line() {
+        let h = vec![
+            rel("1.0.0", 1, TrustLevel::None),
+            rel("2.0.0", 2, TrustLevel::TrustedPublisher),
+            rel("1.99.0", 3, TrustLevel::None),
+            rel("0.9.0", 4, Provenance),
+            rel("2.1.0", 5, TrustLevel::TrustedPublisher),
+        ];
+        let at = |v: &str| {
+            let p = h.iter().find(|r| r.version == v).unwrap();
+            adopted_elsewhere(&h, p).map(|d| format!("{}:{}", d.version, d.level.as_str()))
+        };
+        assert_eq!(at("1.0.0"), None, "nothing had a rung before it");
+        assert_eq!(
+            at("1.99.0").as_deref(),
+            Some("2.0.0:trusted-publisher"),
+            "another line adopted trusted publishing first"
+        );
+        assert_eq!(
+            check(&h, &h[2]),
+            DowngradeCheck::Clear,
+            "the release-line rule stays as it is"
+        );
+        assert_eq!(at("2.1.0"), None, "a version with a rung of its own");
+        let mut no_time = h[2].clone();
+        no_time.published = None;
+        assert_eq!(adopted_elsewhere(&h, &no_time), None);
     }
 
     #[test]

@@ -889,7 +889,7 @@ impl Http {
         let sent = Instant::now();
         let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+            request = request.header(AUTHORIZATION, token.authorization());
         }
         let response = match request.send().await {
             Ok(r) => {

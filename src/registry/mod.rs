@@ -105,6 +105,15 @@ pub struct Evidence {
     pub files: Vec<FileEvidence>,
     /// The earlier, lower release with a higher trust level, when this version is a downgrade.
     pub downgrade: Option<Downgrade>,
+    /// The earlier-published release of any release line with a higher rung, when this version
+    /// has neither provenance nor trusted publishing (`adopted-elsewhere`; the release-line
+    /// rule of `downgrade` is unchanged).
+    #[serde(default)]
+    pub adopted_elsewhere: Option<Downgrade>,
+    /// npm: this version carries no registry signature although the registry signs other
+    /// versions of the package (`missing-signature` when the registry also serves its keys).
+    #[serde(default)]
+    pub missing_signature: bool,
     /// Why the downgrade rule could not be applied, if it could not.
     pub downgrade_unchecked: Option<String>,
     /// The lockfile's integrity differs from the registry's.
@@ -114,6 +123,15 @@ pub struct Evidence {
     /// The most recent earlier release with a publisher, when its publisher differs from this
     /// version's (another repository, project or workflow).
     pub publisher_change: Option<PublisherChange>,
+    /// npm staged publishing (`_npmUser.approver`): who approved, and whether the version also
+    /// carries provenance and trusted publishing. `None` when the version was not staged.
+    #[serde(default)]
+    pub staged: Option<Staged>,
+    /// crates.io: the crate's `trustpub_only` (a crate-level setting its owners can switch):
+    /// `true` when crates.io refuses token publishes for the crate from now on; `None` when
+    /// the registry does not say (another ecosystem, an API without the field).
+    #[serde(default)]
+    pub trustpub_only: Option<bool>,
     /// Why this answer's status is not used: an upstream answer (`--provenance-from upstream`)
     /// for other bytes than the lockfile pins ([`binding`]); the package is then `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +143,17 @@ pub struct Evidence {
     /// is reported but not cached, so the next run asks again.
     #[serde(skip)]
     pub incomplete: bool,
+}
+
+/// An npm version published through staged publishing and approved by a maintainer with 2FA.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Staged {
+    /// The approver's npm user name, when the registry names one.
+    pub approver: Option<String>,
+    /// The version also carries a provenance attestation (`dist.attestations`).
+    pub provenance: bool,
+    /// The version was also published through trusted publishing (`_npmUser.trustedPublisher`).
+    pub trusted_publisher: bool,
 }
 
 /// What the verification stage needs from a registry answer, kept verbatim (and in the cache).
@@ -255,6 +284,17 @@ pub fn publisher_change(
 }
 
 impl Evidence {
+    /// True when the registry claims a provenance attestation for this version (the
+    /// `provenance` rungs, and a staged version that also carries one): the verification stage
+    /// must then check one.
+    pub fn claims_provenance(&self) -> bool {
+        match self.level {
+            TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance => true,
+            TrustLevel::Staged => self.staged.as_ref().is_some_and(|s| s.provenance),
+            TrustLevel::None | TrustLevel::TrustedPublisher => false,
+        }
+    }
+
     /// Evidence with a level and nothing else known yet.
     pub fn new(registry: &str, level: TrustLevel) -> Evidence {
         Evidence {
@@ -267,9 +307,13 @@ impl Evidence {
             files: Vec::new(),
             downgrade: None,
             downgrade_unchecked: None,
+            adopted_elsewhere: None,
+            missing_signature: false,
             integrity_mismatch: None,
             note: None,
             publisher_change: None,
+            staged: None,
+            trustpub_only: None,
             rejected: None,
             material: Material::default(),
             incomplete: false,
@@ -425,6 +469,9 @@ pub fn lookup_all_traced(
     let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
     let mut withheld = HashMap::new();
     let mut upstream: HashMap<PackageKey, (Package, String)> = HashMap::new();
+    // PyPI packages asked of several indexes in turn (see `route::Route::FirstOf`).
+    type Chain = (Vec<url::Url>, Option<url::Url>, String);
+    let mut chains: BTreeMap<Chain, Vec<Package>> = BTreeMap::new();
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
         let target = match route::route(&config.endpoints, pkg) {
             route::Route::Upstream(base) => {
@@ -439,6 +486,10 @@ pub fn lookup_all_traced(
                 .or_default()
                 .push(pkg.clone()),
             route::Route::Upstream(_) => {}
+            route::Route::FirstOf { indexes, upstream } => chains
+                .entry((indexes, upstream, pkg.ecosystem.normalize_name(&pkg.name)))
+                .or_default()
+                .push(pkg.clone()),
             route::Route::Withheld { host } => {
                 withheld.insert(
                     pkg.key(),
@@ -449,7 +500,7 @@ pub fn lookup_all_traced(
             }
         }
     }
-    if groups.is_empty() {
+    if groups.is_empty() && chains.is_empty() {
         return Ok(Lookups {
             by_key: withheld,
             ..Lookups::default()
@@ -471,7 +522,7 @@ pub fn lookup_all_traced(
         crates: Lane::for_config("crates", &config.http, pace),
         trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
-    let progress = progress_bar(config.progress, groups.len());
+    let progress = progress_bar(config.progress, groups.len() + chains.len());
     let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
     // One context per registry asked, each seeing its registry as its ecosystem's endpoint.
     let mut routed: HashMap<(Ecosystem, url::Url), Arc<Ctx>> = HashMap::new();
@@ -495,6 +546,23 @@ pub fn lookup_all_traced(
                     Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
                     Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
                 }
+            }));
+        }
+        for ((indexes, up, _), pkgs) in chains {
+            let ctxs: Vec<Arc<Ctx>> = indexes
+                .iter()
+                .chain(&up)
+                .map(|base| {
+                    Arc::clone(
+                        routed
+                            .entry((Ecosystem::Pypi, base.clone()))
+                            .or_insert_with(|| Arc::new(ctx.routed_to(Ecosystem::Pypi, base))),
+                    )
+                })
+                .collect();
+            let up = up.map(|u| u.to_string());
+            tasks.spawn(http::with_package_clock(deadline, async move {
+                pypi::lookup_first_of(&ctxs, up.as_deref(), &pkgs).await
             }));
         }
         let mut by_key = withheld;

@@ -24,7 +24,7 @@ use super::http::Decoded;
 use super::wire::{self, Entries, Lenient, lenient};
 use super::{
     BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, NpmKeys, Publisher,
-    PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
+    PublisherChange, Staged, all_unknown, failure_reason, publisher_change, same_origin,
 };
 use crate::model::{Ecosystem, Package, PackageKey};
 
@@ -77,6 +77,10 @@ struct Packument<'a> {
 struct DecodedPackument {
     history: Vec<Release>,
     manifests: BTreeMap<String, Manifest>,
+    /// Versions whose `dist` carries `attestations` (on any rung, staged ones included).
+    attested: std::collections::BTreeSet<String>,
+    /// Versions whose `dist.signatures` lists at least one signature.
+    signed: std::collections::BTreeSet<String>,
 }
 
 /// Decode a packument for the pinned versions `wanted`. One version that does not decode
@@ -103,14 +107,24 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
         packument.versions.unwrap_or_default().into_iter().collect();
     let mut history = Vec::with_capacity(versions.len());
     let mut manifests = BTreeMap::new();
+    let mut attested = std::collections::BTreeSet::new();
+    let mut signed = std::collections::BTreeSet::new();
     for (version, entry) in versions {
-        let (level, manifest) = match entry {
-            Version::Pinned(raw) => {
-                let manifest: Manifest = serde_json::from_str(raw.get()).unwrap_or_default();
-                (manifest.level(), Some(manifest))
-            }
-            Version::Other(summary) => (summary.level(), None),
+        let (manifest, pinned) = match entry {
+            Version::Pinned(raw) => (
+                serde_json::from_str::<Manifest>(raw.get()).unwrap_or_default(),
+                true,
+            ),
+            Version::Other(summary) => (summary.manifest(), false),
         };
+        if manifest.attested() {
+            attested.insert(version.clone());
+        }
+        if manifest.signed() {
+            signed.insert(version.clone());
+        }
+        let level = manifest.level();
+        let manifest = pinned.then_some(manifest);
         history.push(Release {
             key: VersionKey::semver(&version),
             published: times.get(&version).and_then(|t| history::parse_time(t)),
@@ -121,7 +135,12 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
             manifests.insert(version, manifest);
         }
     }
-    Decoded::Ok(DecodedPackument { history, manifests })
+    Decoded::Ok(DecodedPackument {
+        history,
+        manifests,
+        attested,
+        signed,
+    })
 }
 
 thread_local! {
@@ -157,7 +176,8 @@ struct Summary<'a> {
 }
 
 impl Summary<'_> {
-    fn level(&self) -> TrustLevel {
+    /// The manifest as far as the trust level and the signed and attested sets need it.
+    fn manifest(&self) -> Manifest {
         Manifest {
             dist: self.dist.and_then(|r| serde_json::from_str(r.get()).ok()),
             npm_user: self
@@ -165,7 +185,6 @@ impl Summary<'_> {
                 .and_then(|r| serde_json::from_str(r.get()).ok()),
             ..Manifest::default()
         }
-        .level()
     }
 }
 
@@ -332,11 +351,64 @@ struct NpmUser {
     name: Option<String>,
     #[serde(rename = "trustedPublisher", default, deserialize_with = "wire::small")]
     trusted_publisher: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "wire::small")]
+    approver: Option<serde_json::Value>,
+}
+
+impl NpmUser {
+    /// `_npmUser.approver` as a staged publish's approval: an object naming the approving user
+    /// (`name`), or the user name as a string. Anything else (`null`, `false`, `{}`, `""`, a
+    /// number) is no approval: a claim of nothing is not evidence.
+    fn approval(&self) -> Option<Option<String>> {
+        let named = |v: &serde_json::Value| {
+            v.as_str()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        match self.approver.as_ref()? {
+            serde_json::Value::String(s) => {
+                let s = s.trim();
+                (!s.is_empty()).then(|| Some(s.to_string()))
+            }
+            serde_json::Value::Object(map) => {
+                let name = map.get("name").and_then(named);
+                let email = map.get("email").and_then(named);
+                (name.is_some() || email.is_some()).then_some(name.or(email))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Manifest {
+    fn signed(&self) -> bool {
+        self.dist
+            .as_ref()
+            .and_then(|d| d.signatures.as_ref())
+            .is_some_and(|s| !s.is_empty())
+    }
+
+    fn attested(&self) -> bool {
+        self.dist.as_ref().is_some_and(|d| d.attestations.is_some())
+    }
+
+    /// The staged publish, when `_npmUser.approver` records an approval.
+    fn staged(&self) -> Option<Staged> {
+        let user = self.npm_user.as_ref()?;
+        let approver = user.approval()?;
+        Some(Staged {
+            approver,
+            provenance: self.attested(),
+            trusted_publisher: user.trusted_publisher.is_some(),
+        })
+    }
+
     fn level(&self) -> TrustLevel {
-        let attested = self.dist.as_ref().is_some_and(|d| d.attestations.is_some());
+        if self.staged().is_some() {
+            return TrustLevel::Staged;
+        }
+        let attested = self.attested();
         let trusted = self
             .npm_user
             .as_ref()
@@ -374,7 +446,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         })
         .await;
     ctx.trace_request(Ecosystem::Npm, &first.name, "packument", &url, &fetched);
-    let DecodedPackument { history, manifests } = match fetched {
+    let DecodedPackument {
+        history,
+        manifests,
+        attested,
+        signed,
+    } = match fetched {
         Ok(Some(p)) => p,
         Ok(None) => return all_unknown(pkgs, "the npm registry does not know this package (404)"),
         Err(e) => return all_unknown(pkgs, &failure_reason("the npm registry", &e)),
@@ -388,7 +465,12 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             history.iter().find(|r| r.version == pkg.version),
         ) {
             (Some(manifest), Some(release)) => {
-                evaluate(ctx, registry, pkg, manifest, release, &history).await
+                let known = Known {
+                    history: &history,
+                    attested: &attested,
+                    signed: &signed,
+                };
+                evaluate(ctx, registry, pkg, manifest, release, &known).await
             }
             _ => Lookup::Unknown {
                 reason: format!("the npm registry does not list version {}", pkg.version),
@@ -399,16 +481,28 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     out
 }
 
+/// What the packument told about every release.
+struct Known<'a> {
+    history: &'a [Release],
+    attested: &'a std::collections::BTreeSet<String>,
+    signed: &'a std::collections::BTreeSet<String>,
+}
+
 async fn evaluate(
     ctx: &Ctx,
     registry: &str,
     pkg: &Package,
     manifest: &Manifest,
     release: &Release,
-    history: &[Release],
+    known: &Known<'_>,
 ) -> Lookup {
+    let (history, attested) = (known.history, known.attested);
     let dist = manifest.dist.as_ref();
-    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some());
+    // The registry signs other versions of this package: it does expose signatures, and this
+    // version has none (npm's own check calls that a missing signature).
+    let missing_signature = !manifest.signed() && !known.signed.is_empty();
+    let exposes = dist.is_some_and(|d| d.signatures.is_some() || d.attestations.is_some())
+        || missing_signature;
     if !exposes {
         return Lookup::Unknown {
             reason:
@@ -419,6 +513,8 @@ async fn evaluate(
     }
     let mut evidence = Evidence::new(registry, release.level);
     evidence.published = release.published.map(|t| t.to_string());
+    evidence.staged = manifest.staged();
+    evidence.missing_signature = missing_signature;
     if let Some(pt) = dist
         .and_then(|d| d.attestations.as_ref())
         .and_then(|a| a.provenance.as_ref())
@@ -457,6 +553,7 @@ async fn evaluate(
         .and_then(|u| u.trusted_publisher.clone())
         .map(serde_json::Value::Object);
     evidence.material.declared_repository = manifest.declared_repository();
+    evidence.adopted_elsewhere = history::adopted_elsewhere(history, release);
     match history::check(history, release) {
         DowngradeCheck::Clear => {}
         DowngradeCheck::Downgraded(d) => evidence.downgrade = Some(d),
@@ -493,7 +590,7 @@ async fn evaluate(
                 evidence.incomplete = true;
             }
         }
-        match earlier_publisher_change(ctx, pkg, release, history, &evidence).await {
+        match earlier_publisher_change(ctx, pkg, release, history, attested, &evidence).await {
             Ok(change) => evidence.publisher_change = change,
             Err(()) => evidence.incomplete = true,
         }
@@ -508,6 +605,7 @@ async fn earlier_publisher_change(
     pkg: &Package,
     release: &Release,
     history: &[Release],
+    attested: &std::collections::BTreeSet<String>,
     evidence: &Evidence,
 ) -> Result<Option<PublisherChange>, ()> {
     let Some(published) = release.published else {
@@ -524,12 +622,8 @@ async fn earlier_publisher_change(
     let Some(earlier) = history
         .iter()
         .filter(|r| r.published.is_some_and(|t| t < published))
-        .filter(|r| {
-            matches!(
-                r.level,
-                TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
-            )
-        })
+        // Any rung with a provenance attestation names its pipeline (staged ones included).
+        .filter(|r| attested.contains(&r.version))
         .max_by_key(|r| r.published)
     else {
         return Ok(None);

@@ -68,7 +68,7 @@ pub struct Rule {
 }
 
 /// Every rule, in the order written to `tool.driver.rules`.
-pub const RULES: [Rule; 14] = [
+pub const RULES: &[Rule] = &[
     Rule {
         id: "provscan/invalid",
         word: "invalid",
@@ -227,6 +227,44 @@ pub const RULES: [Rule; 14] = [
         always: true,
         severity: "7.5",
         precision: "high",
+    },
+    Rule {
+        id: "provscan/trustpub-only",
+        word: "trustpub-only",
+        name: "TrustedPublishingOnly",
+        short: "crates.io accepts only trusted publishing for this crate",
+        full: "The crate's owners switched on crates.io's trustpub_only: token publishes are \
+               refused, so new versions can only come from the configured trusted publisher. A \
+               fact worth knowing, not a fault.",
+        level: Level::Note,
+        always: true,
+        severity: "1.0",
+        precision: "very-high",
+    },
+    Rule {
+        id: "provscan/missing-signature",
+        word: "missing-signature",
+        name: "MissingRegistrySignature",
+        short: "No registry signature, although the registry signs other versions",
+        full: "The npm registry serves signing keys and signs other versions of the package, \
+               but not this one: npm's own check calls that a missing signature.",
+        level: Level::Error,
+        always: true,
+        severity: "7.0",
+        precision: "high",
+    },
+    Rule {
+        id: "provscan/adopted-elsewhere",
+        word: "adopted-elsewhere",
+        name: "ProvenanceAdoptedElsewhere",
+        short: "No provenance after another release line adopted it",
+        full: "The version has neither provenance nor trusted publishing, and was published \
+               after another release line of the package had reached one (an old line \
+               maintained without it, or a release slipped in beside the trusted pipeline).",
+        level: Level::Warning,
+        always: true,
+        severity: "5.0",
+        precision: "medium",
     },
     Rule {
         id: "provscan/unreadable-lockfile",

@@ -19,7 +19,7 @@ use super::sigstore::{self, Digest, Failure, TrustRoot};
 use super::{AttestationCheck, Outcome, SignatureCheck, SignatureStatus, Verification, rfc3339};
 use crate::model::Package;
 use crate::registry::npm::slsa_publisher;
-use crate::registry::{Evidence, NpmKeys, TrustLevel};
+use crate::registry::{Evidence, NpmKeys};
 use crate::report::{Flag, FlagKind};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -105,14 +105,12 @@ pub fn verify(
     keys: Option<&Keys>,
 ) -> Option<Verification> {
     let m = &evidence.material;
-    let attested = matches!(
-        evidence.level,
-        TrustLevel::Provenance | TrustLevel::TrustedPublisherProvenance
-    );
+    let attested = evidence.claims_provenance();
     if m.npm_integrity.is_none()
         && m.npm_signatures.is_empty()
         && m.npm_attestations.is_none()
         && !attested
+        && !evidence.missing_signature
     {
         return None;
     }
@@ -146,6 +144,19 @@ pub fn verify(
             "registry signature: {}",
             signature.reason.clone().unwrap_or_default()
         ));
+    }
+    // npm's rule: a registry that serves keys and signs other versions of the package must
+    // sign this one too. Without usable keys nothing is claimed.
+    if signature.status == SignatureStatus::Absent
+        && evidence.missing_signature
+        && keys.is_some_and(|k| k.0.is_ok())
+    {
+        v.flags.push(Flag {
+            kind: FlagKind::MissingSignature,
+            message: "this version carries no registry signature, although the npm registry \
+                      serves signing keys and signs other versions of the package"
+                .into(),
+        });
     }
     v.registry_signature = Some(signature);
     if let (Some(id), Some(declared)) = (&v.identity, &m.declared_repository)
