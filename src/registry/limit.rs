@@ -13,6 +13,10 @@
 //! - A round whose median exceeds [`CUT_ABOVE`] × baseline cuts the limit in proportion
 //!   (`limit × GROW_BELOW × baseline / median`, never below half): latency rising is the first
 //!   sign of a queue building up at the host.
+//! - Latency alone does not tell overload from a host that is merely busier: a round whose
+//!   throughput (limit / median) beats every lower limit's of the last rounds by more than
+//!   [`THROUGHPUT_GAIN`] grows even above the band, and a latency cut needs a lower limit that
+//!   did about as well.
 //! - A timeout, a connection failure or reset, or a 5xx cuts it at once to [`CUT_ON_FAILURE`] of
 //!   itself; a 429 or 503 (the host asking us to slow down) halves it.
 //! - Only answers to requests sent under the current limit count: after a change, the answers
@@ -52,6 +56,10 @@ pub const CUT_ON_FAILURE: f64 = 0.7;
 /// The limit after a 429 or 503, as a share of itself.
 pub const CUT_ON_BACKPRESSURE: f64 = 0.5;
 
+/// A limit whose throughput beats every lower limit's of the last rounds by more than this
+/// factor grows even when its latency is above the growth band.
+pub const THROUGHPUT_GAIN: f64 = 1.1;
+
 /// Rounds in a row above the growth band after which the baseline is measured again, at half
 /// the limit (so a host whose latency rose for good is followed after that many rounds, rather
 /// than throttled for the rest of the run).
@@ -87,6 +95,8 @@ pub struct Law {
     stale: usize,
     /// The limit to go back to after the probe round running now.
     probe: Option<f64>,
+    /// (limit, throughput = limit / median) of the last rounds, newest last.
+    recent: Vec<(usize, f64)>,
 }
 
 impl Law {
@@ -104,6 +114,7 @@ impl Law {
             baseline: None,
             stale: 0,
             probe: None,
+            recent: Vec::new(),
         }
     }
 
@@ -162,6 +173,7 @@ impl Law {
         let used = self.busy * 2 >= self.limit();
         self.busy = 0;
         if let Some(saved) = self.probe.take() {
+            self.remember(median);
             self.baseline = Some(median);
             self.stale = 0;
             self.set(saved);
@@ -175,28 +187,51 @@ impl Law {
             }
         };
         let slack = SLACK.as_secs_f64();
-        if median <= base * GROW_BELOW + slack {
+        // Latency alone does not tell a host in overload from one that is merely busier: a
+        // limit whose throughput (Little's law: limit / median) beats every lower limit's of the
+        // last rounds by more than THROUGHPUT_GAIN pays for its latency.
+        let rate = self.limit / median.max(1e-6);
+        let lower: Vec<f64> = self
+            .recent
+            .iter()
+            .filter(|(l, _)| *l < self.limit())
+            .map(|(_, r)| *r)
+            .collect();
+        let cheaper = lower.iter().any(|r| r * THROUGHPUT_GAIN >= rate);
+        let paying = !lower.is_empty() && !cheaper;
+        self.remember(median);
+        let in_band = median <= base * GROW_BELOW + slack;
+        if in_band {
             self.stale = 0;
-            if used {
-                let grown = if self.slow_start {
-                    self.limit * 2.0
-                } else {
-                    self.limit + 1.0
-                };
-                self.set(grown);
-            }
-            return;
+        } else {
+            self.stale += 1;
         }
-        if median > base * CUT_ABOVE + slack {
+        if (in_band || paying) && used {
+            let grown = if self.slow_start {
+                self.limit * 2.0
+            } else {
+                self.limit + 1.0
+            };
+            self.set(grown);
+        } else if median > base * CUT_ABOVE + slack && (cheaper || lower.is_empty()) {
             let share = (GROW_BELOW * base / median).max(0.5);
             self.slow_start = false;
             self.set(self.limit * share);
         }
-        self.stale += 1;
         if self.stale >= BASELINE_ROUNDS {
             self.stale = 0;
             self.probe = Some(self.limit);
             self.set(self.limit / 2.0);
+        }
+    }
+
+    /// Keep this round's throughput (for the last `2 × BASELINE_ROUNDS` rounds, so a probe
+    /// round's stays until the next probe).
+    fn remember(&mut self, median: f64) {
+        self.recent
+            .push((self.limit(), self.limit / median.max(1e-6)));
+        if self.recent.len() > 2 * BASELINE_ROUNDS {
+            self.recent.remove(0);
         }
     }
 
@@ -360,14 +395,33 @@ mod tests {
         assert!(!law.in_slow_start());
         // 32 * 1.1 * 20 / 80 = 8.8, but never below half: 16.
         assert_eq!(law.limit(), 16);
-        round(&mut law, 30); // still 1.5x: 16 * 1.1 / 1.5 = 11.7
-        assert_eq!(law.limit(), 11);
+        // Still twice the baseline at 16, for no more throughput than 8 had: cut again,
+        // 16 * 1.1 * 20 / 40 = 8.8.
+        round(&mut law, 40);
+        assert_eq!(law.limit(), 8);
         round(&mut law, 20); // back at the baseline: additive increase
-        assert_eq!(law.limit(), 12);
+        assert_eq!(law.limit(), 9);
         round(&mut law, 22); // within 1.1x (+ slack): grows
-        assert_eq!(law.limit(), 13);
-        round(&mut law, 26); // between 1.1x and 1.25x (+ slack): holds
-        assert_eq!(law.limit(), 13);
+        assert_eq!(law.limit(), 10);
+        round(&mut law, 26); // between 1.1x and 1.25x (+ slack), no better than 8: holds
+        assert_eq!(law.limit(), 10);
+    }
+
+    /// A host whose latency rises with the load but whose throughput keeps rising (a busy
+    /// server far from its knee, or a client short of CPU): the limit goes to the ceiling and
+    /// stays there, but for the probe rounds.
+    #[test]
+    fn latency_that_buys_throughput_is_not_overload() {
+        let mut law = Law::adaptive(64);
+        let mut limits = Vec::new();
+        for _ in 0..120 {
+            let a = law.limit() as f64;
+            round(&mut law, (20.0 * (1.0 + a / 64.0)) as u64);
+            limits.push(law.limit());
+        }
+        let tail = &limits[20..];
+        let at_ceiling = tail.iter().filter(|&&l| l == 64).count();
+        assert!(at_ceiling * 10 >= tail.len() * 9, "{limits:?}");
     }
 
     #[test]

@@ -1053,11 +1053,10 @@ mod tests {
             format!(r#"{{"d\u0069st": {{"attestations": {att}}}}}"#),
             format!(r#"{{"dist": {{"attestations": {att}}}, "dist": {{}}}}"#),
             format!(r#"{{"dist": {{"attestations": {att}}}, "repository": 1, "repository": 2}}"#),
-            format!(
-                r#"{{"dist": {{"attestations": "yes"}}, "_npmUser": {{"trustedPublisher": [1]}}}}"#
-            ),
-            format!(r#"{{"dist": {{"attestations": null, "integrity": 5}}, "_npmUser": "u"}}"#),
-            format!(r#"{{"dist": [1, 2], "_npmUser": null}}"#),
+            r#"{"dist": {"attestations": "yes"}, "_npmUser": {"trustedPublisher": [1]}}"#
+                .to_string(),
+            r#"{"dist": {"attestations": null, "integrity": 5}, "_npmUser": "u"}"#.to_string(),
+            r#"{"dist": [1, 2], "_npmUser": null}"#.to_string(),
             "null".to_string(),
             "\"1.0.0\"".to_string(),
             "7".to_string(),
