@@ -440,14 +440,14 @@ impl Reader<'_> {
         drop((first_by_hash, first_by_key));
         let mut kept = keep.into_iter();
         found.retain(|_| kept.next().unwrap_or(false));
-        let mut parsed = Parsed::default();
-        // Same size and alignment: collected in place, without a second buffer.
-        parsed.packages = found
-            .into_iter()
-            .map(|Found { package, file }| (package, file))
-            .collect();
-        parsed.warnings = self.warnings;
-        parsed
+        Parsed {
+            // Same size and alignment: collected in place, without a second buffer.
+            packages: found
+                .into_iter()
+                .map(|Found { package, file }| (package, file))
+                .collect(),
+            warnings: self.warnings,
+        }
     }
 }
 

@@ -166,17 +166,6 @@ async fn latest_version(
         // said it does not know it.
         Route::FirstOf { indexes, upstream } => indexes.into_iter().chain(upstream).collect(),
         Route::Withheld { host } => return Err(unknown(None, route::withheld_reason(&host))),
-        // Several package indexes may serve the name; which one holds the project's own
-        // releases is not something provscan can tell, so it asks none rather than guess.
-        Route::FirstOf { indexes, .. } => {
-            return Err(unknown(
-                None,
-                format!(
-                    "{} package indexes are configured and any of them may publish it;                      provscan does not guess which",
-                    indexes.len()
-                ),
-            ));
-        }
     };
     let mut last = None;
     for base in bases {
