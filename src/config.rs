@@ -25,6 +25,9 @@
 //! private = ["@corp/*", "corp-*"]        # never asked of the public registry
 //! ```
 //!
+//! `min-release-age = "7d"` flags pinned versions published more recently than that
+//! (`too-fresh`, which then fails the policy); `--min-release-age` overrides it.
+//!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
 
@@ -58,6 +61,8 @@ pub struct Config {
     pub provenance_from: Vec<String>,
     /// `private`: name patterns (`"@corp/*"`, `"corp-*"`) never asked of an upstream.
     pub private: Vec<String>,
+    /// `min-release-age` (`"7d"`), when set.
+    pub min_release_age: Option<jiff::SignedDuration>,
 }
 
 /// Why the configuration file is unusable.
@@ -120,6 +125,7 @@ struct Wire {
     provenance_from: Option<WireProvenance>,
     #[serde(default)]
     private: Vec<String>,
+    min_release_age: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +191,12 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
                     .collect::<Result<_, _>>()
                     .map_err(err)?,
             })
+        }
+    };
+    let min_release_age = match wire.min_release_age {
+        None => None,
+        Some(value) => {
+            Some(policy::parse_release_age(value.get_ref()).map_err(policy_err(value.span()))?)
         }
     };
     let mut ignores = Vec::with_capacity(wire.ignore.len());
@@ -283,6 +295,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         exclude,
         provenance_from,
         private: wire.private,
+        min_release_age,
     })
 }
 
