@@ -103,7 +103,7 @@ fn report(repo: usize, packages: usize) -> Report {
                     reason: (status == Status::Unknown)
                         .then(|| "the registry did not answer".to_string()),
                 },
-                evidence: Some(evidence),
+                evidence: Some(Box::new(evidence)),
                 verification: None,
                 flags: if id.is_multiple_of(41) {
                     vec![Flag {

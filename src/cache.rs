@@ -250,12 +250,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The registry URL a package is asked at (its route: a scope's registry, the configured one),
 /// or `None` when routing withholds it from every registry.
 pub fn registry_for(endpoints: &crate::registry::Endpoints, pkg: &Package) -> Option<String> {
-    match crate::registry::route::route(endpoints, pkg) {
-        crate::registry::route::Route::Ask(url) | crate::registry::route::Route::Upstream(url) => {
-            Some(url.to_string())
-        }
-        crate::registry::route::Route::Withheld { .. } => None,
-    }
+    crate::registry::route::route(endpoints, pkg).cache_key()
 }
 
 fn hex(bytes: &[u8]) -> String {

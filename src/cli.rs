@@ -142,8 +142,9 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub crates_api: Option<String>,
 
-    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`): use this on
-    /// pull requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
+    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`, pip.conf,
+    /// uv.toml, pyproject.toml's uv and poetry sources, `.cargo/config.toml`): use this on pull
+    /// requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
     #[arg(long)]
     pub no_project_config: bool,
 
@@ -179,9 +180,14 @@ pub struct Cli {
     #[arg(long, value_name = "URL")]
     pub crates_upstream: Option<String>,
 
-    /// Requests in flight per registry.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Most requests in flight per registry host. Each host's limit starts at 8 and adapts to
+    /// its latency and failures up to this ceiling.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
+
+    /// Keep exactly --concurrency requests in flight per registry host instead of adapting.
+    #[arg(long)]
+    pub fixed_concurrency: bool,
 
     /// crates.io API requests per second. crates.io's data-access policy allows at most 1; raise
     /// it only for a private mirror.
@@ -259,12 +265,88 @@ pub enum Command {
     #[command(after_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
 
+    /// Check that this project itself publishes with registry-native provenance: which CI job
+    /// publishes each of its packages, rule findings at the workflow line, and (unless
+    /// --offline) what the registry says about each package's latest release.
+    #[command(after_help = crate::exit::HELP)]
+    Publishing(PublishingArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
 
     /// Print provscan's man page (roff) to standard output, or write one page per command into
     /// a directory.
     Man(ManArgs),
+}
+
+/// `provscan publishing` arguments (docs/publishing.md).
+#[derive(Debug, Args)]
+pub struct PublishingArgs {
+    /// The project root: its package.json / Cargo.toml / pyproject.toml (and workspaces),
+    /// `.github/workflows/*.yml` and `.gitlab-ci.yml` are read.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::render::publishing::Format::Table)]
+    pub format: crate::render::publishing::Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity (`note` < `warning` < `error`).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = crate::publishing::model::Severity::Warning)]
+    pub severity_threshold: crate::publishing::model::Severity,
+
+    /// Ask no registry about the latest releases; the workflow rules still run.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// The repository is private: provenance asked from it is a finding (the npm registry
+    /// rejects it).
+    #[arg(long)]
+    pub private_repository: bool,
+
+    /// Policy and `private` patterns (default: provscan.toml in PATH, when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// npm registry to ask (as for a scan).
+    #[arg(long, value_name = "URL")]
+    pub npm_registry: Option<String>,
+
+    /// PyPI simple index to ask (as for a scan).
+    #[arg(long, value_name = "URL")]
+    pub pypi_index: Option<String>,
+
+    /// crates.io API base (as for a scan).
+    #[arg(long, value_name = "URL")]
+    pub crates_api: Option<String>,
+
+    /// The public npm registry's URL, for tests and air-gapped setups (as for a scan).
+    #[arg(long, value_name = "URL")]
+    pub npm_upstream: Option<String>,
+
+    /// PyPI's simple index URL, for tests and air-gapped setups (as for a scan).
+    #[arg(long, value_name = "URL")]
+    pub pypi_upstream: Option<String>,
+
+    /// crates.io's API base, for tests and air-gapped setups (as for a scan).
+    #[arg(long, value_name = "URL")]
+    pub crates_upstream: Option<String>,
+
+    /// Packages published to HOST may be asked of the public registry (as for a scan).
+    #[arg(long, value_name = "HOST", value_delimiter = ',')]
+    pub allow_source: Vec<String>,
+
+    /// Ignore the registry settings inside the project (its `.npmrc`).
+    #[arg(long)]
+    pub no_project_config: bool,
+
+    /// Seconds allowed for one request, body included.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 /// `provscan completions` arguments.

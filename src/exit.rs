@@ -8,7 +8,8 @@ macro_rules! exit_codes_help {
   0  report written, policy passed (also: no lockfile found)
   1  report written, policy failed (stderr lists why; `diff`: something got weaker)
   2  usage or input error: no report written, and no earlier -o FILE left in place
-  3  report written, but at least one lockfile could not be read (wins over 1)"
+  3  report written, but at least one lockfile could not be read (wins over 1)
+  publishing: 1 = a finding at or above --severity-threshold; 3 = a CI file could not be read"
     };
 }
 pub(crate) use exit_codes_help;

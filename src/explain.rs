@@ -7,6 +7,7 @@
 //! flags, and which policy rule or ignore applied. `render/explain.rs` writes it as text or JSON.
 
 use crate::model::{Ecosystem, Package};
+use crate::registry::endpoints::Setting;
 use crate::registry::trace::{NameTrace, Traces};
 use crate::report::{LockfileReport, PackageReport, Report, Violation};
 
@@ -137,6 +138,9 @@ pub struct Explanation<'a> {
     pub unreadable: Vec<&'a LockfileReport>,
     /// The scan's warnings.
     pub warnings: &'a [String],
+    /// The registry settings provscan read for the matching packages' ecosystems, with where
+    /// each came from (secrets never included).
+    pub settings: Vec<&'a Setting>,
 }
 
 impl Explanation<'_> {
@@ -151,6 +155,7 @@ pub fn explain<'a>(
     report: &'a Report,
     traces: &'a Traces,
     query: &'a Query,
+    settings: &'a [Setting],
 ) -> Result<Explanation<'a>, ExplainError> {
     let packages: Vec<PackageExplanation<'a>> = report
         .packages
@@ -182,11 +187,20 @@ pub fn explain<'a>(
             },
         });
     }
+    let settings = settings
+        .iter()
+        .filter(|s| {
+            packages
+                .iter()
+                .any(|p| p.package.package.ecosystem == s.ecosystem)
+        })
+        .collect();
     Ok(Explanation {
         query: &query.text,
         packages,
         unreadable: report.unreadable_lockfiles().collect(),
         warnings: &report.warnings,
+        settings,
     })
 }
 

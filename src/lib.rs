@@ -20,6 +20,7 @@ pub mod own;
 pub mod pattern;
 pub mod policy;
 pub mod prior;
+pub mod publishing;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use provscan::cli::{Cli, Command, DiffArgs, ExplainArgs, Format, ManArgs, MergeArgs, MergeFormat};
+use provscan::cli::{
+    Cli, Command, DiffArgs, ExplainArgs, Format, ManArgs, MergeArgs, MergeFormat, PublishingArgs,
+};
 use provscan::exit::Exit;
 use provscan::settings::Settings;
-use provscan::{diff, explain, manual, merge, prior, render, scan};
+use provscan::{diff, explain, manual, merge, prior, publishing, render, scan};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => (run_diff(&args), args.output.clone()),
         Some(Command::Merge(args)) => (run_merge(&args), args.output.clone()),
         Some(Command::Explain(args)) => run_explain(args),
+        Some(Command::Publishing(args)) => (run_publishing(&args), args.output.clone()),
         Some(Command::Completions(args)) => (run_completions(args.shell), None),
         Some(Command::Man(args)) => (run_man(&args), None),
         None => {
@@ -58,13 +61,14 @@ fn render_options(cli: &Cli) -> render::Options {
 fn run(settings: Settings, options: render::Options) -> anyhow::Result<Exit> {
     let report = scan::run(&settings)?;
     eprint!("{}", render::messages::before(&report, options.quiet));
-    let rendered = render::render_with(&report, settings.format, &options);
-    emit(settings.output.as_deref(), &rendered)?;
+    emit_with(settings.output.as_deref(), |out| {
+        render::write_with(&report, settings.format, &options, out)
+    })?;
     eprint!("{}", render::messages::after(&report, options.quiet));
     let passed = report.policy.passed();
     let unreadable = unreadable(&report);
-    // The process ends here: freeing a large report and its text is work nobody needs.
-    std::mem::forget((report, rendered));
+    // The process ends here: freeing a large report is work nobody needs.
+    std::mem::forget(report);
     Ok(Exit::for_report(passed, unreadable))
 }
 
@@ -139,7 +143,12 @@ fn run_explain(args: ExplainArgs) -> (anyhow::Result<Exit>, Option<PathBuf>) {
         };
         let (report, traces) = scan::run_with(&settings, &options)?;
         eprint!("{}", render::messages::before(&report, false));
-        let explanation = explain::explain(&report, &traces, &query)?;
+        let explanation = explain::explain(
+            &report,
+            &traces,
+            &query,
+            &settings.registry.endpoints.settings,
+        )?;
         let rendered = match settings.format {
             Format::Json => render::explain::json(&explanation),
             _ => render::explain::text(&explanation),
@@ -149,6 +158,24 @@ fn run_explain(args: ExplainArgs) -> (anyhow::Result<Exit>, Option<PathBuf>) {
         Ok(Exit::for_report(!failing, unreadable(&report)))
     })();
     (result, output)
+}
+
+/// `provscan publishing [PATH]`: exit 1 on a finding at or above `--severity-threshold`, 3 when a
+/// CI file could not be read.
+fn run_publishing(args: &PublishingArgs) -> anyhow::Result<Exit> {
+    let options = publishing::settings::options(args)?;
+    let report = publishing::run(&options)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {}", render::escape::terminal(warning));
+    }
+    for file in &report.unreadable {
+        eprintln!("error: {}", render::escape::terminal(&file.error));
+    }
+    emit(
+        args.output.as_deref(),
+        &render::publishing::render(&report, args.format),
+    )?;
+    Ok(Exit::for_report(!report.failing(), report.unreadable.len()))
 }
 
 /// `provscan completions SHELL`: the script on standard output.
@@ -179,15 +206,20 @@ fn run_man(args: &ManArgs) -> anyhow::Result<Exit> {
 /// Write the rendered text to FILE (through a temporary file in the same directory, renamed
 /// over FILE once complete: a reader never sees half a report), or to standard output.
 fn emit(output: Option<&Path>, rendered: &str) -> anyhow::Result<()> {
+    emit_with(output, |out| out.write_all(rendered.as_bytes()))
+}
+
+/// Hand `write` the output: the file (written whole or not at all) or stdout, buffered.
+fn emit_with(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     match output {
-        Some(path) => write_atomically(path, rendered)
+        Some(path) => write_atomically(path, write)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
-            let mut out = std::io::stdout().lock();
-            match out
-                .write_all(rendered.as_bytes())
-                .and_then(|()| out.flush())
-            {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match write(&mut out).and_then(|()| out.flush()) {
                 // A reader that stopped early (`provscan | head`) is not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 other => other.context("cannot write the report")?,
@@ -197,7 +229,10 @@ fn emit(output: Option<&Path>, rendered: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -206,7 +241,11 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         .prefix(".provscan-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    file.write_all(text.as_bytes())?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())

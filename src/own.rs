@@ -143,6 +143,42 @@ fn pyproject(text: &str) -> Option<String> {
 /// (https, ssh, scp-like `git@host:path`, `git+https`, npm's `github:owner/repo` shorthand and
 /// bare `owner/repo`).
 pub fn pattern_of_url(url: &str) -> Option<IdentityPattern> {
+    let (host, parts) = forge_path(url)?;
+    let text = match host.as_str() {
+        "github.com" => format!("github:{}/*", parts[0]),
+        _ => format!("gitlab:{}/*", parts[..parts.len() - 1].join("/")),
+    };
+    IdentityPattern::parse(&text).ok()
+}
+
+/// The repository a URL names on github.com or gitlab.com, as `github:owner/repo` or
+/// `gitlab:group/sub/project` (lower case), in the same spellings as [`pattern_of_url`].
+pub fn repository_of_url(url: &str) -> Option<String> {
+    let (host, parts) = forge_path(url)?;
+    let forge = if host == "github.com" {
+        "github"
+    } else {
+        "gitlab"
+    };
+    let path = if forge == "github" {
+        parts[..2].join("/")
+    } else {
+        parts.join("/")
+    };
+    Some(format!("{forge}:{}", path.to_ascii_lowercase()))
+}
+
+/// The repository of the directory's git remote (`origin` first), as [`repository_of_url`].
+pub fn git_remote_repository(dir: &Path) -> Option<String> {
+    read(dir, ".git/config")
+        .and_then(|t| git_remote(&t))
+        .as_deref()
+        .and_then(repository_of_url)
+}
+
+/// The forge host (github.com or gitlab.com) and the path segments (at least two) of a
+/// repository URL.
+fn forge_path(url: &str) -> Option<(String, Vec<String>)> {
     let url = url.trim();
     let (host, path) = if let Some(rest) = url.strip_prefix("github:") {
         ("github.com".to_string(), rest.to_string())
@@ -162,15 +198,14 @@ pub fn pattern_of_url(url: &str) -> Option<IdentityPattern> {
     };
     let path = path.split(['?', '#']).next()?.trim_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let text = match host.trim_start_matches("www.") {
-        "github.com" if parts.len() >= 2 => format!("github:{}/*", parts[0]),
-        "gitlab.com" if parts.len() >= 2 => {
-            format!("gitlab:{}/*", parts[..parts.len() - 1].join("/"))
-        }
-        _ => return None,
-    };
-    IdentityPattern::parse(&text).ok()
+    let parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    let host = host.trim_start_matches("www.").to_string();
+    (matches!(host.as_str(), "github.com" | "gitlab.com") && parts.len() >= 2)
+        .then_some((host, parts))
 }
 
 #[cfg(test)]
@@ -199,6 +234,23 @@ mod tests {
                 want,
                 "{url}"
             );
+        }
+    }
+
+    #[test]
+    fn repositories_in_every_spelling() {
+        for (url, want) in [
+            ("https://github.com/MyOrg/App.git", Some("github:myorg/app")),
+            ("git@github.com:myorg/app.git", Some("github:myorg/app")),
+            ("git+https://github.com/o/r/tree/main#x", Some("github:o/r")),
+            (
+                "https://gitlab.com/grp/sub/proj",
+                Some("gitlab:grp/sub/proj"),
+            ),
+            ("https://git.example.invalid/a/b", None),
+            ("https://github.com/onlyowner", None),
+        ] {
+            assert_eq!(repository_of_url(url).as_deref(), want, "{url}");
         }
     }
 

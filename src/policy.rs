@@ -388,11 +388,11 @@ pub fn apply(
             }
             used[i] = true;
             if ignore.active(today) {
-                pkg.ignored = Some(Ignored {
+                pkg.ignored = Some(Box::new(Ignored {
                     pattern: ignore.pattern.clone(),
                     reason: ignore.reason.clone(),
                     until: ignore.until.map(|d| d.to_string()),
-                });
+                }));
                 active = Some(ignore);
                 break;
             }

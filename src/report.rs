@@ -236,14 +236,16 @@ pub struct PackageReport {
     pub package: Package,
     /// Its finding.
     pub finding: Finding,
-    /// What the registry said, when it answered.
-    pub evidence: Option<Evidence>,
+    /// What the registry said, when it answered. Boxed, like `verification`: most packages of
+    /// an offline or failed scan have none, and a report of 300,000 packages should not pay
+    /// ~1 KiB of empty space for each.
+    pub evidence: Option<Box<Evidence>>,
     /// What verification found, when it ran and there was something to check.
-    pub verification: Option<Verification>,
+    pub verification: Option<Box<Verification>>,
     /// Flags beyond the status.
     pub flags: Vec<Flag>,
     /// The configuration ignore that applies, if any.
-    pub ignored: Option<Ignored>,
+    pub ignored: Option<Box<Ignored>>,
     /// True when a policy rule fails on this package (after ignores and the baseline).
     pub failing: bool,
 }

@@ -144,11 +144,15 @@ pub fn run_with(
         lookups.extend(withheld);
         warnings.extend(hint);
     }
-    let missing: Vec<Package> = packages
-        .iter()
-        .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
-        .cloned()
-        .collect();
+    // Offline nothing is asked, so nothing is copied out to be asked.
+    let missing: Vec<Package> = match settings.offline {
+        true => Vec::new(),
+        false => packages
+            .iter()
+            .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
+            .cloned()
+            .collect(),
+    };
     let fetched = if settings.offline {
         registry::Lookups::default()
     } else {
@@ -217,24 +221,24 @@ pub fn run_with(
             let verification = verifications.remove(&package.key());
             let finding = classify(&package, &lookup, verification.as_ref());
             let evidence = match lookup {
-                Lookup::Answered(evidence) => Some(*evidence),
+                Lookup::Answered(evidence) => Some(evidence),
                 _ => None,
             };
-            let mut flags = registry_flags(evidence.as_ref());
+            let mut flags = registry_flags(evidence.as_deref());
             flags.extend(release_age_flag(
                 &package,
-                evidence.as_ref(),
+                evidence.as_deref(),
                 settings.policy.min_release_age,
                 now,
             ));
             if settings.registry.fetch_identity {
-                flags.extend(expected_publisher_flag(&package, evidence.as_ref()));
+                flags.extend(expected_publisher_flag(&package, evidence.as_deref()));
             }
             flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
             PackageReport {
                 finding,
                 evidence,
-                verification,
+                verification: verification.map(Box::new),
                 package,
                 flags,
                 ignored: None,

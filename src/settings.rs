@@ -136,6 +136,7 @@ impl Settings {
         };
         let http = HttpConfig {
             concurrency: cli.concurrency as usize,
+            adaptive: !cli.fixed_concurrency,
             request_timeout: Duration::from_secs(cli.timeout),
             package_deadline: Duration::from_secs(cli.package_deadline.unwrap_or(2 * cli.timeout)),
             ..HttpConfig::default()

@@ -53,7 +53,10 @@ fn fixtures_match_their_independent_expectations_and_snapshots() {
         for (lockfile, want) in &expected {
             let out = provscan(home.path())
                 .current_dir(dir)
-                .args(["--offline", "--format", "json", "--lockfile", lockfile])
+                // The readers are under test, not the fixtures' registry settings (a poetry
+                // source would make its index the configured one).
+                .args(["--offline", "--no-project-config", "--format", "json"])
+                .args(["--lockfile", lockfile])
                 .output()
                 .unwrap();
             let case = format!("{}/{lockfile}", rel.display());

@@ -22,12 +22,16 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn schemas() -> [(&'static str, schemars::Schema); 4] {
+fn schemas() -> [(&'static str, schemars::Schema); 5] {
     [
         ("report-v1.json", provscan::render::json::schema()),
         ("diff-v1.json", provscan::diff::schema()),
         ("merge-v1.json", provscan::merge::schema()),
         ("explain-v1.json", provscan::render::explain::schema()),
+        (
+            "publishing-v1.json",
+            provscan::render::publishing::json::schema(),
+        ),
     ]
 }
 
@@ -266,4 +270,37 @@ fn explain_output_validates() {
     assert_eq!(doc["packages"].as_array().unwrap().len(), 1, "{doc}");
     let errs = errors(&validator("explain-v1.json"), &doc);
     assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+#[test]
+fn publishing_output_validates() {
+    let v = validator("publishing-v1.json");
+    let corpus = manifest().join("publishing-fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.push(manifest().to_path_buf());
+    for dir in dirs {
+        let report = provscan::publishing::run(&provscan::publishing::Options {
+            root: dir.clone(),
+            threshold: provscan::publishing::model::Severity::Warning,
+            private_repository: false,
+            registry: None,
+        })
+        .unwrap();
+        let doc: Value =
+            serde_json::from_str(&provscan::render::publishing::json::render(&report)).unwrap();
+        let errs = errors(&v, &doc);
+        assert!(errs.is_empty(), "{}: {errs:?}", dir.display());
+    }
+    let mut broken: Value = serde_json::json!({"schema_version": 1, "kind": "publishing"});
+    assert!(
+        !errors(&v, &broken).is_empty(),
+        "an incomplete document is rejected"
+    );
+    broken["findings"] = serde_json::json!([{"rule": "x", "severity": "fatal"}]);
+    assert!(!errors(&v, &broken).is_empty());
 }

@@ -66,6 +66,8 @@ pub enum Refusal {
     TooLarge {
         /// The size, when known before reading.
         size: Option<u64>,
+        /// The cap, in bytes.
+        limit: u64,
     },
     /// The file changed between the check and the open (another file is there now).
     Changed,
@@ -73,7 +75,6 @@ pub enum Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mib = MAX_LOCKFILE_BYTES / (1024 * 1024);
         match self {
             Refusal::SpecialTree { path, tree } => write!(
                 f,
@@ -87,13 +88,21 @@ impl fmt::Display for Refusal {
                 shown(resolved)
             ),
             Refusal::NotRegular { what } => write!(f, "{what}, not a regular file"),
-            Refusal::TooLarge { size: Some(size) } => write!(
+            Refusal::TooLarge {
+                size: Some(size),
+                limit,
+            } => write!(
                 f,
-                "{} MiB, larger than the {mib} MiB provscan reads",
-                size.div_ceil(1024 * 1024)
+                "{} MiB, larger than the {} MiB provscan reads",
+                size.div_ceil(1024 * 1024),
+                limit / (1024 * 1024)
             ),
-            Refusal::TooLarge { size: None } => {
-                write!(f, "larger than the {mib} MiB provscan reads")
+            Refusal::TooLarge { size: None, limit } => {
+                write!(
+                    f,
+                    "larger than the {} MiB provscan reads",
+                    limit / (1024 * 1024)
+                )
             }
             Refusal::Changed => f.write_str("the file changed while it was being opened"),
         }
@@ -208,6 +217,7 @@ impl Boundary {
         if metadata.len() > MAX_LOCKFILE_BYTES {
             return Err(CheckError::Refused(Refusal::TooLarge {
                 size: Some(metadata.len()),
+                limit: MAX_LOCKFILE_BYTES,
             }));
         }
         Ok(Checked { resolved, metadata })
@@ -306,6 +316,16 @@ pub fn read_within(
 
 /// Read a file that passed the check, with the cap enforced on the bytes actually read.
 pub fn read_checked(checked: &Checked, display: &str) -> Result<String, LockfileError> {
+    read_checked_capped(checked, display, MAX_LOCKFILE_BYTES)
+}
+
+/// [`read_checked`] with a smaller cap: configuration files (`.npmrc`, pip.conf, …).
+pub fn read_checked_capped(
+    checked: &Checked,
+    display: &str,
+    limit: u64,
+) -> Result<String, LockfileError> {
+    let limit = limit.min(MAX_LOCKFILE_BYTES);
     let io = |source| LockfileError::Io {
         path: display.to_string(),
         source,
@@ -322,18 +342,17 @@ pub fn read_checked(checked: &Checked, display: &str) -> Result<String, Lockfile
     if !same_file(&checked.metadata, &opened) {
         return Err(refused(Refusal::Changed));
     }
-    if opened.len() > MAX_LOCKFILE_BYTES {
+    if opened.len() > limit {
         return Err(refused(Refusal::TooLarge {
             size: Some(opened.len()),
+            limit,
         }));
     }
     let capacity = usize::try_from(opened.len()).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity.saturating_add(1));
-    file.take(MAX_LOCKFILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
-        return Err(refused(Refusal::TooLarge { size: None }));
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(refused(Refusal::TooLarge { size: None, limit }));
     }
     decode(bytes, display)
 }

@@ -178,7 +178,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             &ctx.crates,
             &url,
             "application/json",
-            None,
+            ctx.endpoints.token_for(Ecosystem::Crates, &url),
             wire::json::<CrateDoc>,
         )
         .await;

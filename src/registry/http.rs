@@ -1,8 +1,9 @@
 //! The one choke point for network access: every registry request goes through [`Http`].
 //!
 //! It sets provscan's User-Agent, connect and request timeouts, caps response sizes, limits the
-//! requests in flight per registry (each registry has its own [`Lane`], so crates.io's pacing never
-//! holds npm or PyPI slots), paces lanes that ask for it, and retries with exponential backoff and
+//! requests in flight per registry host (each registry has its own [`Lane`], so crates.io's pacing
+//! never holds npm or PyPI slots, and each host of a lane its own adaptive window, see
+//! [`super::limit`]), paces lanes that ask for it, and retries with exponential backoff and
 //! jitter, honouring `Retry-After`. It never follows redirects to another host.
 //!
 //! Cost is bounded whatever a registry answers:
@@ -21,10 +22,12 @@
 //!   holds and the memory its decoding may take. Attestation material kept for the verification
 //!   stage is charged to a second, run-long budget ([`Http::retain`]).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
+use super::limit::{Law, Signal, Slot, Window};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RETRY_AFTER};
 use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
@@ -36,8 +39,12 @@ use super::endpoints::Token;
 /// HTTP tuning for one scan.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Requests in flight per registry.
+    /// Most requests in flight per registry host (`--concurrency`): the ceiling of the adaptive
+    /// limit, or the limit itself when `adaptive` is off.
     pub concurrency: usize,
+    /// Adapt each host's limit to its latency and failures under the ceiling ([`super::limit`]);
+    /// off (`--fixed-concurrency`): always `concurrency`.
+    pub adaptive: bool,
     /// Time allowed to connect.
     pub connect_timeout: Duration,
     /// Time allowed for a whole request, body included (`--timeout`).
@@ -65,7 +72,8 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            concurrency: 32,
+            concurrency: 64,
+            adaptive: true,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             attempts: 4,
@@ -159,11 +167,14 @@ struct Seen {
     last_failure: StdMutex<Option<String>>,
 }
 
-/// A request lane: one per registry, with its own concurrency cap and optional pacing.
+/// A request lane: one per registry, with a concurrency window per host and optional pacing.
 #[derive(Debug)]
 pub struct Lane {
     name: &'static str,
-    slots: Semaphore,
+    /// The law each host's window starts from.
+    law: Law,
+    /// One window per origin asked (`scheme://host:port`).
+    windows: StdMutex<HashMap<String, Arc<Window>>>,
     pace: Option<Duration>,
     next_start: Mutex<Option<Instant>>,
     requests: AtomicU64,
@@ -227,12 +238,35 @@ impl LaneOutcome {
 }
 
 impl Lane {
-    /// A lane allowing `concurrency` requests in flight, starting at most one request every
-    /// `pace` when set.
+    /// A lane allowing `concurrency` requests in flight per host, starting at most one request
+    /// every `pace` when set.
     pub fn new(name: &'static str, concurrency: usize, pace: Option<Duration>) -> Arc<Lane> {
+        Lane::with_law(name, Law::fixed(concurrency), pace)
+    }
+
+    /// A lane whose hosts' limits adapt under `ceiling` ([`super::limit`]).
+    pub fn adaptive(name: &'static str, ceiling: usize, pace: Option<Duration>) -> Arc<Lane> {
+        Lane::with_law(name, Law::adaptive(ceiling), pace)
+    }
+
+    /// The lane `config` asks for: adaptive under its ceiling, or fixed.
+    pub fn for_config(
+        name: &'static str,
+        config: &HttpConfig,
+        pace: Option<Duration>,
+    ) -> Arc<Lane> {
+        if config.adaptive {
+            Lane::adaptive(name, config.concurrency, pace)
+        } else {
+            Lane::new(name, config.concurrency, pace)
+        }
+    }
+
+    fn with_law(name: &'static str, law: Law, pace: Option<Duration>) -> Arc<Lane> {
         Arc::new(Lane {
             name,
-            slots: Semaphore::new(concurrency.max(1)),
+            law,
+            windows: StdMutex::new(HashMap::new()),
             pace,
             next_start: Mutex::new(None),
             requests: AtomicU64::new(0),
@@ -242,6 +276,31 @@ impl Lane {
             last_attempt_failure: StdMutex::new(String::new()),
             seen: Seen::default(),
         })
+    }
+
+    /// Each host's current limit (origin, requests allowed in flight), by origin.
+    pub fn limits(&self) -> Vec<(String, usize)> {
+        let mut limits: Vec<_> = self
+            .windows
+            .lock()
+            .map(|w| w.iter().map(|(o, w)| (o.clone(), w.limit())).collect())
+            .unwrap_or_default();
+        limits.sort();
+        limits
+    }
+
+    /// The window of `url`'s host.
+    fn window(&self, url: &Url) -> Arc<Window> {
+        let origin = url.origin().ascii_serialization();
+        let mut windows = match self.windows.lock() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Arc::clone(
+            windows
+                .entry(origin)
+                .or_insert_with(|| Arc::new(Window::new(self.law.clone()))),
+        )
     }
 
     /// Requests sent on this lane so far (every attempt counts).
@@ -779,11 +838,11 @@ impl Http {
         if lane.unreachable() {
             return Err(lane.gave_up(url));
         }
-        let _slot = lane
-            .slots
+        let window = lane.window(url);
+        let mut slot = window
             .acquire()
             .await
-            .map_err(|_| FetchError::Exhausted {
+            .ok_or_else(|| FetchError::Exhausted {
                 url: shown(url),
                 message: "request lane closed".into(),
                 attempts: 0,
@@ -797,21 +856,25 @@ impl Http {
         let until = started + self.config.request_timeout.min(clock.left());
         let result = match tokio::time::timeout_at(
             until,
-            self.attempt(lane, url, accept, token, kind, until),
+            self.attempt(lane, url, accept, token, kind, until, &mut slot),
         )
         .await
         {
             Ok(result) => result,
-            Err(_) => Ok(Outcome::Retry {
-                message: "timed out".into(),
-                retry_after: None,
-                backpressure: false,
-            }),
+            Err(_) => {
+                slot.note(Signal::Failed);
+                Ok(Outcome::Retry {
+                    message: "timed out".into(),
+                    retry_after: None,
+                    backpressure: false,
+                })
+            }
         };
         clock.charge(started.elapsed());
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         lane: &Lane,
@@ -820,11 +883,13 @@ impl Http {
         token: Option<&Token>,
         kind: Kind,
         until: Instant,
+        slot: &mut Slot,
     ) -> Result<Outcome<'_>, FetchError> {
         lane.requests.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
         let mut request = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+            request = request.header(AUTHORIZATION, token.authorization());
         }
         let response = match request.send().await {
             Ok(r) => {
@@ -835,6 +900,7 @@ impl Http {
                 if e.is_connect() {
                     lane.connect_failures.fetch_add(1, Ordering::Relaxed);
                 }
+                slot.note(Signal::Failed);
                 return Ok(Outcome::Retry {
                     message: describe(&e),
                     retry_after: None,
@@ -843,6 +909,16 @@ impl Http {
             }
         };
         let status = response.status();
+        slot.note(
+            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+            {
+                Signal::Backpressure
+            } else if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+                Signal::Failed
+            } else {
+                Signal::Answered(sent.elapsed())
+            },
+        );
         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
             return Ok(Outcome::Missing);
         }
@@ -922,6 +998,7 @@ impl Http {
                 }
                 Ok(None) => break,
                 Err(e) => {
+                    slot.note(Signal::Failed);
                     return Ok(Outcome::Retry {
                         message: describe(&e),
                         retry_after: None,

@@ -19,6 +19,7 @@ pub mod crates;
 pub mod endpoints;
 pub mod history;
 pub mod http;
+pub mod limit;
 pub mod npm;
 pub mod pypi;
 pub mod route;
@@ -502,6 +503,9 @@ pub fn lookup_all_traced(
     let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
     let mut withheld = HashMap::new();
     let mut upstream: HashMap<PackageKey, (Package, String)> = HashMap::new();
+    // PyPI packages asked of several indexes in turn (see `route::Route::FirstOf`).
+    type Chain = (Vec<url::Url>, Option<url::Url>, String);
+    let mut chains: BTreeMap<Chain, Vec<Package>> = BTreeMap::new();
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
         let target = match route::route(&config.endpoints, pkg) {
             route::Route::Upstream(base) => {
@@ -516,6 +520,10 @@ pub fn lookup_all_traced(
                 .or_default()
                 .push(pkg.clone()),
             route::Route::Upstream(_) => {}
+            route::Route::FirstOf { indexes, upstream } => chains
+                .entry((indexes, upstream, pkg.ecosystem.normalize_name(&pkg.name)))
+                .or_default()
+                .push(pkg.clone()),
             route::Route::Withheld { host } => {
                 withheld.insert(
                     pkg.key(),
@@ -526,7 +534,7 @@ pub fn lookup_all_traced(
             }
         }
     }
-    if groups.is_empty() {
+    if groups.is_empty() && chains.is_empty() {
         return Ok(Lookups {
             by_key: withheld,
             ..Lookups::default()
@@ -543,12 +551,12 @@ pub fn lookup_all_traced(
         http,
         endpoints: config.endpoints.clone(),
         fetch_identity: config.fetch_identity,
-        npm: Lane::new("npm", config.http.concurrency, None),
-        pypi: Lane::new("pypi", config.http.concurrency, None),
-        crates: Lane::new("crates", config.http.concurrency, pace),
+        npm: Lane::for_config("npm", &config.http, None),
+        pypi: Lane::for_config("pypi", &config.http, None),
+        crates: Lane::for_config("crates", &config.http, pace),
         trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
-    let progress = progress_bar(config.progress, groups.len());
+    let progress = progress_bar(config.progress, groups.len() + chains.len());
     let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
     // One context per registry asked, each seeing its registry as its ecosystem's endpoint.
     let mut routed: HashMap<(Ecosystem, url::Url), Arc<Ctx>> = HashMap::new();
@@ -572,6 +580,23 @@ pub fn lookup_all_traced(
                     Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
                     Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
                 }
+            }));
+        }
+        for ((indexes, up, _), pkgs) in chains {
+            let ctxs: Vec<Arc<Ctx>> = indexes
+                .iter()
+                .chain(&up)
+                .map(|base| {
+                    Arc::clone(
+                        routed
+                            .entry((Ecosystem::Pypi, base.clone()))
+                            .or_insert_with(|| Arc::new(ctx.routed_to(Ecosystem::Pypi, base))),
+                    )
+                })
+                .collect();
+            let up = up.map(|u| u.to_string());
+            tasks.spawn(http::with_package_clock(deadline, async move {
+                pypi::lookup_first_of(&ctxs, up.as_deref(), &pkgs).await
             }));
         }
         let mut by_key = withheld;

@@ -10,10 +10,12 @@
 //! URL on the configured registry's origin, so no request goes to a host the user did not
 //! configure. A fetch that fails is recorded as a [`super::MaterialFault`], never dropped.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use base64::Engine;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use url::Url;
 
@@ -58,13 +60,14 @@ pub fn packument_url(registry: &Url, name: &str) -> Option<Url> {
     registry.join(&escaped).ok()
 }
 
-/// Subset of a packument: only the fields provscan reads. Each version is kept as its raw text
-/// (borrowed from the body) and decoded one at a time, so a packument of 2,000+ versions never
-/// becomes a JSON tree.
+/// Subset of a packument: only the fields provscan reads. Versions are read in one pass
+/// ([`Version`]): a pinned one's raw text is kept (borrowed from the body) and decoded in full
+/// afterwards, any other is skipped but for the two fields its trust level needs, so a
+/// packument of 2,000+ versions never becomes a JSON tree and is scanned about once.
 #[derive(Debug, Deserialize)]
 struct Packument<'a> {
-    #[serde(borrow, default, deserialize_with = "wire::entries")]
-    versions: Option<Entries<&'a RawValue>>,
+    #[serde(borrow, default, deserialize_with = "wire::keyed_entries")]
+    versions: Option<Entries<Version<'a>>>,
     #[serde(default, deserialize_with = "wire::entries")]
     time: Option<Entries<Lenient<String>>>,
 }
@@ -83,7 +86,13 @@ struct DecodedPackument {
 /// Decode a packument for the pinned versions `wanted`. One version that does not decode
 /// counts as a release with nothing known (it does not lose the package).
 fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument> {
-    let packument = match wire::borrowed::<Packument<'_>>(bytes) {
+    let decoded = PINNED.with(|pinned| {
+        let before = pinned.replace(wanted.to_vec());
+        let decoded = wire::borrowed::<Packument<'_>>(bytes);
+        pinned.replace(before);
+        decoded
+    });
+    let packument = match decoded {
         Ok(p) => p,
         Err(m) => return Decoded::Malformed(m),
     };
@@ -94,27 +103,35 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
         .filter_map(|(k, v)| Some((k, v.0?)))
         .collect();
     // A repeated key: the last one wins, as in any JSON object reader.
-    let versions: BTreeMap<String, &RawValue> =
+    let versions: BTreeMap<String, Version<'_>> =
         packument.versions.unwrap_or_default().into_iter().collect();
     let mut history = Vec::with_capacity(versions.len());
     let mut manifests = BTreeMap::new();
     let mut attested = std::collections::BTreeSet::new();
     let mut signed = std::collections::BTreeSet::new();
-    for (version, raw) in versions {
-        let manifest: Manifest = serde_json::from_str(raw.get()).unwrap_or_default();
+    for (version, entry) in versions {
+        let (manifest, pinned) = match entry {
+            Version::Pinned(raw) => (
+                serde_json::from_str::<Manifest>(raw.get()).unwrap_or_default(),
+                true,
+            ),
+            Version::Other(summary) => (summary.manifest(), false),
+        };
         if manifest.attested() {
             attested.insert(version.clone());
         }
         if manifest.signed() {
             signed.insert(version.clone());
         }
+        let level = manifest.level();
+        let manifest = pinned.then_some(manifest);
         history.push(Release {
             key: VersionKey::semver(&version),
             published: times.get(&version).and_then(|t| history::parse_time(t)),
-            level: manifest.level(),
+            level,
             version: version.clone(),
         });
-        if wanted.contains(&version) {
+        if let Some(manifest) = manifest {
             manifests.insert(version, manifest);
         }
     }
@@ -124,6 +141,161 @@ fn decode_packument(bytes: &[u8], wanted: &[String]) -> Decoded<DecodedPackument
         attested,
         signed,
     })
+}
+
+thread_local! {
+    /// The pinned versions of the packument being decoded on this thread (see [`Version`]).
+    static PINNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One entry of a packument's `versions`, read in the packument's single pass.
+#[derive(Debug)]
+enum Version<'a> {
+    /// A pinned version: its raw text, decoded in full as a [`Manifest`] afterwards.
+    Pinned(&'a RawValue),
+    /// Any other: only what its trust level needs.
+    Other(Summary<'a>),
+}
+
+impl<'de> wire::Keyed<'de> for Version<'de> {
+    fn read<A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Self, A::Error> {
+        if PINNED.with(|p| p.borrow().iter().any(|v| v == key)) {
+            return map.next_value().map(Version::Pinned);
+        }
+        map.next_value().map(Version::Other)
+    }
+}
+
+/// The raw `dist` and `_npmUser` of a version that is not pinned: what [`Manifest::level`]
+/// reads. Anything but an object, or an object repeating one of the fields [`Manifest`]
+/// decodes, is a manifest with nothing known, as for the full decoder.
+#[derive(Debug, Default)]
+struct Summary<'a> {
+    dist: Option<&'a RawValue>,
+    npm_user: Option<&'a RawValue>,
+}
+
+impl Summary<'_> {
+    /// The manifest as far as the trust level and the signed and attested sets need it.
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            dist: self.dist.and_then(|r| serde_json::from_str(r.get()).ok()),
+            npm_user: self
+                .npm_user
+                .and_then(|r| serde_json::from_str(r.get()).ok()),
+            ..Manifest::default()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Summary<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SummaryVisitor)
+    }
+}
+
+/// A manifest's top-level key, as far as [`Summary`] cares.
+enum Field {
+    Dist,
+    NpmUser,
+    Repository,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+                Ok(match key {
+                    "dist" => Field::Dist,
+                    "_npmUser" => Field::NpmUser,
+                    "repository" => Field::Repository,
+                    _ => Field::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct SummaryVisitor;
+
+impl<'de> Visitor<'de> for SummaryVisitor {
+    type Value = Summary<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a version manifest")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Summary<'de>, A::Error> {
+        let mut summary = Summary::default();
+        let (mut repository, mut repeated) = (false, false);
+        while let Some(field) = map.next_key::<Field>()? {
+            let slot = match field {
+                Field::Dist => &mut summary.dist,
+                Field::NpmUser => &mut summary.npm_user,
+                Field::Repository => {
+                    repeated |= std::mem::replace(&mut repository, true);
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            repeated |= slot.replace(map.next_value()?).is_some();
+        }
+        Ok(if repeated {
+            Summary::default()
+        } else {
+            summary
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Summary<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Summary::default())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Summary<'de>, E> {
+        Ok(Summary::default())
+    }
+}
+
+/// The packument decoder as the scan runs it, for `benches/decode.rs`: how many releases and
+/// pinned manifests it decoded, or why the body was refused.
+#[doc(hidden)]
+pub fn decode_for_bench(bytes: &[u8], wanted: &[String]) -> Result<(usize, usize), String> {
+    match decode_packument(bytes, wanted) {
+        Decoded::Ok(p) => Ok((p.history.len(), p.manifests.len())),
+        Decoded::Malformed(m) => Err(m),
+    }
 }
 
 /// Subset of a version manifest.
@@ -774,6 +946,66 @@ fn split_forge(url: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every release's level is the same whether its version is pinned (decoded in full) or
+    /// not (summarised in the packument's single pass), whatever shape its manifest has.
+    #[test]
+    fn summarised_and_full_levels_agree() {
+        let att = r#"{"url": "/a", "provenance": {"predicateType": "p"}}"#;
+        let tp = r#"{"id": "github"}"#;
+        let manifests = [
+            format!(
+                r#"{{"dist": {{"attestations": {att}}}, "_npmUser": {{"name": "u", "trustedPublisher": {tp}}}}}"#
+            ),
+            format!(r#"{{"dist": {{"attestations": {att}}}}}"#),
+            format!(r#"{{"_npmUser": {{"trustedPublisher": {tp}}}, "x": [1, {{"dist": 2}}]}}"#),
+            format!(r#"{{"d\u0069st": {{"attestations": {att}}}}}"#),
+            format!(r#"{{"dist": {{"attestations": {att}}}, "dist": {{}}}}"#),
+            format!(r#"{{"dist": {{"attestations": {att}}}, "repository": 1, "repository": 2}}"#),
+            format!(
+                r#"{{"dist": {{"attestations": "yes"}}, "_npmUser": {{"trustedPublisher": [1]}}}}"#
+            ),
+            format!(r#"{{"dist": {{"attestations": null, "integrity": 5}}, "_npmUser": "u"}}"#),
+            format!(r#"{{"dist": [1, 2], "_npmUser": null}}"#),
+            "null".to_string(),
+            "\"1.0.0\"".to_string(),
+            "7".to_string(),
+            format!(
+                r#"{{"_npmUser": {{"trustedPublisher": {{"id": "{}"}}}}}}"#,
+                "x".repeat(wire::FIELD_LIMIT)
+            ),
+        ];
+        for m in &manifests {
+            let body = format!(r#"{{"versions": {{"1.0.0": {m}, "2.0.0": {m}}}}}"#);
+            let Decoded::Ok(p) = decode_packument(body.as_bytes(), &["2.0.0".into()]) else {
+                panic!("{m}: refused");
+            };
+            let levels: Vec<_> = p.history.iter().map(|r| r.level).collect();
+            assert_eq!(levels[0], levels[1], "{m}");
+            assert_eq!(p.manifests.len(), 1, "{m}");
+        }
+        // The shapes above do reach every level.
+        let level = |m: &str| {
+            let body = format!(r#"{{"versions": {{"1.0.0": {m}}}}}"#);
+            let Decoded::Ok(p) = decode_packument(body.as_bytes(), &[]) else {
+                panic!()
+            };
+            p.history[0].level
+        };
+        assert_eq!(level(&manifests[0]), TrustLevel::TrustedPublisherProvenance);
+        assert_eq!(level(&manifests[1]), TrustLevel::Provenance);
+        assert_eq!(level(&manifests[2]), TrustLevel::TrustedPublisher);
+        assert_eq!(level(&manifests[3]), TrustLevel::Provenance, "escaped key");
+        assert_eq!(level(&manifests[4]), TrustLevel::None, "repeated field");
+        // Versions as a list, or of no usable type: no releases, not a refused body.
+        for versions in ["[1, 2]", "3", "null"] {
+            let body = format!(r#"{{"versions": {versions}}}"#);
+            let Decoded::Ok(p) = decode_packument(body.as_bytes(), &[]) else {
+                panic!()
+            };
+            assert!(p.history.is_empty());
+        }
+    }
 
     #[test]
     fn names_that_could_climb_out_of_the_registry_path_are_refused() {

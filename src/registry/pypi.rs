@@ -122,6 +122,61 @@ pub fn file_version(filename: &str) -> Option<&str> {
 /// How the reason starts when no file the lockfile pins is on the index (binding reads it).
 pub(crate) const NO_LOCKED_FILE: &str = "none of the";
 
+/// The reason when an index does not know a project.
+pub(crate) const NOT_FOUND: &str = "PyPI does not know this project (404)";
+
+/// Look up every pinned version of one project on each index of `ctxs` in turn, the next
+/// only when one answered 404 (any other failure ends the search: a private index that cannot
+/// be reached never lets the name go on to a public one). When `upstream` is set, the last
+/// context is the public registry, and its answers count only bound to the lockfile's digest.
+pub(crate) async fn lookup_first_of(
+    ctxs: &[std::sync::Arc<Ctx>],
+    upstream: Option<&str>,
+    pkgs: &[Package],
+) -> Vec<(PackageKey, Lookup)> {
+    let mut asked = Vec::new();
+    for (i, ctx) in ctxs.iter().enumerate() {
+        let results = lookup(ctx, pkgs).await;
+        let not_found = results
+            .iter()
+            .all(|(_, l)| matches!(l, Lookup::Unknown { reason } if reason == NOT_FOUND));
+        asked.push(crate::lockfile::strip_credentials(
+            ctx.endpoints.pypi.as_str(),
+        ));
+        let last = i + 1 == ctxs.len();
+        if not_found && !last {
+            continue;
+        }
+        if not_found && asked.len() > 1 {
+            return all_unknown(
+                pkgs,
+                &format!(
+                    "none of the indexes asked ({}) knows this project (404)",
+                    asked.join(", ")
+                ),
+            );
+        }
+        return match upstream.filter(|_| last) {
+            Some(base) => {
+                let by_key: std::collections::HashMap<PackageKey, &Package> =
+                    pkgs.iter().map(|p| (p.key(), p)).collect();
+                results
+                    .into_iter()
+                    .map(|(key, lookup)| match by_key.get(&key) {
+                        Some(pkg) => {
+                            let bound = super::binding::bind(pkg, lookup, base);
+                            (key, bound)
+                        }
+                        None => (key, lookup),
+                    })
+                    .collect()
+            }
+            None => results,
+        };
+    }
+    all_unknown(pkgs, "no index to ask")
+}
+
 /// Look up every pinned version of one project.
 pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Lookup)> {
     let Some(first) = pkgs.first() else {
@@ -138,7 +193,13 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
     };
     let fetched = ctx
         .http
-        .get_json(&ctx.pypi, &url, ACCEPT, None, decode)
+        .get_json(
+            &ctx.pypi,
+            &url,
+            ACCEPT,
+            ctx.endpoints.token_for(Ecosystem::Pypi, &url),
+            decode,
+        )
         .await;
     ctx.trace_request(Ecosystem::Pypi, &first.name, "simple page", &url, &fetched);
     let page = match fetched {
@@ -149,7 +210,7 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
                 "the index serves only the HTML simple API, which provscan does not read for provenance",
             );
         }
-        Ok(None) => return all_unknown(pkgs, "PyPI does not know this project (404)"),
+        Ok(None) => return all_unknown(pkgs, NOT_FOUND),
         Err(e) => return all_unknown(pkgs, &failure_reason("PyPI", &e)),
     };
     let api = page.meta.and_then(|m| m.api_version).unwrap_or_default();
@@ -463,7 +524,7 @@ async fn fetch_publishers(
                 &ctx.pypi,
                 url,
                 ACCEPT_INTEGRITY,
-                None,
+                ctx.endpoints.token_for(Ecosystem::Pypi, url),
                 watch.decoder(wire::json::<serde_json::Value>),
             )
             .await;

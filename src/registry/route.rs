@@ -35,6 +35,17 @@ pub enum Route {
     /// Ask the public registry (the upstream) for provenance (`--provenance-from upstream`):
     /// its answer counts only when bound to the lockfile's digest ([`super::binding`]).
     Upstream(Url),
+    /// Ask these PyPI indexes in order, the next only when one does not know the project
+    /// (404), then `upstream` if given (its answer bound to the lockfile's digest): a package
+    /// without a recorded index while extra indexes are configured may come from any of them.
+    /// Indexes that are not public come first, so a name reaches a public index only after
+    /// every private one said it does not know it.
+    FirstOf {
+        /// The indexes, in the order asked.
+        indexes: Vec<Url>,
+        /// The public registry, asked last (`--provenance-from upstream`).
+        upstream: Option<Url>,
+    },
     /// Ask nobody: the lockfile resolved it from `host`, which is not the public registry, and
     /// the registry configured for it is the public one.
     Withheld {
@@ -69,17 +80,47 @@ pub fn route_for(
     source: Option<&str>,
 ) -> Route {
     let install = install_route(endpoints, ecosystem, name, source);
-    if !endpoints.provenance_from.upstream(ecosystem) || !matches!(install, Route::Ask(_)) {
+    if !endpoints.provenance_from.upstream(ecosystem) {
         return install;
     }
-    let scoped = ecosystem == Ecosystem::Npm
-        && name
-            .split_once('/')
-            .is_some_and(|(scope, _)| endpoints.npm_scope(scope).is_some());
+    let upstream = match ecosystem {
+        Ecosystem::Npm => &endpoints.upstream.npm,
+        Ecosystem::Pypi => &endpoints.upstream.pypi,
+        Ecosystem::Crates => &endpoints.upstream.crates,
+    };
     let named_private = endpoints
         .private
         .iter()
         .any(|p| private_match(p, ecosystem, name));
+    if let Route::FirstOf { indexes, .. } = &install {
+        if named_private {
+            return install;
+        }
+        // The extra indexes that are not public first (the package may be theirs), then the
+        // public registry in place of the default index (the mirror).
+        let indexes: Vec<Url> = indexes
+            .iter()
+            .filter(|u| **u != endpoints.pypi && !is_public_url(endpoints, ecosystem, u))
+            .cloned()
+            .collect();
+        return Route::FirstOf {
+            indexes,
+            upstream: Some(upstream.clone()),
+        };
+    }
+    let Route::Ask(asked) = &install else {
+        return install;
+    };
+    // A package routed to an extra index lives there: private unless that index is public or
+    // an --allow-source host.
+    let other_index = ecosystem == Ecosystem::Pypi
+        && *asked != endpoints.pypi
+        && !is_public_url(endpoints, ecosystem, asked)
+        && !host_key(asked).is_some_and(|h| endpoints.allow_sources.contains(&h));
+    let scoped = ecosystem == Ecosystem::Npm
+        && name
+            .split_once('/')
+            .is_some_and(|(scope, _)| endpoints.npm_scope(scope).is_some());
     let source_private = source.is_some_and(|raw| match parse_source(raw) {
         None => true,
         Some((url, host)) => {
@@ -88,14 +129,25 @@ pub fn route_for(
                 && !endpoints.allow_sources.contains(&host)
         }
     });
-    if scoped || named_private || source_private {
+    // A crate from one of cargo's `[registries]` is that registry's, whatever host serves the
+    // API: Cargo.lock never records a crates.io mirror, only alternative registries.
+    let cargo_registry = ecosystem == Ecosystem::Crates
+        && source
+            .and_then(super::endpoints::cargo::index_host)
+            .is_some_and(|h| {
+                endpoints
+                    .crates_registries
+                    .iter()
+                    .any(|r| super::endpoints::cargo::index_host(&r.index).as_deref() == Some(&h))
+            });
+    // An npm package the lockfile resolved from a scope registry's path (on the mirror's host,
+    // as Artifactory and Nexus lay them out) belongs to that registry.
+    let scope_source = ecosystem == Ecosystem::Npm
+        && *asked != endpoints.npm
+        && endpoints.npm_scopes.iter().any(|s| s.url == *asked);
+    if scoped || named_private || source_private || other_index || cargo_registry || scope_source {
         return install;
     }
-    let upstream = match ecosystem {
-        Ecosystem::Npm => &endpoints.upstream.npm,
-        Ecosystem::Pypi => &endpoints.upstream.pypi,
-        Ecosystem::Crates => &endpoints.upstream.crates,
-    };
     if install == Route::Ask(upstream.clone()) {
         // The install registry is the upstream itself: its answer is about what was installed.
         return install;
@@ -143,6 +195,9 @@ fn install_route(
     {
         return Route::Ask(routed.url.clone());
     }
+    if ecosystem == Ecosystem::Pypi && !endpoints.pypi_extra.is_empty() {
+        return pypi_route(endpoints, source);
+    }
     let configured = configured(endpoints, ecosystem);
     let Some(raw) = source else {
         return Route::Ask(configured.clone());
@@ -171,6 +226,89 @@ fn install_route(
         }
     }
     withheld_or(endpoints, ecosystem, host)
+}
+
+/// A PyPI package's route when extra indexes are configured: the index its recorded source
+/// lies under (the longest), else the default index for a public source, else an index on the
+/// source's host, else withheld as any other host. Without a recorded source, every index in
+/// turn, those that are not public first.
+fn pypi_route(endpoints: &Endpoints, source: Option<&str>) -> Route {
+    let eco = Ecosystem::Pypi;
+    let indexes: Vec<&Url> = std::iter::once(&endpoints.pypi)
+        .chain(endpoints.pypi_extra.iter().map(|i| &i.url))
+        .collect();
+    let Some(raw) = source else {
+        let (mut private, public): (Vec<&Url>, Vec<&Url>) = indexes
+            .iter()
+            .partition(|u| !is_public_url(endpoints, eco, u));
+        private.extend(public);
+        let mut ordered: Vec<Url> = Vec::new();
+        for u in private {
+            if !ordered.contains(u) {
+                ordered.push(u.clone());
+            }
+        }
+        return match ordered.len() {
+            1 => Route::Ask(ordered.remove(0)),
+            _ => Route::FirstOf {
+                indexes: ordered,
+                upstream: None,
+            },
+        };
+    };
+    let Some((url, host)) = parse_source(raw) else {
+        return withheld_or(endpoints, eco, "an unreadable source URL".into());
+    };
+    let mut path = url.path().to_string();
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    let under = indexes
+        .iter()
+        .filter(|i| {
+            i.scheme() == url.scheme()
+                && host_key(i).as_deref() == Some(host.as_str())
+                && path.starts_with(i.path())
+        })
+        .max_by_key(|i| i.path().len());
+    if let Some(index) = under {
+        return Route::Ask((*index).clone());
+    }
+    if is_public(endpoints, eco, &url, &host) {
+        return Route::Ask(endpoints.pypi.clone());
+    }
+    if let Some(index) = indexes
+        .iter()
+        .find(|i| host_key(i).as_deref() == Some(host.as_str()))
+    {
+        return Route::Ask((*index).clone());
+    }
+    withheld_or(endpoints, eco, host)
+}
+
+/// True when a configured URL is the ecosystem's public registry.
+fn is_public_url(endpoints: &Endpoints, ecosystem: Ecosystem, url: &Url) -> bool {
+    host_key(url).is_some_and(|h| is_public(endpoints, ecosystem, url, &h))
+}
+
+impl Route {
+    /// What the cache keys this route's answers by: the registry asked, or for
+    /// [`Route::FirstOf`] the whole list (another list is another question); `None` when
+    /// nothing is asked.
+    pub fn cache_key(&self) -> Option<String> {
+        match self {
+            Route::Ask(url) | Route::Upstream(url) => Some(url.to_string()),
+            Route::FirstOf { indexes, upstream } => {
+                let mut key = String::from("first-of");
+                for u in indexes.iter().chain(upstream) {
+                    key.push(' ');
+                    key.push_str(u.as_str());
+                }
+                Some(key)
+            }
+            Route::Withheld { .. } => None,
+        }
+    }
 }
 
 /// The registry configured for an ecosystem's packages (no scope).
@@ -217,6 +355,10 @@ fn is_public(endpoints: &Endpoints, ecosystem: Ecosystem, url: &Url, host: &str)
         Ecosystem::Crates => (&endpoints.upstream.crates, public::CRATES_PUBLIC_HOSTS),
     };
     if host_key(upstream).as_deref() == Some(host) || hosts.contains(&host) {
+        return true;
+    }
+    // Your crates.io replacement serves crates.io's crates (cargo requires it).
+    if ecosystem == Ecosystem::Crates && endpoints.crates_mirror_host().as_deref() == Some(host) {
         return true;
     }
     ecosystem == Ecosystem::Crates && {
@@ -452,6 +594,7 @@ mod tests {
             ("a private pattern stays home", &e, Npm, "corp-utils", None, ask("https://mirror.corp.example/npm/")),
             ("a private scope pattern", &e, Npm, "@internal/x", None, ask("https://mirror.corp.example/npm/")),
             ("a private host stays home", &e, Npm, "x", Some("https://npm.secret.example/"), ask("https://mirror.corp.example/npm/")),
+            ("a scope registry's path on another host stays there", &e, Npm, "x", Some("https://npm.corp.example/x/-/x-1.0.0.tgz"), ask("https://npm.corp.example/")),
             ("other ecosystems unchanged", &e, Pypi, "six", None, ask(public::PYPI_INDEX)),
             ("no mirror: the upstream is the install registry", &no_mirror, Npm, "lodash", None, ask(public::NPM_REGISTRY)),
         ];
@@ -522,5 +665,56 @@ mod tests {
         );
         let (none, no_hint) = withheld(&e, &[]);
         assert!(none.is_empty() && no_hint.is_none());
+    }
+
+    #[test]
+    fn extra_pypi_indexes_fail_closed() {
+        use crate::registry::endpoints::Index;
+        use Ecosystem::Pypi;
+        let index = |u: &str| Index {
+            url: Url::parse(u).unwrap(),
+            from: "pip.conf".into(),
+            project: false,
+        };
+        let mirror = "https://art.corp.example/api/pypi/pypi-virtual/simple/";
+        let private = "https://art.corp.example/api/pypi/pypi-private/simple/";
+        let devpi = "https://devpi.corp.example/root/dev/+simple/";
+        let mut e = endpoints(Overrides {
+            pypi: Some(mirror.into()),
+            pypi_upstream: Some("http://127.0.0.1:1/simple/".into()),
+            ..Default::default()
+        });
+        e.pypi_extra = vec![index(private), index(devpi)];
+        let first_of = |indexes: &[&str], upstream: Option<&str>| Route::FirstOf {
+            indexes: indexes.iter().map(|u| Url::parse(u).unwrap()).collect(),
+            upstream: upstream.map(|u| Url::parse(u).unwrap()),
+        };
+        let mut up = e.clone();
+        up.provenance_from.set(Some(Pypi), true);
+        up.private = vec!["corp-*".into()];
+        let mut public = endpoints(Overrides::default());
+        public.pypi_extra = vec![index(devpi)];
+        let upstream = Route::Upstream(Url::parse("http://127.0.0.1:1/simple/").unwrap());
+        #[rustfmt::skip]
+        let table: Vec<Case> = vec![
+            ("under the private index on the mirror's host", &e, Pypi, "x", Some("https://art.corp.example/api/pypi/pypi-private/simple"), ask(private)),
+            ("under the mirror", &e, Pypi, "x", Some(mirror), ask(mirror)),
+            ("public source: the default index", &e, Pypi, "x", Some("https://pypi.org/simple"), ask(mirror)),
+            ("another index on a configured host", &e, Pypi, "x", Some("https://devpi.corp.example/other/+simple/"), ask(devpi)),
+            ("no source: every index, in order", &e, Pypi, "x", None, first_of(&[mirror, private, devpi], None)),
+            ("public default: private indexes first", &public, Pypi, "x", None, first_of(&[devpi, public::PYPI_INDEX], None)),
+            ("public default, unknown host withheld", &public, Pypi, "x", Some("https://other.example/simple"), held("other.example")),
+            ("upstream: the mirror's package", &up, Pypi, "x", Some(mirror), upstream.clone()),
+            ("upstream: a private index's package stays", &up, Pypi, "x", Some(private), ask(private)),
+            ("upstream: no source, private indexes first", &up, Pypi, "x", None, first_of(&[private, devpi], Some("http://127.0.0.1:1/simple/"))),
+            ("upstream: a private name never goes up", &up, Pypi, "corp-lib", None, first_of(&[mirror, private, devpi], None)),
+        ];
+        for (what, e, eco, name, source, want) in table {
+            assert_eq!(route_for(e, eco, name, source), want, "{what}");
+        }
+        assert_eq!(
+            first_of(&[devpi], None).cache_key().as_deref(),
+            Some(format!("first-of {devpi}").as_str())
+        );
     }
 }

@@ -167,6 +167,60 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<V> {
     }
 }
 
+/// A value of a map read knowing its key (see [`keyed_entries`]).
+pub trait Keyed<'de>: Sized {
+    /// Read the value of `key` from `map` (exactly one value).
+    fn read<A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Self, A::Error>;
+}
+
+/// Like [`entries`], for a map whose values are read knowing their key, in the same pass: a
+/// list or a value of another type is `None`.
+pub fn keyed_entries<'de, D, V>(d: D) -> Result<Option<Entries<V>>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Keyed<'de>,
+{
+    d.deserialize_any(KeyedVisitor(PhantomData))
+}
+
+struct KeyedVisitor<V>(PhantomData<V>);
+
+impl<'de, V: Keyed<'de>> Visitor<'de> for KeyedVisitor<V> {
+    type Value = Option<Entries<V>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let limit = entry_limit();
+        let mut out = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.len() >= limit {
+                return Err(too_many(limit));
+            }
+            let value = V::read(&key, &mut map)?;
+            out.push((key, value));
+        }
+        Ok(Some(out))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    not_a_collection!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
 /// Decode a JSON body (with the entry limit for its size); malformed JSON is worth another
 /// attempt.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Decoded<T> {

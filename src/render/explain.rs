@@ -36,6 +36,7 @@ pub fn text(explanation: &Explanation<'_>) -> String {
         }
         package_text(&mut out, p);
     }
+    settings_text(&mut out, explanation);
     if !explanation.unreadable.is_empty() {
         let _ = writeln!(
             out,
@@ -46,6 +47,46 @@ pub fn text(explanation: &Explanation<'_>) -> String {
         }
     }
     out
+}
+
+/// The registry settings read for the packages' ecosystems, each with where it came from.
+fn settings_text(out: &mut String, explanation: &Explanation<'_>) {
+    let mut ecosystems: Vec<crate::model::Ecosystem> = explanation
+        .packages
+        .iter()
+        .map(|p| p.package.package.ecosystem)
+        .collect();
+    ecosystems.sort();
+    ecosystems.dedup();
+    for eco in ecosystems {
+        let _ = writeln!(out, "\nRegistry settings read ({eco})");
+        let mine: Vec<_> = explanation
+            .settings
+            .iter()
+            .filter(|s| s.ecosystem == eco)
+            .collect();
+        if mine.is_empty() {
+            let _ = writeln!(
+                out,
+                "  none: the registry asked comes from provscan's flags or defaults"
+            );
+        }
+        for s in mine {
+            let state = if s.used { "used" } else { "not used" };
+            let note = s
+                .note
+                .as_deref()
+                .map(|n| format!("; {}", clean(n)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} = {}  ({}; {state}{note})",
+                clean(&s.key),
+                clean(&s.value),
+                clean(&s.from)
+            );
+        }
+    }
 }
 
 fn package_text(out: &mut String, p: &PackageExplanation<'_>) {
@@ -476,6 +517,8 @@ struct JsonExplanation<'a> {
     packages: Vec<JsonPackage<'a>>,
     unreadable_lockfiles: Vec<&'a crate::report::LockfileReport>,
     warnings: &'a [String],
+    /// The registry settings read for the packages' ecosystems (secrets never included).
+    registry_settings: &'a [&'a crate::registry::endpoints::Setting],
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -542,8 +585,8 @@ pub fn json(explanation: &Explanation<'_>) -> String {
                     locations: &pkg.package.origins,
                     requests: p.trace.map(|t| t.requests.as_slice()).unwrap_or_default(),
                     releases: p.trace.map(|t| t.releases.as_slice()).unwrap_or_default(),
-                    evidence: pkg.evidence.as_ref(),
-                    verification: pkg.verification.as_ref(),
+                    evidence: pkg.evidence.as_deref(),
+                    verification: pkg.verification.as_deref(),
                     flags: &pkg.flags,
                     policy: JsonPolicy {
                         fail_on: p.policy.fail_on,
@@ -556,7 +599,7 @@ pub fn json(explanation: &Explanation<'_>) -> String {
                             .iter()
                             .map(|(rule, why)| JsonAccepted { rule, why })
                             .collect(),
-                        ignored: pkg.ignored.as_ref(),
+                        ignored: pkg.ignored.as_deref(),
                         failing: pkg.failing,
                     },
                 }
@@ -564,6 +607,7 @@ pub fn json(explanation: &Explanation<'_>) -> String {
             .collect(),
         unreadable_lockfiles: explanation.unreadable.clone(),
         warnings: explanation.warnings,
+        registry_settings: &explanation.settings,
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     text.push('\n');

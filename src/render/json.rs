@@ -12,8 +12,8 @@ use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
 use crate::report::independence::{IndependenceTally, Split};
 use crate::report::{
-    Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PublisherCount, Report, Tally,
-    Violation,
+    Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PackageReport, PublisherCount,
+    Report, Tally, Violation,
 };
 use crate::verify::Verification;
 
@@ -32,13 +32,64 @@ struct JsonReport<'a> {
     root: &'a str,
     offline: bool,
     lockfiles: &'a [LockfileReport],
-    packages: Vec<JsonPackage<'a>>,
+    #[schemars(with = "Vec<JsonPackage<'static>>")]
+    packages: Packages<'a>,
     summary: JsonSummary<'a>,
     requests: &'a RequestCounts,
     cached: usize,
     policy: JsonPolicy<'a>,
     warnings: &'a [String],
     causes: &'a [Cause],
+}
+
+/// The packages, each converted to its wire form only while it is written: a report of
+/// 300,000 packages never holds a second copy of them.
+struct Packages<'a>(&'a [PackageReport]);
+
+impl Serialize for Packages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonPackage::new))
+    }
+}
+
+impl<'a> JsonPackage<'a> {
+    fn new(r: &'a PackageReport) -> Self {
+        let p = &r.package;
+        JsonPackage {
+            ecosystem: p.ecosystem.as_str(),
+            name: &p.name,
+            version: &p.version,
+            status: r.finding.status.as_str(),
+            reason: r.finding.reason.as_deref(),
+            direct: p.direct,
+            dev: p.dev,
+            optional: p.optional,
+            peer: p.peer,
+            requirement: p.unpinned_spec.as_deref(),
+            expected_publishers: &p.expected_publishers,
+            source: &p.source,
+            integrity: &p.integrity,
+            integrity_conflict: p.integrity_conflict,
+            lockfiles: {
+                let mut files: Vec<&str> = p.origins.iter().map(|o| o.lockfile.as_str()).collect();
+                files.dedup();
+                files
+            },
+            locations: p
+                .origins
+                .iter()
+                .map(|o| Location {
+                    lockfile: &o.lockfile,
+                    line: o.line,
+                })
+                .collect(),
+            evidence: r.evidence.as_deref(),
+            verification: r.verification.as_deref(),
+            flags: &r.flags,
+            ignored: r.ignored.as_deref(),
+            failing: r.failing,
+        }
+    }
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -243,6 +294,19 @@ pub(crate) fn schema_for<T: schemars::JsonSchema>() -> schemars::Schema {
 
 /// Render the report as pretty-printed JSON, ending with a newline.
 pub fn render(report: &Report) -> String {
+    // About 1 KiB per package, allocated once: growing a buffer by doubling costs more than
+    // writing it.
+    let mut bytes = Vec::with_capacity(4096 + report.packages.len() * 1024);
+    if let Err(e) = write(report, &mut bytes) {
+        return serde_json::json!({ "error": e.to_string() }).to_string();
+    }
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Write the JSON report to `out` as it is serialized, package by package, without holding the
+/// text: a 300,000-package report would otherwise need ~300 MB for it.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let doc = JsonReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -252,48 +316,7 @@ pub fn render(report: &Report) -> String {
         root: &report.root,
         offline: report.offline,
         lockfiles: &report.lockfiles,
-        packages: report
-            .packages
-            .iter()
-            .map(|r| {
-                let p = &r.package;
-                JsonPackage {
-                    ecosystem: p.ecosystem.as_str(),
-                    name: &p.name,
-                    version: &p.version,
-                    status: r.finding.status.as_str(),
-                    reason: r.finding.reason.as_deref(),
-                    direct: p.direct,
-                    dev: p.dev,
-                    optional: p.optional,
-                    peer: p.peer,
-                    requirement: p.unpinned_spec.as_deref(),
-                    expected_publishers: &p.expected_publishers,
-                    source: &p.source,
-                    integrity: &p.integrity,
-                    integrity_conflict: p.integrity_conflict,
-                    lockfiles: {
-                        let mut files: Vec<&str> =
-                            p.origins.iter().map(|o| o.lockfile.as_str()).collect();
-                        files.dedup();
-                        files
-                    },
-                    locations: p
-                        .origins
-                        .iter()
-                        .map(|o| Location {
-                            lockfile: &o.lockfile,
-                            line: o.line,
-                        })
-                        .collect(),
-                    evidence: r.evidence.as_ref(),
-                    verification: r.verification.as_ref(),
-                    flags: &r.flags,
-                    ignored: r.ignored.as_ref(),
-                    failing: r.failing,
-                }
-            })
-            .collect(),
+        packages: Packages(&report.packages),
         summary: JsonSummary {
             total: (&report.summary.total).into(),
             ecosystems: report
@@ -318,13 +341,6 @@ pub fn render(report: &Report) -> String {
         warnings: &report.warnings,
         causes: &report.causes,
     };
-    // About 1 KiB per package, allocated once: a 50,000-package report is ~45 MB, and growing a
-    // buffer that size by doubling costs more than writing it.
-    let mut bytes = Vec::with_capacity(4096 + report.packages.len() * 1024);
-    if let Err(e) = serde_json::to_writer_pretty(&mut bytes, &doc) {
-        return serde_json::json!({ "error": e.to_string() }).to_string();
-    }
-    bytes.push(b'\n');
-    // serde_json writes only valid UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }

@@ -16,6 +16,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod messages;
+pub mod publishing;
 pub mod sarif;
 pub mod table;
 pub mod text;
@@ -131,6 +132,20 @@ pub fn render_with(report: &Report, format: Format, options: &Options) -> String
         Format::Markdown => markdown::render_with(report, options),
         Format::Html => html::render(report),
         Format::Cyclonedx => cyclonedx::render(report),
+    }
+}
+
+/// Write the report in a format to `out`. JSON is streamed as it is serialized; the other
+/// formats are rendered to text first.
+pub fn write_with(
+    report: &Report,
+    format: Format,
+    options: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        other => out.write_all(render_with(report, other, options).as_bytes()),
     }
 }
 

@@ -250,8 +250,8 @@ fn build(tag: &dyn Fn(&str) -> String) -> Report {
                     status: s.status,
                     reason: s.reason.clone(),
                 },
-                evidence,
-                verification,
+                evidence: evidence.map(Box::new),
+                verification: verification.map(Box::new),
                 flags: s
                     .flag
                     .map(|kind| Flag {

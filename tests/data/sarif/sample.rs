@@ -97,7 +97,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
                     status: s.status,
                     reason: s.reason.map(str::to_string),
                 },
-                evidence,
+                evidence: evidence.map(Box::new),
                 verification: None,
                 flags: s
                     .flags
@@ -107,10 +107,12 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
                         message: message.to_string(),
                     })
                     .collect(),
-                ignored: s.ignored.map(|(pattern, reason, until)| Ignored {
-                    pattern: pattern.into(),
-                    reason: reason.into(),
-                    until: until.map(str::to_string),
+                ignored: s.ignored.map(|(pattern, reason, until)| {
+                    Box::new(Ignored {
+                        pattern: pattern.into(),
+                        reason: reason.into(),
+                        until: until.map(str::to_string),
+                    })
                 }),
                 failing: s.failing,
             }
