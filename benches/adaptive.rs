@@ -96,6 +96,7 @@ fn config(base: &str, http: HttpConfig) -> RegistryConfig {
         fetch_identity: false,
         progress: false,
         npm_keys: false,
+        no_history: false,
     }
 }
 

@@ -131,6 +131,7 @@ fn report(repo: usize, packages: usize) -> Report {
         packages: pkgs,
         requests: RequestCounts::default(),
         cached: 0,
+        cached_by: Default::default(),
         policy: PolicyOutcome::default(),
         causes: Vec::new(),
         warnings: Vec::new(),

@@ -129,6 +129,7 @@ fn main() {
         fetch_identity: false,
         progress: false,
         npm_keys: false,
+        no_history: false,
     };
 
     let mut times = Vec::new();

@@ -4,26 +4,55 @@
 //! depends only on releases published before it, so an answer is kept for good; an `unknown`
 //! outcome is never stored. Entries are keyed by the registry URL asked (a mirror and the public
 //! registry never mix), the ecosystem, the package name and version, and a digest of what the
-//! lockfile pins (PyPI evidence depends on which files are locked). Each entry is one JSON file
-//! written atomically (temporary file + rename), so concurrent runs and a killed process never
-//! leave a half-written entry; an unreadable entry is deleted and fetched again.
+//! lockfile pins (PyPI evidence depends on which files are locked).
 //!
-//! Layout: `DIR/v1/<sha256(registry URL)[..16]>/<ecosystem>/<escaped name>/<escaped version>~<integrity digest>.json`.
+//! Layout: `DIR/v3/<sha256(registry URL)[..16]>/<time>-<pid>-<random>.pack`. A scan writes all
+//! its new answers for one registry as one pack file, in one batch ([`Cache::put_all`]): one
+//! file created, no directory per entry, no fsync. Each record in a pack is a header line
+//! (`provscan-cache 3 KEY-DIGEST LENGTH CRC32`) and the JSON payload, which repeats the full key.
+//! A reader loads a registry's packs on first use and keeps, per key, the newest record that
+//! checks out.
+//!
+//! Why this is safe without locks or fsync:
+//! - A pack is written under a temporary name and renamed into place, so no reader ever sees a
+//!   half-written pack, and a pack is never changed after that. Concurrent runs each write their
+//!   own packs; two runs that fetched the same answer store it twice, and either copy serves.
+//! - What a crash can leave (an empty, truncated or zero-filled pack) fails the length or CRC
+//!   check record by record: a record that does not check out, or whose payload names another
+//!   key, is discarded, the reader resynchronises on the next header, and the package is asked
+//!   again. Losing an answer costs one request, so it is never worth an fsync.
+//! - Packs are merged when a registry has more than [`MAX_PACKS`]: the merged pack is renamed
+//!   into place before the packs it replaces are deleted (only those it read), so a reader sees
+//!   every answer in one or the other; a pack deleted between listing and opening is skipped
+//!   (its answers are fetched again, never wrong). Discarded records are dropped by the merge.
+//!
+//! Older formats (`DIR/v1`, `DIR/v2`: one directory and one fsync per package) are never read;
+//! they can be deleted.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::Package;
 use crate::registry::{Evidence, Material};
 
-/// Format of the entries; bumped when an entry's meaning changes (2: the attestation material
-/// the verification stage checks is kept too, so cached answers are verified like fresh ones;
-/// 3: the trust ladder gained npm's `staged` rung, so a cached downgrade verdict may differ).
-const FORMAT: u32 = 3;
+/// Format of the entries; bumped when an entry's meaning or layout changes (2: the attestation
+/// material the verification stage checks is kept too; 3: pack files of checked records,
+/// written without an fsync; 4: the trust ladder gained npm's `staged` rung, so a cached
+/// downgrade verdict may differ).
+const FORMAT: u32 = 4;
+
+/// The first word of every record's header.
+const MAGIC: &str = "provscan-cache";
+
+/// Packs per registry above which a writer merges them into one.
+pub const MAX_PACKS: usize = 8;
 
 /// Why the cache cannot be used (the scan goes on without it, with a warning).
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +69,15 @@ pub struct CacheError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     format: u32,
+    /// The full key (registry, ecosystem, name, version, pinned digest): a record whose key is
+    /// not the one asked is not an answer to it.
+    key: String,
     /// True when the publisher's identity was read from the attestation (not with
     /// `--no-verify`); a run that wants identity ignores entries without it.
     pub identity: bool,
+    /// True when the answer was judged with the release history (not `--no-history`); a run
+    /// that reads the history ignores entries without it.
+    pub history: bool,
     /// The registry's evidence.
     pub evidence: Evidence,
     /// The raw attestation material (not part of the evidence's JSON form).
@@ -50,11 +85,21 @@ pub struct Entry {
     pub material: Material,
 }
 
+/// The records of one registry's packs: key digest → payload (the newest that checks out).
+type Records = HashMap<String, Vec<u8>>;
+
 /// An open cache directory.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Cache {
     root: PathBuf,
+    /// Each registry's records, loaded on first use.
+    loaded: Mutex<HashMap<PathBuf, Arc<Records>>>,
+    /// This run reads the release history (not `--no-history`).
+    history: bool,
 }
+
+/// One answer to store: the registry asked, the package, whether identity was read, the answer.
+pub type PutEntry<'a> = (&'a str, &'a Package, bool, &'a Evidence);
 
 impl Cache {
     /// Open (creating if needed) the cache under `dir`.
@@ -64,40 +109,74 @@ impl Cache {
             path: dir.display().to_string(),
             source,
         })?;
-        Ok(Cache { root })
+        Ok(Cache {
+            root,
+            loaded: Mutex::new(HashMap::new()),
+            history: true,
+        })
     }
 
-    fn path(&self, registry: &str, pkg: &Package) -> PathBuf {
-        let registry_id = hex(&Sha256::digest(registry.as_bytes()))[..16].to_string();
+    /// This cache for a `--no-history` run (`history` false): its answers are stored as judged
+    /// without the history, and it may use answers of either kind; a run with the history uses
+    /// only answers judged with it.
+    pub fn with_history(self, history: bool) -> Cache {
+        Cache { history, ..self }
+    }
+
+    fn registry_dir(&self, registry: &str) -> PathBuf {
+        self.root
+            .join(&hex(&Sha256::digest(registry.as_bytes()))[..16])
+    }
+
+    /// The full key of a package's entry, and its digest (the record's name in a pack).
+    fn key(registry: &str, pkg: &Package) -> (String, String) {
         let integrity = serde_json::to_vec(&pkg.integrity).unwrap_or_default();
         let pinned = hex(&Sha256::digest(&integrity))[..16].to_string();
-        let name = escape(&pkg.ecosystem.normalize_name(&pkg.name));
-        self.root
-            .join(registry_id)
-            .join(pkg.ecosystem.as_str())
-            .join(name)
-            .join(format!("{}~{pinned}.json", escape(&pkg.version)))
+        let key = format!(
+            "{registry}\n{}\n{}\n{}\n{pinned}",
+            pkg.ecosystem.as_str(),
+            pkg.ecosystem.normalize_name(&pkg.name),
+            pkg.version
+        );
+        let digest = hex(&Sha256::digest(key.as_bytes()))[..32].to_string();
+        (key, digest)
     }
 
-    /// The cached answer for a package, if any. A corrupt entry is removed.
-    pub fn get(&self, registry: &str, pkg: &Package, want_identity: bool) -> Option<Evidence> {
-        let path = self.path(registry, pkg);
-        let bytes = std::fs::read(&path).ok()?;
-        match serde_json::from_slice::<Entry>(&bytes) {
-            Ok(entry) if entry.format == FORMAT => {
-                (entry.identity || !want_identity).then(|| Evidence {
-                    material: entry.material,
-                    ..entry.evidence
-                })
-            }
-            _ => {
-                let _ = std::fs::remove_file(&path);
-                None
+    /// A registry's records, read from its packs on first use.
+    fn records(&self, dir: &Path) -> Arc<Records> {
+        if let Some(r) = self.loaded.lock().ok().and_then(|l| l.get(dir).cloned()) {
+            return r;
+        }
+        let mut records = Records::new();
+        for (_, bytes) in read_packs(dir) {
+            for (digest, payload) in parse_pack(&bytes) {
+                records.insert(digest.to_string(), payload.to_vec());
             }
         }
+        let records = Arc::new(records);
+        if let Ok(mut l) = self.loaded.lock() {
+            l.insert(dir.to_path_buf(), Arc::clone(&records));
+        }
+        records
     }
 
-    /// Store an answer atomically.
+    /// The cached answer for a package, if any. A record that does not check out (truncated,
+    /// corrupt, another format, another key) is not used.
+    pub fn get(&self, registry: &str, pkg: &Package, want_identity: bool) -> Option<Evidence> {
+        let (key, digest) = Cache::key(registry, pkg);
+        let records = self.records(&self.registry_dir(registry));
+        let entry: Entry = serde_json::from_slice(records.get(&digest)?).ok()?;
+        let usable = entry.format == FORMAT
+            && entry.key == key
+            && (entry.identity || !want_identity)
+            && (entry.history || !self.history);
+        usable.then(|| Evidence {
+            material: entry.material,
+            ..entry.evidence
+        })
+    }
+
+    /// Store one answer (a scan stores its answers with [`Cache::put_all`]).
     pub fn put(
         &self,
         registry: &str,
@@ -105,24 +184,55 @@ impl Cache {
         identity: bool,
         evidence: &Evidence,
     ) -> std::io::Result<()> {
-        let path = self.path(registry, pkg);
-        let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)?;
+        match self.put_all(&[(registry, pkg, identity, evidence)]) {
+            (_, Some(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Store a scan's answers: one pack per registry, its records encoded on rayon's pool.
+    /// Returns the number of answers written and the first error, if any.
+    pub fn put_all(&self, entries: &[PutEntry<'_>]) -> (usize, Option<std::io::Error>) {
+        let mut by_registry: HashMap<&str, Vec<&PutEntry<'_>>> = HashMap::new();
+        for e in entries {
+            by_registry.entry(e.0).or_default().push(e);
+        }
+        let mut written = 0;
+        let mut first_error = None;
+        for (registry, entries) in by_registry {
+            let records: Vec<Vec<u8>> = entries.par_iter().filter_map(|e| self.record(e)).collect();
+            let dir = self.registry_dir(registry);
+            let result = write_pack(&dir, &records).and_then(|()| merge_if_needed(&dir));
+            if let Ok(mut l) = self.loaded.lock() {
+                l.remove(&dir); // read again on the next `get`
+            }
+            match result {
+                Ok(()) => written += records.len(),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        (written, first_error)
+    }
+
+    /// One record: header line and payload.
+    fn record(&self, &(registry, pkg, identity, evidence): &PutEntry<'_>) -> Option<Vec<u8>> {
+        let (key, digest) = Cache::key(registry, pkg);
         let entry = Entry {
             format: FORMAT,
+            key,
             identity,
+            history: self.history,
             evidence: evidence.clone(),
             material: evidence.material.clone(),
         };
-        write_atomically(
-            &path,
-            &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
-        )
+        let payload = serde_json::to_vec(&entry).ok()?;
+        Some(encode_record(&digest, &payload))
     }
 
     fn keys_path(&self, registry: &str) -> PathBuf {
-        let registry_id = hex(&Sha256::digest(registry.as_bytes()))[..16].to_string();
-        self.root.join(registry_id).join("npm-keys.json")
+        self.registry_dir(registry).join("npm-keys.json")
     }
 
     /// The npm registry's keys document, if stored within `max_age` (any age when `None`).
@@ -154,7 +264,7 @@ impl Cache {
             fetched_at: unix_now(),
             keys: keys.clone(),
         };
-        write_atomically(
+        write_replacing(
             &path,
             &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
         )
@@ -210,7 +320,7 @@ impl Cache {
             fetched_at: unix_now(),
             keys: value.clone(),
         };
-        write_atomically(
+        write_replacing(
             &path,
             &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
         )
@@ -236,13 +346,164 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// A record: `provscan-cache FORMAT DIGEST LENGTH CRC32\n`, the payload, `\n`.
+fn encode_record(digest: &str, payload: &[u8]) -> Vec<u8> {
+    let header = format!(
+        "{MAGIC} {FORMAT} {digest} {} {:08x}\n",
+        payload.len(),
+        crc32fast::hash(payload)
+    );
+    let mut bytes = Vec::with_capacity(header.len() + payload.len() + 1);
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(payload);
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The records of a pack that check out, as (key digest, payload), in order. A record that
+/// does not (bad header, wrong length, wrong CRC, cut short) is skipped, and reading goes on at
+/// the next line that starts a header.
+fn parse_pack(bytes: &[u8]) -> Vec<(&str, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match parse_record(&bytes[at..]) {
+            Some((digest, payload, used)) => {
+                out.push((digest, payload));
+                at += used;
+            }
+            None => {
+                // Resynchronise: the next header starts right after a newline.
+                let magic = format!("\n{MAGIC} ");
+                match bytes[at + 1..]
+                    .windows(magic.len())
+                    .position(|w| w == magic.as_bytes())
+                {
+                    Some(i) => at += 1 + i + 1,
+                    None => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One record at the start of `bytes`: its digest, payload and the bytes it spans.
+fn parse_record(bytes: &[u8]) -> Option<(&str, &[u8], usize)> {
+    let newline = bytes.iter().take(128).position(|&b| b == b'\n')?;
+    let header = std::str::from_utf8(&bytes[..newline]).ok()?;
+    let mut words = header.split(' ');
+    let (magic, format, digest, len, crc) = (
+        words.next()?,
+        words.next()?,
+        words.next()?,
+        words.next()?,
+        words.next()?,
+    );
+    if magic != MAGIC || words.next().is_some() || format.parse::<u32>().ok()? != FORMAT {
+        return None;
+    }
+    let len: usize = len.parse().ok()?;
+    let start = newline + 1;
+    let end = start.checked_add(len)?;
+    let payload = bytes.get(start..end)?;
+    if bytes.get(end) != Some(&b'\n')
+        || u32::from_str_radix(crc, 16).ok()? != crc32fast::hash(payload)
+        || digest.len() != 32
+    {
+        return None;
+    }
+    Some((digest, payload, end + 1))
+}
+
+/// The packs of a registry directory, oldest first (by name: it starts with the write time),
+/// with their contents. A pack that vanished since the listing (merged by another run) is
+/// skipped.
+fn read_packs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .collect()
+}
+
+/// Write records as a new pack: a temporary file renamed into place, no fsync.
+fn write_pack(dir: &Path, records: &[Vec<u8>]) -> std::io::Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut bytes = Vec::with_capacity(records.iter().map(Vec::len).sum());
+    for r in records {
+        bytes.extend_from_slice(r);
+    }
+    let name = format!(
+        "{:020}-{}-{:08x}.pack",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+        std::process::id(),
+        fastrand::u32(..)
+    );
+    write_replacing(&dir.join(name), &bytes)
+}
+
+/// Merge a registry's packs into one when there are more than [`MAX_PACKS`]: the newest valid
+/// record per key is kept, the merged pack is renamed into place, then the packs it read (and
+/// only those) are deleted.
+fn merge_if_needed(dir: &Path) -> std::io::Result<()> {
+    let packs = read_packs(dir);
+    if packs.len() <= MAX_PACKS {
+        return Ok(());
+    }
+    let mut newest: HashMap<&str, &[u8]> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for (_, bytes) in &packs {
+        for (digest, payload) in parse_pack(bytes) {
+            if newest.insert(digest, payload).is_none() {
+                order.push(digest);
+            }
+        }
+    }
+    let records: Vec<Vec<u8>> = order.iter().map(|d| encode_record(d, newest[d])).collect();
+    write_pack(dir, &records)?;
+    for (path, _) in &packs {
+        let _ = std::fs::remove_file(path);
+    }
+    remove_abandoned(dir);
+    Ok(())
+}
+
+/// Temporary files a killed writer left behind (older than an hour: no writer takes that long).
+fn remove_abandoned(dir: &Path) {
+    let old = |e: &std::fs::DirEntry| {
+        e.metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600))
+    };
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_name().to_string_lossy().starts_with(".tmp") && old(&e) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Write a file so that readers see either the old or the new content, never a mix: a
-/// temporary file in the same directory, synced, then renamed over the target.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// temporary file in the same directory, renamed over the target. No fsync: after a crash the
+/// file may be empty or torn, which the readers reject.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -253,11 +514,7 @@ pub fn registry_for(endpoints: &crate::registry::Endpoints, pkg: &Package) -> Op
     crate::registry::route::route(endpoints, pkg).cache_key()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A file-name-safe, reversible spelling of a name or version.
+/// A file-name-safe, reversible spelling of a name or kind.
 fn escape(text: &str) -> String {
     const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
@@ -266,6 +523,15 @@ fn escape(text: &str) -> String {
     let escaped = percent_encoding::utf8_percent_encode(text, KEEP).to_string();
     // `.` is escaped too, so `..` can never appear; keep names readable otherwise.
     escaped.replace("%2E", ".").replace("..", "%2E%2E")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -281,6 +547,15 @@ mod tests {
             "l".into(),
         )])
         .remove(0)
+    }
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut f: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        f.sort();
+        f
     }
 
     #[test]
@@ -316,44 +591,199 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_entries_are_discarded() {
+    fn one_pack_per_batch_no_directory_per_package() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let p = pkg("x", "1.0.0");
+        let pkgs: Vec<Package> = (0..2000).map(|i| pkg(&format!("p{i}"), "1.0.0")).collect();
         let ev = Evidence::new("r", TrustLevel::None);
-        cache.put("r", &p, true, &ev).unwrap();
-        let path = cache.path("r", &p);
-        std::fs::write(&path, b"{\"format\": 1, \"ident").unwrap();
-        assert_eq!(cache.get("r", &p, false), None);
-        assert!(!path.exists(), "the corrupt entry is removed");
-        cache.put("r", &p, true, &ev).unwrap();
-        assert_eq!(cache.get("r", &p, true), Some(ev));
+        let batch: Vec<PutEntry<'_>> = pkgs.iter().map(|p| ("r", p, false, &ev)).collect();
+        let (written, err) = cache.put_all(&batch);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(written, 2000);
+        let packs = files(&cache.registry_dir("r"));
+        assert_eq!(packs.len(), 1, "{packs:?}");
+        assert!(packs[0].extension().is_some_and(|x| x == "pack"));
+        // A fresh reader (another run) sees every answer.
+        let reader = Cache::open(dir.path()).unwrap();
+        for p in &pkgs {
+            assert_eq!(reader.get("r", p, false), Some(ev.clone()));
+        }
     }
 
     #[test]
-    fn concurrent_writers_never_leave_a_partial_entry() {
+    fn corrupt_and_truncated_records_are_discarded_and_their_neighbours_kept() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let p = pkg("x", "1.0.0");
+        let (a, b, c) = (pkg("a", "1.0.0"), pkg("b", "1.0.0"), pkg("c", "1.0.0"));
         let mut ev = Evidence::new("r", TrustLevel::Provenance);
-        ev.note = Some("n".repeat(100_000));
+        ev.note = Some("a note".into());
+        let (_, err) = cache.put_all(&[
+            ("r", &a, true, &ev),
+            ("r", &b, true, &ev),
+            ("r", &c, true, &ev),
+        ]);
+        assert!(err.is_none());
+        let pack = files(&cache.registry_dir("r")).remove(0);
+        let good = std::fs::read(&pack).unwrap();
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(
+                good.windows(16)
+                    .enumerate()
+                    .filter(|(_, w)| *w == b"\nprovscan-cache ")
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        assert_eq!(starts.len(), 3);
+        let order: Vec<&str> = parse_pack(&good).into_iter().map(|(d, _)| d).collect();
+        let name_of = |digest: &str| {
+            [&a, &b, &c]
+                .into_iter()
+                .find(|p| Cache::key("r", p).1 == digest)
+                .unwrap()
+                .name
+                .clone()
+        };
+        let (first, second, third) = (name_of(order[0]), name_of(order[1]), name_of(order[2]));
+        let flip = |at: usize| {
+            let mut bytes = good.clone();
+            let i = at + bytes[at..].windows(6).position(|w| w == b"a note").unwrap();
+            bytes[i] = b'A'; // still valid JSON: only the CRC catches it
+            bytes
+        };
+        let spoofed = {
+            // The second record's payload under the first record's digest.
+            let (_, payload) = parse_pack(&good)[1];
+            let mut bytes = encode_record(order[0], payload);
+            bytes.extend_from_slice(&good[starts[1]..]);
+            bytes
+        };
+        let older = String::from_utf8(good.clone())
+            .unwrap()
+            .replacen("provscan-cache 3 ", "provscan-cache 2 ", 1)
+            .into_bytes();
+        let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+            (
+                "empty (a crash before the data reached the disk)",
+                Vec::new(),
+                vec![],
+            ),
+            ("zero-filled", vec![0; good.len()], vec![]),
+            (
+                "cut in the last record",
+                good[..good.len() - 10].to_vec(),
+                vec![&first, &second],
+            ),
+            (
+                "cut after a header",
+                good[..starts[2] + 20].to_vec(),
+                vec![&first, &second],
+            ),
+            (
+                "a flipped byte in the middle record",
+                flip(starts[1]),
+                vec![&first, &third],
+            ),
+            (
+                "a flipped byte in the first record",
+                flip(0),
+                vec![&second, &third],
+            ),
+            ("another key's payload", spoofed, vec![&second, &third]),
+            (
+                "an older format's first record",
+                older,
+                vec![&second, &third],
+            ),
+        ];
+        for (what, bytes, kept) in cases {
+            std::fs::write(&pack, &bytes).unwrap();
+            let reader = Cache::open(dir.path()).unwrap();
+            for p in [&a, &b, &c] {
+                let want = kept.contains(&p.name.as_str());
+                assert_eq!(
+                    reader.get("r", p, true).is_some(),
+                    want,
+                    "{what}: {}",
+                    p.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn packs_are_merged_and_every_answer_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let ev = Evidence::new("r", TrustLevel::None);
+        let pkgs: Vec<Package> = (0..30).map(|i| pkg(&format!("p{i}"), "1.0.0")).collect();
+        for p in &pkgs {
+            cache.put("r", p, false, &ev).unwrap();
+            assert!(files(&cache.registry_dir("r")).len() <= MAX_PACKS + 1);
+        }
+        // The same answer stored again is one record after a merge, not two.
+        for p in &pkgs[..10] {
+            cache.put("r", p, false, &ev).unwrap();
+        }
+        let reader = Cache::open(dir.path()).unwrap();
+        for p in &pkgs {
+            assert_eq!(reader.get("r", p, false), Some(ev.clone()), "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_never_lose_or_mix_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ev = Evidence::new("r", TrustLevel::Provenance);
+        ev.note = Some("n".repeat(10_000));
+        let pkgs: Vec<Package> = (0..40).map(|i| pkg(&format!("p{i}"), "1.0.0")).collect();
+        // Separate `Cache` values, as separate processes have; overlapping batches, enough of
+        // them that merges run while others write and read.
         std::thread::scope(|s| {
-            for _ in 0..4 {
-                s.spawn(|| {
-                    for _ in 0..20 {
-                        cache.put("r", &p, true, &ev).unwrap();
+            for t in 0..4 {
+                let (pkgs, ev, dir) = (&pkgs, &ev, dir.path());
+                s.spawn(move || {
+                    for round in 0..10 {
+                        let cache = Cache::open(dir).unwrap();
+                        let batch: Vec<PutEntry<'_>> = pkgs
+                            .iter()
+                            .skip((t * 7 + round * 3) % 40)
+                            .take(8)
+                            .map(|p| ("r", p, true, ev))
+                            .collect();
+                        assert!(cache.put_all(&batch).1.is_none());
+                        for p in pkgs {
+                            if let Some(got) = cache.get("r", p, true) {
+                                assert_eq!(&got, ev);
+                            }
+                        }
                     }
                 });
             }
-            s.spawn(|| {
-                for _ in 0..200 {
-                    if let Some(got) = cache.get("r", &p, true) {
-                        assert_eq!(got, ev);
-                    }
-                }
-            });
         });
-        assert_eq!(cache.get("r", &p, true), Some(ev));
+        let cache = Cache::open(dir.path()).unwrap();
+        let stored = pkgs
+            .iter()
+            .filter(|p| cache.get("r", p, true).is_some())
+            .count();
+        assert!(stored > 0);
+        let leftovers: Vec<PathBuf> = files(&cache.registry_dir("r"))
+            .into_iter()
+            .filter(|p| p.extension().is_none_or(|x| x != "pack"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary file is left behind: {leftovers:?}"
+        );
+    }
+
+    #[test]
+    fn older_formats_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("v2/abc/npm/x")).unwrap();
+        std::fs::write(dir.path().join("v2/abc/npm/x/1.0.0~0.json"), b"{}").unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        assert_eq!(cache.get("r", &pkg("x", "1.0.0"), false), None);
+        assert!(cache.root.ends_with("v3"));
     }
 
     #[test]

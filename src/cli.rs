@@ -121,6 +121,14 @@ pub struct Cli {
     #[arg(long)]
     pub no_verify: bool,
 
+    /// Ask for each pinned version's own document instead of the package's whole release
+    /// history (the npm registry, crates.io; PyPI is unchanged): far fewer bytes on huge trees
+    /// and slow links. What needs the history (downgrades, publisher changes, history flags, a
+    /// key's expiry by publish time) is then reported as unchecked, never guessed. Also
+    /// provscan.toml `no-history = true`.
+    #[arg(long)]
+    pub no_history: bool,
+
     /// Sigstore trusted root (`trusted_root.json`) to verify attestations against, for another
     /// Sigstore instance. Default: the production root embedded in provscan.
     #[arg(long, value_name = "FILE", conflicts_with = "no_verify")]

@@ -27,6 +27,7 @@
 //!
 //! `min-release-age = "7d"` flags pinned versions published more recently than that
 //! (`too-fresh`, which then fails the policy); `--min-release-age` overrides it.
+//! `no-history = true` asks per-version documents only, like `--no-history` (docs/cli.md).
 //!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
@@ -63,6 +64,8 @@ pub struct Config {
     pub private: Vec<String>,
     /// `min-release-age` (`"7d"`), when set.
     pub min_release_age: Option<jiff::SignedDuration>,
+    /// `no-history = true`: per-version documents only (`--no-history`).
+    pub no_history: bool,
 }
 
 /// Why the configuration file is unusable.
@@ -126,6 +129,8 @@ struct Wire {
     #[serde(default)]
     private: Vec<String>,
     min_release_age: Option<Spanned<String>>,
+    #[serde(default)]
+    no_history: bool,
 }
 
 #[derive(Deserialize)]
@@ -296,6 +301,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         provenance_from,
         private: wire.private,
         min_release_age,
+        no_history: wire.no_history,
     })
 }
 
@@ -361,6 +367,13 @@ until = 2027-02-01
             "{e}"
         );
         assert_eq!(parse("p", "").unwrap().own, None);
+    }
+
+    #[test]
+    fn no_history_key() {
+        assert!(parse("p", "no-history = true\n").unwrap().no_history);
+        assert!(!parse("p", "").unwrap().no_history);
+        assert!(parse("p", "no-history = \"yes\"\n").is_err());
     }
 
     #[test]

@@ -484,6 +484,28 @@ fn top_publishers(packages: &[PackageReport], basis: CoverageBasis) -> Vec<Publi
     list
 }
 
+/// Packages answered from the persistent cache, per registry (`cached_by_registry` in JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct CachedCounts {
+    /// Of the npm registry.
+    pub npm: usize,
+    /// Of PyPI.
+    pub pypi: usize,
+    /// Of crates.io (each would have cost a paced request).
+    pub crates: usize,
+}
+
+impl CachedCounts {
+    /// Count one package of `ecosystem`.
+    pub fn add(&mut self, ecosystem: Ecosystem) {
+        match ecosystem {
+            Ecosystem::Npm => self.npm += 1,
+            Ecosystem::Pypi => self.pypi += 1,
+            Ecosystem::Crates => self.crates += 1,
+        }
+    }
+}
+
 impl Report {
     /// Lockfiles that could not be read (their errors are in [`LockfileReport::error`]).
     pub fn unreadable_lockfiles(&self) -> impl Iterator<Item = &LockfileReport> {
@@ -508,6 +530,8 @@ pub struct Report {
     pub requests: RequestCounts,
     /// Packages answered from the persistent cache.
     pub cached: usize,
+    /// The same, per registry (`cached_by_registry` in JSON).
+    pub cached_by: CachedCounts,
     /// The policy's verdict.
     pub policy: PolicyOutcome,
     /// Things the user should know (also printed on stderr).

@@ -22,8 +22,8 @@ use crate::registry::trace::{RequestTrace, Traces};
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
 use crate::report::causes::{self, RegistryUrls};
 use crate::report::{
-    CoverageBasis, Flag, FlagKind, Independence, LockfileReport, PackageReport, PolicyOutcome,
-    Report, Summary,
+    CachedCounts, CoverageBasis, Flag, FlagKind, Independence, LockfileReport, PackageReport,
+    PolicyOutcome, Report, Summary,
 };
 use crate::settings::Settings;
 use crate::verify::{self, Verifier, VerifyError};
@@ -136,7 +136,7 @@ pub fn run_with(
 
     // The cache answers what it can; the registries are asked only for the rest.
     let cache = open_cache(settings, &mut warnings);
-    let (mut lookups, cached) = from_cache(cache.as_ref(), settings, &packages);
+    let (mut lookups, cached_by) = from_cache(cache.as_ref(), settings, &packages);
     // Packages the lockfile resolved from a private host are asked of no public registry
     // (offline, nothing is asked anyway: they are reported as not asked).
     if !settings.offline {
@@ -264,7 +264,8 @@ pub fn run_with(
         ),
         packages,
         requests: fetched.requests,
-        cached,
+        cached: cached_by.npm + cached_by.pypi + cached_by.crates,
+        cached_by,
         policy: PolicyOutcome::default(),
         warnings,
         causes,
@@ -299,7 +300,7 @@ fn registry_urls(settings: &Settings) -> RegistryUrls {
 fn open_cache(settings: &Settings, warnings: &mut Vec<String>) -> Option<Cache> {
     let dir = settings.cache_dir.as_ref()?;
     match Cache::open(dir) {
-        Ok(cache) => Some(cache),
+        Ok(cache) => Some(cache.with_history(!settings.registry.no_history)),
         Err(e) => {
             warnings.push(format!("{e}; continuing without the cache"));
             None
@@ -307,15 +308,16 @@ fn open_cache(settings: &Settings, warnings: &mut Vec<String>) -> Option<Cache> 
     }
 }
 
-/// Lookups the cache can answer, and how many.
+/// Lookups the cache can answer, and how many per registry.
 fn from_cache(
     cache: Option<&Cache>,
     settings: &Settings,
     packages: &[Package],
-) -> (HashMap<PackageKey, Lookup>, usize) {
+) -> (HashMap<PackageKey, Lookup>, CachedCounts) {
     let mut found = HashMap::new();
+    let mut counts = CachedCounts::default();
     let Some(cache) = cache else {
-        return (found, 0);
+        return (found, counts);
     };
     let want_identity = settings.registry.fetch_identity;
     for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
@@ -327,10 +329,10 @@ fn from_cache(
                 continue; // a package-level fact is stale: ask the registry again
             }
             found.insert(pkg.key(), Lookup::Answered(Box::new(evidence)));
+            counts.add(pkg.ecosystem);
         }
     }
-    let n = found.len();
-    (found, n)
+    (found, counts)
 }
 
 /// The cache kind of crates.io's `trustpub_only`, a crate-level fact kept for a day.
@@ -364,7 +366,7 @@ fn package_facts_from_cache(
     }
 }
 
-/// Keep every answer the registries gave (never an `unknown`).
+/// Keep every answer the registries gave (never an `unknown`), in one batch.
 fn store(
     cache: Option<&Cache>,
     settings: &Settings,
@@ -373,28 +375,46 @@ fn store(
     warnings: &mut Vec<String>,
 ) {
     let Some(cache) = cache else { return };
-    let mut failed = None;
-    for pkg in asked {
-        let Some(Lookup::Answered(evidence)) = fetched.by_key.get(&pkg.key()) else {
-            continue;
-        };
-        if evidence.incomplete {
-            continue; // a request it needed failed: ask again next time
-        }
-        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
-            continue;
-        };
-        if let Err(e) = cache.put(&registry, pkg, settings.registry.fetch_identity, evidence) {
-            failed.get_or_insert(e);
-        }
-        if pkg.ecosystem == Ecosystem::Crates {
-            let name = pkg.ecosystem.normalize_name(&pkg.name);
-            let value = evidence
-                .trustpub_only
-                .map_or(serde_json::Value::Null, serde_json::Value::Bool);
-            if let Err(e) = cache.put_fact(&registry, TRUSTPUB_ONLY, &name, &value) {
-                failed.get_or_insert(e);
+    let registries: Vec<(&Package, String, &Evidence)> = asked
+        .iter()
+        .filter_map(|pkg| {
+            let Some(Lookup::Answered(evidence)) = fetched.by_key.get(&pkg.key()) else {
+                return None;
+            };
+            if evidence.incomplete {
+                return None; // a request it needed failed: ask again next time
             }
+            let registry = cache::registry_for(&settings.registry.endpoints, pkg)?;
+            Some((pkg, registry, &**evidence))
+        })
+        .collect();
+    let batch: Vec<cache::PutEntry<'_>> = registries
+        .iter()
+        .map(|(pkg, registry, evidence)| {
+            (
+                registry.as_str(),
+                *pkg,
+                settings.registry.fetch_identity,
+                *evidence,
+            )
+        })
+        .collect();
+    let (_, mut failed) = cache.put_all(&batch);
+    // crates.io's `trustpub_only` is a crate-level fact, kept apart for a day: once per crate.
+    let mut crates = std::collections::BTreeSet::new();
+    for (pkg, registry, evidence) in &registries {
+        if pkg.ecosystem != Ecosystem::Crates {
+            continue;
+        }
+        let name = pkg.ecosystem.normalize_name(&pkg.name);
+        if !crates.insert((registry.as_str(), name.clone())) {
+            continue;
+        }
+        let value = evidence
+            .trustpub_only
+            .map_or(serde_json::Value::Null, serde_json::Value::Bool);
+        if let Err(e) = cache.put_fact(registry, TRUSTPUB_ONLY, &name, &value) {
+            failed.get_or_insert(e);
         }
     }
     if let Some(e) = failed {

@@ -119,6 +119,7 @@ impl Settings {
             &mut endpoints.warnings,
         )?;
         endpoints.private = file.private.clone();
+        let no_history = cli.no_history || file.no_history;
         let policy = resolve_policy(&cli, file)?;
         if !(cli.crates_rate.is_finite() && cli.crates_rate > 0.0 && cli.crates_rate <= 1000.0) {
             return Err(SettingsError::Invalid(format!(
@@ -156,6 +157,7 @@ impl Settings {
                 fetch_identity: !cli.no_verify,
                 progress: true,
                 npm_keys: !cli.no_verify,
+                no_history,
             },
             verify: (!cli.no_verify).then_some(VerifyConfig {
                 trusted_root: cli.trusted_root,

@@ -231,3 +231,59 @@ fn an_answer_whose_attestation_could_not_be_fetched_is_not_cached() {
     let second = run();
     assert_eq!(second["cached"], 1, "only b is cached; a is asked again");
 }
+
+#[test]
+fn concurrent_runs_share_a_cache_and_older_formats_are_ignored() {
+    let reg = registry();
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    project(proj.path());
+    let cache = home.path().join("cache");
+    // A cache of the previous format (one directory per package) is left alone and not read.
+    let old = cache.join("v2/0123456789abcdef/npm/a");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("1.0.0~0123456789abcdef.json"), b"{\"format\": 2}").unwrap();
+    let command = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("provscan"));
+        cmd.env_clear()
+            .env("HOME", home.path())
+            .env("NO_COLOR", "1")
+            .args([
+                "--format",
+                "json",
+                "--no-verify",
+                "--npm-registry",
+                &reg.url(),
+            ])
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg(proj.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    };
+    // Four runs at once, writing the same entries into the same cache.
+    let runs: Vec<_> = (0..4).map(|_| command().spawn().unwrap()).collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        let report = json_out(&out);
+        assert_eq!(report["cached"], 0, "the old format was not read");
+        assert!(
+            !report["warnings"].to_string().contains("cache"),
+            "{}",
+            report["warnings"]
+        );
+    }
+    let before = reg.requests().len();
+    let warm = json_out(&command().output().unwrap());
+    assert_eq!(
+        warm["cached"], 2,
+        "every entry the concurrent runs wrote reads back"
+    );
+    assert_eq!(
+        reg.requests().len() - before,
+        1,
+        "only `gone` (unknown) is asked again"
+    );
+    assert!(old.join("1.0.0~0123456789abcdef.json").exists());
+}

@@ -297,6 +297,7 @@ fn an_unreachable_host_is_given_up_on_quickly() {
         fetch_identity: false,
         progress: false,
         npm_keys: false,
+        no_history: false,
     };
     let pkgs: Vec<Package> = (0..40)
         .flat_map(|i| npm_pkg(&format!("p{i}"), "1.0.0"))

@@ -168,6 +168,17 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             .to_string()
             .replace("%2D", "-")
             .replace("%5F", "_");
+    if ctx.no_history {
+        let looked = futures::future::join_all(ours.iter().map(|p| lookup_version(ctx, &name, p)));
+        out.extend(
+            looked
+                .await
+                .into_iter()
+                .zip(&ours)
+                .map(|(l, p)| (p.key(), l)),
+        );
+        return out;
+    }
     let Ok(url) = api.join(&format!("api/v1/crates/{name}")) else {
         out.extend(all_unknown(&ours, "the crate name cannot be put in a URL"));
         return out;
@@ -240,6 +251,93 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
         out.push((pkg.key(), lookup));
     }
     out
+}
+
+/// crates.io's per-version document (`/api/v1/crates/{name}/{version}`).
+#[derive(Debug, Deserialize)]
+struct VersionDoc {
+    #[serde(default, deserialize_with = "lenient")]
+    version: Option<Version>,
+}
+
+/// `--no-history`: one pinned version from crates.io's per-version endpoint, no versions list.
+/// What the history would have judged is marked unchecked ([`super::no_history`]).
+async fn lookup_version(ctx: &Ctx, name: &str, pkg: &Package) -> Lookup {
+    let url = super::no_history::url_version(&pkg.version).and_then(|v| {
+        ctx.endpoints
+            .crates
+            .join(&format!("api/v1/crates/{name}/{v}"))
+            .ok()
+    });
+    let Some(url) = url else {
+        return Lookup::Unknown {
+            reason: format!(
+                "--no-history: version `{}` is not a semantic version, so its document was not \
+                 asked for",
+                pkg.version
+            ),
+        };
+    };
+    let fetched = ctx
+        .http
+        .get_json(
+            &ctx.crates,
+            &url,
+            "application/json",
+            None,
+            wire::json::<VersionDoc>,
+        )
+        .await;
+    ctx.trace_request(Ecosystem::Crates, &pkg.name, "version", &url, &fetched);
+    let version = match fetched {
+        Ok(Some(VersionDoc { version: Some(v) })) if v.num.as_deref() == Some(&pkg.version) => v,
+        Ok(Some(_)) => {
+            return Lookup::Unknown {
+                reason: format!(
+                    "crates.io's document for {} {} is not about that version; not used",
+                    pkg.name, pkg.version
+                ),
+            };
+        }
+        Ok(None) => {
+            return Lookup::Unknown {
+                reason: format!("crates.io does not list version {} (404)", pkg.version),
+            };
+        }
+        Err(e) => {
+            return Lookup::Unknown {
+                reason: failure_reason("crates.io", &e),
+            };
+        }
+    };
+    if version.trustpub_data.is_none() {
+        return Lookup::Unknown {
+            reason:
+                "the crates API at this URL does not expose trusted publishing (no `trustpub_data`)"
+                    .into(),
+        };
+    }
+    if version.trustpub_malformed() {
+        return Lookup::Unknown {
+            reason: "crates.io's `trustpub_data` for this version names no provider and repository, so it is not trusted publishing".into(),
+        };
+    }
+    let release = Release {
+        key: VersionKey::semver(&pkg.version),
+        version: pkg.version.clone(),
+        published: version.created_at.as_deref().and_then(history::parse_time),
+        level: version.level(),
+    };
+    let mut evidence = evaluate(
+        ctx,
+        pkg,
+        &version,
+        &release,
+        std::slice::from_ref(&release),
+        std::slice::from_ref(&version),
+    );
+    super::no_history::mark(&mut evidence, Ecosystem::Crates);
+    Lookup::Answered(Box::new(evidence))
 }
 
 fn evaluate(

@@ -19,7 +19,9 @@ pub mod crates;
 pub mod endpoints;
 pub mod history;
 pub mod http;
+pub mod lanes;
 pub mod limit;
+pub mod no_history;
 pub mod npm;
 pub mod pypi;
 pub mod route;
@@ -143,6 +145,10 @@ pub struct Evidence {
     /// for other bytes than the lockfile pins ([`binding`]); the package is then `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
+    /// Checks that could not be made, each with why (`--no-history`: what the release history
+    /// would have judged); in the style of `downgrade_unchecked`. Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<Unchecked>,
     /// Raw attestation material for the verification stage (not part of the JSON report).
     #[serde(skip)]
     pub material: Material,
@@ -186,6 +192,15 @@ impl Notice {
         });
         Notice { message }
     }
+}
+
+/// A check that could not be made on an answer, and why (`evidence.unchecked`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Unchecked {
+    /// Which check: `publisher-change`, `history-flags` or `key-expiry`.
+    pub check: String,
+    /// Why it was not made, in one sentence.
+    pub reason: String,
 }
 
 /// What the verification stage needs from a registry answer, kept verbatim (and in the cache).
@@ -349,6 +364,7 @@ impl Evidence {
             yanked: None,
             deprecated: None,
             rejected: None,
+            unchecked: Vec::new(),
             material: Material::default(),
             incomplete: false,
         }
@@ -371,6 +387,8 @@ pub struct RegistryConfig {
     /// Fetch the npm registry's signing keys alongside npm lookups (verification wants them;
     /// the scan turns this off when the cache holds fresh keys).
     pub npm_keys: bool,
+    /// `--no-history`: per-version documents only ([`no_history`]).
+    pub no_history: bool,
 }
 
 /// Requests sent per registry (every attempt counts).
@@ -442,6 +460,8 @@ pub(crate) struct Ctx {
     pub(crate) http: Http,
     pub(crate) endpoints: Endpoints,
     pub(crate) fetch_identity: bool,
+    /// `--no-history`: ask per-version documents ([`no_history`]).
+    pub(crate) no_history: bool,
     pub(crate) npm: Arc<Lane>,
     pub(crate) pypi: Arc<Lane>,
     pub(crate) crates: Arc<Lane>,
@@ -551,15 +571,34 @@ pub fn lookup_all_traced(
         http,
         endpoints: config.endpoints.clone(),
         fetch_identity: config.fetch_identity,
+        no_history: config.no_history,
         npm: Lane::for_config("npm", &config.http, None),
         pypi: Lane::for_config("pypi", &config.http, None),
         crates: Lane::for_config("crates", &config.http, pace),
         trace: trace.then(|| Arc::new(trace::Recorder::default())),
     });
-    let progress = progress_bar(config.progress, groups.len() + chains.len());
+    let crates_names = groups
+        .keys()
+        .filter(|(e, _, _)| *e == Ecosystem::Crates)
+        .count();
+    let progress = lanes::Progress::new(
+        config.progress,
+        groups.len() - crates_names,
+        crates_names,
+        pace,
+    );
     let wants_keys = config.npm_keys && groups.keys().any(|(e, _, _)| *e == Ecosystem::Npm);
     // One context per registry asked, each seeing its registry as its ecosystem's endpoint.
     let mut routed: HashMap<(Ecosystem, url::Url), Arc<Ctx>> = HashMap::new();
+    // crates.io's paced lane is started first and let in in order, direct dependencies first
+    // (see `lanes`); the others follow in name order.
+    let mut ordered: Vec<((Ecosystem, url::Url, String), Vec<Package>)> =
+        groups.into_iter().collect();
+    ordered.sort_by_key(|((ecosystem, _, _), pkgs)| match ecosystem {
+        Ecosystem::Crates => (0, lanes::priority(pkgs)),
+        _ => (1, 0),
+    });
+    let turnstile = lanes::Turnstile::new(pace.unwrap_or(Duration::ZERO));
 
     let (mut by_key, npm_keys) = runtime.block_on(async {
         let keys_ctx =
@@ -567,20 +606,35 @@ pub fn lookup_all_traced(
         let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
         let mut tasks = tokio::task::JoinSet::new();
         let deadline = config.http.package_deadline;
-        for ((ecosystem, base, _), pkgs) in groups {
+        let mut crates_turn = 0;
+        for ((ecosystem, base, _), pkgs) in ordered {
             let ctx = Arc::clone(
                 routed
                     .entry((ecosystem, base.clone()))
                     .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
             );
+            let turn = (ecosystem == Ecosystem::Crates).then(|| {
+                crates_turn += 1;
+                (Arc::clone(&turnstile), crates_turn - 1)
+            });
             // Every request of one package shares its deadline (see `http`).
-            tasks.spawn(http::with_package_clock(deadline, async move {
-                match ecosystem {
-                    Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
-                    Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
-                    Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
+            tasks.spawn(async move {
+                if let Some((gate, i)) = &turn {
+                    gate.enter(*i).await;
                 }
-            }));
+                let results = http::with_package_clock(deadline, async move {
+                    match ecosystem {
+                        Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
+                        Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
+                        Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
+                    }
+                })
+                .await;
+                if let Some((gate, i)) = &turn {
+                    gate.leave(*i);
+                }
+                (ecosystem, results)
+            });
         }
         for ((indexes, up, _), pkgs) in chains {
             let ctxs: Vec<Arc<Ctx>> = indexes
@@ -596,17 +650,18 @@ pub fn lookup_all_traced(
                 .collect();
             let up = up.map(|u| u.to_string());
             tasks.spawn(http::with_package_clock(deadline, async move {
-                pypi::lookup_first_of(&ctxs, up.as_deref(), &pkgs).await
+                let results = pypi::lookup_first_of(&ctxs, up.as_deref(), &pkgs).await;
+                (Ecosystem::Pypi, results)
             }));
         }
         let mut by_key = withheld;
         while let Some(done) = tasks.join_next().await {
-            if let Some(bar) = &progress {
-                bar.inc(1);
-            }
             // A panicking task would be a bug; its packages stay without a lookup and are
             // reported unknown by the scan rather than taking the whole run down.
-            if let Ok(results) = done {
+            if let Ok((ecosystem, results)) = done {
+                if let Some(p) = &progress {
+                    p.done(ecosystem == Ecosystem::Crates);
+                }
                 by_key.extend(results);
             }
         }
@@ -618,8 +673,8 @@ pub fn lookup_all_traced(
         };
         (by_key, npm_keys)
     });
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
+    if let Some(p) = progress {
+        p.finish();
     }
     // An upstream answer counts only when bound to the lockfile's digest.
     for (key, (pkg, base)) in upstream {
@@ -667,6 +722,7 @@ pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
         http,
         endpoints: config.endpoints.clone(),
         fetch_identity: config.fetch_identity,
+        no_history: config.no_history,
         npm: Lane::new("npm", 1, None),
         pypi: Lane::new("pypi", 1, None),
         crates: Lane::new("crates", 1, None),
@@ -675,20 +731,6 @@ pub fn fetch_npm_keys(config: &RegistryConfig) -> NpmKeys {
     runtime.block_on(npm::fetch_keys(Arc::new(
         ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()),
     )))
-}
-
-fn progress_bar(wanted: bool, total: usize) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if !wanted || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} asking registries {pos}/{len} {wide_bar}",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
 }
 
 /// The same `Unknown` lookup for every package of a group.

@@ -446,6 +446,14 @@ pub(crate) async fn lookup(ctx: &Ctx, pkgs: &[Package]) -> Vec<(PackageKey, Look
             "not a valid npm package name; the registry was not asked",
         );
     }
+    if ctx.no_history {
+        return futures::future::join_all(pkgs.iter().map(|p| lookup_version(ctx, registry, p)))
+            .await
+            .into_iter()
+            .zip(pkgs)
+            .map(|(lookup, p)| (p.key(), lookup))
+            .collect();
+    }
     let Some(url) = packument_url(&ctx.endpoints.npm, &first.name) else {
         return all_unknown(pkgs, "the package name cannot be put in a URL");
     };
@@ -498,6 +506,102 @@ struct Known<'a> {
     history: &'a [Release],
     attested: &'a std::collections::BTreeSet<String>,
     signed: &'a std::collections::BTreeSet<String>,
+}
+
+/// The per-version document URL for a name and version (`--no-history`):
+/// `@scope/name`, `1.0.0` → `{registry}@scope%2fname/1.0.0`. `None` for a version that is not a
+/// semantic version (it could not be put in a path safely, and npm pins nothing else).
+pub fn version_url(registry: &Url, name: &str, version: &str) -> Option<Url> {
+    let version = super::no_history::url_version(version)?;
+    let escaped = percent_encoding::utf8_percent_encode(name, NAME)
+        .to_string()
+        .replace("%2F", "%2f");
+    registry.join(&format!("{escaped}/{version}")).ok()
+}
+
+/// A per-version document: the version's manifest, and the version it says it is.
+fn decode_version(bytes: &[u8]) -> Decoded<(Manifest, Option<String>)> {
+    #[derive(Deserialize)]
+    struct Named {
+        #[serde(default, deserialize_with = "lenient")]
+        version: Option<String>,
+    }
+    match (wire::json::<Manifest>(bytes), wire::json::<Named>(bytes)) {
+        (Decoded::Ok(manifest), Decoded::Ok(named)) => Decoded::Ok((manifest, named.version)),
+        (Decoded::Malformed(m), _) | (_, Decoded::Malformed(m)) => Decoded::Malformed(m),
+    }
+}
+
+/// `--no-history`: one pinned version from its own document, no packument. What the history
+/// would have judged is marked unchecked ([`super::no_history`]).
+async fn lookup_version(ctx: &Ctx, registry: &str, pkg: &Package) -> Lookup {
+    let Some(url) = version_url(&ctx.endpoints.npm, &pkg.name, &pkg.version) else {
+        return Lookup::Unknown {
+            reason: format!(
+                "--no-history: version `{}` is not a semantic version, so its document was not \
+                 asked for",
+                pkg.version
+            ),
+        };
+    };
+    let token = ctx.endpoints.npm_token_for(&url);
+    let fetched = ctx
+        .http
+        .get_json(&ctx.npm, &url, "application/json", token, decode_version)
+        .await;
+    ctx.trace_request(
+        Ecosystem::Npm,
+        &pkg.name,
+        "version document",
+        &url,
+        &fetched,
+    );
+    let manifest = match fetched {
+        Ok(Some((manifest, Some(v)))) if v == pkg.version => manifest,
+        Ok(Some((_, other))) => {
+            return Lookup::Unknown {
+                reason: format!(
+                    "the npm registry's document for {}@{} names version {}; not used",
+                    pkg.name,
+                    pkg.version,
+                    other.as_deref().unwrap_or("none")
+                ),
+            };
+        }
+        Ok(None) => {
+            return Lookup::Unknown {
+                reason: format!(
+                    "the npm registry does not list version {} (404)",
+                    pkg.version
+                ),
+            };
+        }
+        Err(e) => {
+            return Lookup::Unknown {
+                reason: failure_reason("the npm registry", &e),
+            };
+        }
+    };
+    let release = Release {
+        key: VersionKey::semver(&pkg.version),
+        published: None,
+        level: manifest.level(),
+        version: pkg.version.clone(),
+    };
+    // Only this version is known: whether the registry signs or attests its other versions
+    // (`missing-signature`, `adopted-elsewhere`) cannot be told, so neither is claimed.
+    let this = std::collections::BTreeSet::from([pkg.version.clone()]);
+    let none = std::collections::BTreeSet::new();
+    let known = Known {
+        history: std::slice::from_ref(&release),
+        attested: if manifest.attested() { &this } else { &none },
+        signed: if manifest.signed() { &this } else { &none },
+    };
+    let mut lookup = evaluate(ctx, registry, pkg, &manifest, &release, &known).await;
+    if let Lookup::Answered(evidence) = &mut lookup {
+        super::no_history::mark(evidence, Ecosystem::Npm);
+    }
+    lookup
 }
 
 async fn evaluate(

@@ -12,8 +12,8 @@ use crate::model::{Integrity, Source};
 use crate::registry::{Evidence, RequestCounts};
 use crate::report::independence::{IndependenceTally, Split};
 use crate::report::{
-    Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PackageReport, PublisherCount,
-    Report, Tally, Violation,
+    CachedCounts, Cause, Coverage, Flag, Ignored, Independence, LockfileReport, PackageReport,
+    PublisherCount, Report, Tally, Violation,
 };
 use crate::verify::Verification;
 
@@ -37,6 +37,7 @@ struct JsonReport<'a> {
     summary: JsonSummary<'a>,
     requests: &'a RequestCounts,
     cached: usize,
+    cached_by_registry: &'a CachedCounts,
     policy: JsonPolicy<'a>,
     warnings: &'a [String],
     causes: &'a [Cause],
@@ -332,6 +333,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
         },
         requests: &report.requests,
         cached: report.cached,
+        cached_by_registry: &report.cached_by,
         policy: JsonPolicy {
             passed: report.policy.passed(),
             fail_on: &report.policy.fail_on,

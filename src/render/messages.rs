@@ -229,6 +229,7 @@ mod tests {
             packages,
             requests: Default::default(),
             cached: 0,
+            cached_by: Default::default(),
             policy: PolicyOutcome::default(),
             warnings: Vec::new(),
         };

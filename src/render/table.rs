@@ -69,7 +69,7 @@ pub fn render_with(report: &Report, options: &Options) -> String {
     publishers(&mut footer, report);
     signatures_line(&mut footer, report);
     if report.cached > 0 {
-        footer.push(format!("{} answered from the cache", report.cached));
+        footer.push(cached_line(report));
     }
     if !footer.is_empty() {
         out.push('\n');
@@ -80,6 +80,26 @@ pub fn render_with(report: &Report, options: &Options) -> String {
         }
     }
     out
+}
+
+/// `N answered from the cache`, and per registry when more than one (crates.io's count says
+/// how many paced requests the cache spared).
+fn cached_line(report: &Report) -> String {
+    let by = &report.cached_by;
+    let parts: Vec<String> = [("npm", by.npm), ("PyPI", by.pypi), ("crates.io", by.crates)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    if parts.len() > 1 || by.crates > 0 {
+        format!(
+            "{} answered from the cache ({})",
+            report.cached,
+            parts.join(", ")
+        )
+    } else {
+        format!("{} answered from the cache", report.cached)
+    }
 }
 
 /// Packages and lockfiles; per ecosystem the statuses and coverage; what fails the policy.

@@ -273,6 +273,7 @@ pub fn registry_config(
         fetch_identity: identity,
         progress: false,
         npm_keys: false,
+        no_history: false,
     }
 }
 

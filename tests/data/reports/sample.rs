@@ -306,6 +306,7 @@ fn build(tag: &dyn Fn(&str) -> String) -> Report {
         packages,
         requests: RequestCounts::default(),
         cached: 0,
+        cached_by: Default::default(),
         policy: PolicyOutcome {
             fail_on: vec!["invalid".into(), "downgraded".into()],
             baseline: false,

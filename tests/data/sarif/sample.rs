@@ -139,6 +139,7 @@ pub fn report(specs: Vec<Spec>, extra: &[(&str, &str, usize)], policy: PolicyOut
         packages,
         requests: RequestCounts::default(),
         cached: 0,
+        cached_by: Default::default(),
         policy,
         warnings: Vec::new(),
         causes,
