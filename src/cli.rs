@@ -79,10 +79,16 @@ pub struct Cli {
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
     /// publisher-changed, unexpected-publisher, trustpub-only, missing-signature,
-    /// adopted-elsewhere. Default: provscan.toml's `fail-on`, else
+    /// adopted-elsewhere, yanked, deprecated, too-fresh. Default: provscan.toml's `fail-on`, else
     /// invalid,downgraded,integrity-mismatch,missing-signature.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
+
+    /// Flag pinned versions published more recently than DURATION (`7d`, `36h`, `2w`,
+    /// `1d 12h`) as `too-fresh`, which fails the policy: a cool-down before new releases are
+    /// used. Default: provscan.toml's `min-release-age`, else none.
+    #[arg(long, value_name = "DURATION")]
+    pub min_release_age: Option<String>,
 
     /// Fail (exit 1) when less than PCT percent of registry packages are verified, attested or
     /// trusted-publisher: overall (`60`) or for one ecosystem (`npm=80`). Repeatable.

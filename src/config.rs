@@ -25,6 +25,8 @@
 //! private = ["@corp/*", "corp-*"]        # never asked of the public registry
 //! ```
 //!
+//! `min-release-age = "7d"` flags pinned versions published more recently than that
+//! (`too-fresh`, which then fails the policy); `--min-release-age` overrides it.
 //! `no-history = true` asks per-version documents only, like `--no-history` (docs/cli.md).
 //!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
@@ -60,6 +62,8 @@ pub struct Config {
     pub provenance_from: Vec<String>,
     /// `private`: name patterns (`"@corp/*"`, `"corp-*"`) never asked of an upstream.
     pub private: Vec<String>,
+    /// `min-release-age` (`"7d"`), when set.
+    pub min_release_age: Option<jiff::SignedDuration>,
     /// `no-history = true`: per-version documents only (`--no-history`).
     pub no_history: bool,
 }
@@ -124,6 +128,7 @@ struct Wire {
     provenance_from: Option<WireProvenance>,
     #[serde(default)]
     private: Vec<String>,
+    min_release_age: Option<Spanned<String>>,
     #[serde(default)]
     no_history: bool,
 }
@@ -191,6 +196,12 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
                     .collect::<Result<_, _>>()
                     .map_err(err)?,
             })
+        }
+    };
+    let min_release_age = match wire.min_release_age {
+        None => None,
+        Some(value) => {
+            Some(policy::parse_release_age(value.get_ref()).map_err(policy_err(value.span()))?)
         }
     };
     let mut ignores = Vec::with_capacity(wire.ignore.len());
@@ -289,6 +300,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         exclude,
         provenance_from,
         private: wire.private,
+        min_release_age,
         no_history: wire.no_history,
     })
 }

@@ -100,8 +100,8 @@ pub enum PolicyError {
     /// An unknown word in `fail-on`, `--fail-on` or an ignore's `rules`.
     #[error(
         "unknown rule `{word}` in {place} (statuses: verified, attested, trusted-publisher, none, downgraded, \
-         invalid, unknown, not-applicable, unpinned; flags: integrity-mismatch, source-mismatch, publisher-changed, \
-         unexpected-publisher)"
+         invalid, unknown, not-applicable, unpinned; flags: {})",
+        FlagKind::ALL.map(FlagKind::as_str).join(", ")
     )]
     UnknownRule {
         /// The word.
@@ -114,6 +114,12 @@ pub enum PolicyError {
         "invalid min-coverage `{0}`: expected PCT or ECOSYSTEM=PCT with 0 <= PCT <= 100 and ECOSYSTEM one of npm, pypi, crates"
     )]
     Coverage(String),
+    /// A bad `min-release-age` value.
+    #[error(
+        "invalid min-release-age `{0}`: expected a duration in minutes, hours, days or weeks, like \
+         \"7d\", \"36h\", \"2w\" or \"1d 12h\""
+    )]
+    ReleaseAge(String),
     /// A bad ignore.
     #[error("invalid ignore `{pattern}`: {message}")]
     Ignore {
@@ -133,6 +139,9 @@ pub struct Policy {
     pub min_coverage: Vec<MinCoverage>,
     /// Accepted exceptions.
     pub ignores: Vec<Ignore>,
+    /// `min-release-age` / `--min-release-age`: a pinned version published more recently than
+    /// this is flagged `too-fresh`, and the flag fails the policy.
+    pub min_release_age: Option<jiff::SignedDuration>,
 }
 
 impl Default for Policy {
@@ -141,8 +150,27 @@ impl Default for Policy {
             fail_on: Rule::defaults(),
             min_coverage: Vec::new(),
             ignores: Vec::new(),
+            min_release_age: None,
         }
     }
+}
+
+/// Parse a release age: jiff's friendly durations in weeks, days, hours and minutes (`7d`,
+/// `36h`, `2w`, `1d 12h`, `3 days`), a day being 24 hours. Months and years (of varying
+/// length), zero and negative ages are refused.
+pub fn parse_release_age(text: &str) -> Result<jiff::SignedDuration, PolicyError> {
+    let bad = || PolicyError::ReleaseAge(text.to_string());
+    let span: jiff::Span = text.trim().parse().map_err(|_| bad())?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(bad());
+    }
+    let duration = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| bad())?;
+    if duration <= jiff::SignedDuration::ZERO {
+        return Err(bad());
+    }
+    Ok(duration)
 }
 
 /// Parse `fail-on` words.
@@ -683,6 +711,19 @@ mod tests {
     }
 
     #[test]
+    fn release_ages() {
+        let hours = |t: &str| parse_release_age(t).map(|d| d.as_secs() / 3600);
+        assert_eq!(hours("7d").unwrap(), 168);
+        assert_eq!(hours("2w").unwrap(), 336);
+        assert_eq!(hours("36h").unwrap(), 36);
+        assert_eq!(hours("1d 12h").unwrap(), 36);
+        assert_eq!(hours("3 days").unwrap(), 72);
+        for bad in ["", "7", "1 month", "1y", "0d", "-1d", "soon", "P1M"] {
+            assert!(parse_release_age(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn flags_can_fail_the_policy() {
         let mut r = report(&[(Ecosystem::Npm, "a", "1.0.0", Status::Attested)]);
         r.packages[0].flags.push(Flag {
@@ -829,6 +870,7 @@ mod tests {
             fail_on: Vec::new(),
             min_coverage: vec![parse_coverage("npm=50").unwrap()],
             ignores: Vec::new(),
+            min_release_age: None,
         };
         apply(&mut r, &policy, None, date("2026-11-25"));
         assert_eq!(
@@ -851,6 +893,7 @@ mod tests {
             fail_on: Vec::new(),
             min_coverage: vec![parse_coverage("75").unwrap()],
             ignores: Vec::new(),
+            min_release_age: None,
         };
         // Verified basis: verified + trusted-publisher = 2 of 4 (unknown stays in the
         // denominator, attested is not counted).
@@ -883,6 +926,7 @@ mod tests {
                 parse_coverage("40").unwrap(),
             ],
             ignores: Vec::new(),
+            min_release_age: None,
         };
         apply(&mut r, &policy, None, date("2026-11-25"));
         assert_eq!(r.policy.violations.len(), 1);
@@ -954,6 +998,7 @@ mod tests {
             fail_on: Vec::new(),
             min_coverage: vec![parse_coverage("30").unwrap()],
             ignores: Vec::new(),
+            min_release_age: None,
         };
         let warnings = apply(&mut r, &policy, Some(&prior), date("2026-11-25"));
         assert!(r.policy.passed());

@@ -126,11 +126,17 @@ pub enum FlagKind {
     /// A version with neither provenance nor trusted publishing published after another
     /// release line of the package had reached one (the release-line rule is `downgraded`).
     AdoptedElsewhere,
+    /// The registry withdrew the version (crates.io or PyPI yanked it).
+    Yanked,
+    /// npm: the maintainers deprecated the version.
+    Deprecated,
+    /// Published more recently than `min-release-age` allows (fails the policy when set).
+    TooFresh,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 7] = [
+    pub const ALL: [FlagKind; 10] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
@@ -138,6 +144,9 @@ impl FlagKind {
         FlagKind::TrustpubOnly,
         FlagKind::MissingSignature,
         FlagKind::AdoptedElsewhere,
+        FlagKind::Yanked,
+        FlagKind::Deprecated,
+        FlagKind::TooFresh,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -150,6 +159,9 @@ impl FlagKind {
             FlagKind::TrustpubOnly => "trustpub-only",
             FlagKind::MissingSignature => "missing-signature",
             FlagKind::AdoptedElsewhere => "adopted-elsewhere",
+            FlagKind::Yanked => "yanked",
+            FlagKind::Deprecated => "deprecated",
+            FlagKind::TooFresh => "too-fresh",
         }
     }
 

@@ -207,6 +207,7 @@ pub fn run_with(
         }
         None => HashMap::new(),
     };
+    let now = jiff::Timestamp::now();
     let packages: Vec<PackageReport> = packages
         .into_iter()
         .map(|package| {
@@ -224,6 +225,12 @@ pub fn run_with(
                 _ => None,
             };
             let mut flags = registry_flags(evidence.as_deref());
+            flags.extend(release_age_flag(
+                &package,
+                evidence.as_deref(),
+                settings.policy.min_release_age,
+                now,
+            ));
             if settings.registry.fetch_identity {
                 flags.extend(expected_publisher_flag(&package, evidence.as_deref()));
             }
@@ -546,6 +553,24 @@ fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
             ),
         });
     }
+    let said = |n: &registry::Notice| {
+        n.message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_else(|| " (no message)".into())
+    };
+    if let Some(n) = evidence.and_then(|e| e.yanked.as_ref()) {
+        flags.push(Flag {
+            kind: FlagKind::Yanked,
+            message: format!("the registry yanked this version{}", said(n)),
+        });
+    }
+    if let Some(n) = evidence.and_then(|e| e.deprecated.as_ref()) {
+        flags.push(Flag {
+            kind: FlagKind::Deprecated,
+            message: format!("the maintainers deprecated this version{}", said(n)),
+        });
+    }
     if evidence.and_then(|e| e.trustpub_only) == Some(true) {
         flags.push(Flag {
             kind: FlagKind::TrustpubOnly,
@@ -564,6 +589,55 @@ fn registry_flags(evidence: Option<&Evidence>) -> Vec<Flag> {
         });
     }
     flags
+}
+
+/// With `min-release-age` set, a registry-answered version published less than that long ago
+/// — or whose publish time the registry does not give, so it cannot be shown old enough — is
+/// `too-fresh`.
+fn release_age_flag(
+    package: &Package,
+    evidence: Option<&Evidence>,
+    min_age: Option<jiff::SignedDuration>,
+    now: jiff::Timestamp,
+) -> Option<Flag> {
+    let min_age = min_age?;
+    let evidence = evidence?;
+    let shown = |d: jiff::SignedDuration| {
+        let hours = d.as_secs().max(0) / 3600;
+        if hours >= 48 {
+            format!("{} days", hours / 24)
+        } else {
+            format!("{hours} h")
+        }
+    };
+    let published = evidence
+        .published
+        .as_deref()
+        .and_then(registry::history::parse_time);
+    let message = match published {
+        None => format!(
+            "the registry gives no publish time for {}, so it cannot be shown older than the \
+             min-release-age of {}",
+            package.version,
+            shown(min_age)
+        ),
+        Some(at) => {
+            let age = now.duration_since(at);
+            if age >= min_age {
+                return None;
+            }
+            format!(
+                "published {} ({} ago), less than the min-release-age of {}",
+                at,
+                shown(age),
+                shown(min_age)
+            )
+        }
+    };
+    Some(Flag {
+        kind: FlagKind::TooFresh,
+        message,
+    })
 }
 
 /// Read every lockfile on rayon's pool: one result per file, in order. Errors name the file as

@@ -14,6 +14,7 @@ use crate::registry::endpoints::{
     self, ConfigSources, EndpointError, Endpoints, Overrides, ProvenanceFrom,
 };
 use crate::registry::http::HttpConfig;
+use crate::report::FlagKind;
 use crate::verify::VerifyConfig;
 
 /// Why the settings are unusable.
@@ -241,9 +242,19 @@ fn resolve_policy(cli: &Cli, file: Config) -> Result<Policy, SettingsError> {
             .map(|c| policy::parse_coverage(c))
             .collect::<Result<_, _>>()?
     };
+    let min_release_age = match &cli.min_release_age {
+        Some(text) => Some(policy::parse_release_age(text)?),
+        None => file.min_release_age,
+    };
+    let mut fail_on = fail_on;
+    // The cool-down is asked for to fail on what is too fresh: its flag always fails.
+    if min_release_age.is_some() && !fail_on.contains(&policy::Rule::Flag(FlagKind::TooFresh)) {
+        fail_on.push(policy::Rule::Flag(FlagKind::TooFresh));
+    }
     Ok(Policy {
         fail_on,
         min_coverage,
         ignores: file.ignores,
+        min_release_age,
     })
 }

@@ -130,6 +130,9 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/trustpub-only",
             "provscan/missing-signature",
             "provscan/adopted-elsewhere",
+            "provscan/yanked",
+            "provscan/deprecated",
+            "provscan/too-fresh",
             "provscan/unreadable-lockfile",
         ],
         "rule ids are a contract (docs/sarif.md)"

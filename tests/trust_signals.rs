@@ -594,3 +594,248 @@ fn no_provenance_after_another_line_adopted_it_is_flagged_but_does_not_fail() {
     );
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn yanked_and_deprecated_versions_carry_the_registrys_message() {
+    let reg = Registry::start();
+    // npm: `deprecated` with the maintainers' message; `""` means un-deprecated.
+    mount_json(
+        &reg,
+        "/old-thing",
+        packument(
+            "old-thing",
+            &[
+                V(
+                    "1.0.0",
+                    1,
+                    Rung::None,
+                    json!({"deprecated": "use new-thing \u{1b}[31minstead"}),
+                ),
+                V("1.0.1", 2, Rung::None, json!({"deprecated": ""})),
+            ],
+        ),
+    );
+    // crates.io: `yanked` with `yank_message`, and without one.
+    mount_json(
+        &reg,
+        "/api/v1/crates/pulled",
+        crate_doc(
+            "pulled",
+            json!(false),
+            &[
+                (
+                    "1.0.0",
+                    1,
+                    false,
+                    json!({"yanked": true, "yank_message": "security: RUSTSEC-0000-0000"}),
+                ),
+                ("1.0.1", 2, false, json!({"yanked": true})),
+            ],
+        ),
+    );
+    // PyPI: a yanked file (PEP 592: the reason as a string).
+    reg.mount(
+        Mock::given(method("GET"))
+            .and(path("/simple/gone/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "meta": {"api-version": "1.4", "_last-serial": 1}, "name": "gone", "versions": ["1.0"],
+            "files": [{
+                "filename": "gone-1.0.tar.gz", "url": "https://files.pypi.example/gone-1.0.tar.gz",
+                "hashes": {"sha256": "a".repeat(64)}, "upload-time": "2025-02-01T00:00:00.000000Z",
+                "yanked": "broken build", "provenance": null
+            }]
+        }))),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        npm_lock(&[("old-thing", "1.0.0")]),
+    )
+    .unwrap();
+    let mut lock = cargo_lock(&[("pulled", "1.0.0")]);
+    lock.push_str(&format!(
+        "\n[[package]]\nname = \"pulled\"\nversion = \"1.0.1\"\nsource = \"{}\"\nchecksum = \"{:0>64}\"\n",
+        provscan::endpoints::CRATES_IO_GIT_INDEX,
+        1
+    ));
+    std::fs::write(dir.path().join("Cargo.lock"), lock).unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("gone==1.0 --hash=sha256:{}\n", "a".repeat(64)),
+    )
+    .unwrap();
+    let out = provscan(dir.path())
+        .args([
+            "--format",
+            "json",
+            "--no-verify",
+            "--npm-registry",
+            &reg.url(),
+        ])
+        .args(["--crates-rate", "1000", "--crates-api", &reg.url()])
+        .args(["--pypi-index", &format!("{}simple/", reg.url())])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = json_out(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "neither fails by default: {report:#}"
+    );
+    let deprecated = package(&report, "old-thing", "1.0.0");
+    assert_eq!(flag_kinds(deprecated), ["deprecated"]);
+    assert_eq!(
+        deprecated["evidence"]["deprecated"]["message"],
+        "use new-thing \u{1b}[31minstead"
+    );
+    let yanked = package(&report, "pulled", "1.0.0");
+    assert_eq!(flag_kinds(yanked), ["yanked"]);
+    assert!(
+        yanked["flags"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(": security: RUSTSEC-0000-0000")
+    );
+    let bare = package(&report, "pulled", "1.0.1");
+    assert_eq!(bare["evidence"]["yanked"], json!({"message": null}));
+    assert!(
+        bare["flags"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(no message)")
+    );
+    let gone = package(&report, "gone", "1.0");
+    assert_eq!(flag_kinds(gone), ["yanked"], "{gone:#}");
+    assert_eq!(gone["evidence"]["yanked"]["message"], "broken build");
+
+    // The table escapes the registry's text, and a policy can fail on either flag.
+    let out = provscan(dir.path())
+        .args([
+            "--no-verify",
+            "--npm-registry",
+            &reg.url(),
+            "--fail-on",
+            "deprecated,yanked",
+        ])
+        .args(["--crates-rate", "1000", "--crates-api", &reg.url()])
+        .args(["--pypi-index", &format!("{}simple/", reg.url())])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("deprecated: the maintainers deprecated this version"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "terminal escapes are escaped: {text}"
+    );
+}
+
+#[test]
+fn min_release_age_flags_versions_too_fresh_and_fails_the_policy() {
+    let reg = Registry::start();
+    let now = jiff::Timestamp::now();
+    let mut doc = packument(
+        "fresh",
+        &[v("1.0.0", 1, Rung::None), v("1.1.0", 2, Rung::None)],
+    );
+    doc["time"]["1.1.0"] = json!((now - jiff::SignedDuration::from_hours(30)).to_string());
+    mount_json(&reg, "/fresh", doc);
+    let mut no_time = packument("timeless", &[v("1.0.0", 1, Rung::None)]);
+    no_time["time"].as_object_mut().unwrap().remove("1.0.0");
+    mount_json(&reg, "/timeless", no_time);
+
+    let deps = [("fresh", "1.1.0"), ("fresh", "1.0.0")];
+    // Without the setting nothing is flagged.
+    let dir = tempfile::tempdir().unwrap();
+    let lock = |deps: &[(&str, &str)]| npm_lock(deps);
+    std::fs::write(dir.path().join("package-lock.json"), lock(&deps[..1])).unwrap();
+    let run = |extra: &[&str]| {
+        let out = provscan(dir.path())
+            .args([
+                "--format",
+                "json",
+                "--no-verify",
+                "--npm-registry",
+                &reg.url(),
+            ])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        (out.status.code(), json_out(&out))
+    };
+    let (code, report) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(package(&report, "fresh", "1.1.0")["flags"], json!([]));
+
+    // `--min-release-age 2d`: 30 hours old is too fresh, and fails the policy.
+    let (code, report) = run(&["--min-release-age", "2d"]);
+    let fresh = package(&report, "fresh", "1.1.0");
+    assert_eq!(flag_kinds(fresh), ["too-fresh"]);
+    assert!(
+        fresh["flags"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("30 h ago"),
+        "{fresh:#}"
+    );
+    assert_eq!(fresh["failing"], true);
+    assert_eq!(code, Some(1));
+    assert!(
+        report["policy"]["fail_on"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("too-fresh"))
+    );
+    // `1d` lets it through.
+    let (code, report) = run(&["--min-release-age", "1d"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(package(&report, "fresh", "1.1.0")["flags"], json!([]));
+
+    // provscan.toml's `min-release-age`; an old version passes, one without a publish time
+    // cannot be shown old enough.
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        lock(&[("fresh", "1.0.0"), ("timeless", "1.0.0")]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("provscan.toml"),
+        "min-release-age = \"1w\"\n",
+    )
+    .unwrap();
+    let (code, report) = run(&[]);
+    assert_eq!(package(&report, "fresh", "1.0.0")["flags"], json!([]));
+    let timeless = package(&report, "timeless", "1.0.0");
+    assert_eq!(flag_kinds(timeless), ["too-fresh"]);
+    assert!(
+        timeless["flags"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no publish time")
+    );
+    assert_eq!(code, Some(1));
+
+    // A bad value is a one-line error naming the file and line.
+    std::fs::write(
+        dir.path().join("provscan.toml"),
+        "\nmin-release-age = \"1 month\"\n",
+    )
+    .unwrap();
+    let out = provscan(dir.path())
+        .args(["--no-verify", "--npm-registry", &reg.url()])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("provscan.toml:2") && stderr.contains("invalid min-release-age `1 month`"),
+        "{stderr}"
+    );
+}

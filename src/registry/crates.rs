@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::wire::{self, Entries, Lenient, lenient, present};
 use super::{
-    Ctx, Evidence, IntegrityMismatch, Lookup, Publisher, all_unknown, failure_reason,
+    Ctx, Evidence, IntegrityMismatch, Lookup, Notice, Publisher, all_unknown, failure_reason,
     publisher_change,
 };
 use crate::model::{Ecosystem, Package, PackageKey, Source};
@@ -51,6 +51,10 @@ struct Version {
     trustpub_data: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "wire::small")]
     published_by: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    yanked: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    yank_message: Option<String>,
 }
 
 impl Version {
@@ -360,6 +364,9 @@ fn evaluate(
             })
         });
     evidence.material.crates_checksum = version.checksum.clone();
+    if version.yanked == Some(true) {
+        evidence.yanked = Some(Notice::with(version.yank_message.as_deref()));
+    }
     if let (Some(lock), Some(reg)) = (
         pkg.integrity.checksum.as_deref(),
         version.checksum.as_deref(),

@@ -134,6 +134,13 @@ pub struct Evidence {
     /// the registry does not say (another ecosystem, an API without the field).
     #[serde(default)]
     pub trustpub_only: Option<bool>,
+    /// The registry withdrew this version (crates.io `yanked`, PyPI yanked files), with its
+    /// message when it gives one; `None` when it is not yanked.
+    #[serde(default)]
+    pub yanked: Option<Notice>,
+    /// npm: the version is deprecated (`deprecated`), with the maintainers' message.
+    #[serde(default)]
+    pub deprecated: Option<Notice>,
     /// Why this answer's status is not used: an upstream answer (`--provenance-from upstream`)
     /// for other bytes than the lockfile pins ([`binding`]); the package is then `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,6 +167,31 @@ pub struct Staged {
     pub provenance: bool,
     /// The version was also published through trusted publishing (`_npmUser.trustedPublisher`).
     pub trusted_publisher: bool,
+}
+
+/// A registry's word about a version (yanked, deprecated) and its message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Notice {
+    /// The registry's message, when it gives one (at most [`NOTICE_LIMIT`] characters).
+    pub message: Option<String>,
+}
+
+/// The longest registry message kept in a [`Notice`] (longer ones are cut, with `...`).
+pub const NOTICE_LIMIT: usize = 300;
+
+impl Notice {
+    /// A notice with the registry's message: trimmed, empty → none, cut at [`NOTICE_LIMIT`].
+    pub fn with(message: Option<&str>) -> Notice {
+        let message = message.map(str::trim).filter(|m| !m.is_empty()).map(|m| {
+            if m.chars().count() > NOTICE_LIMIT {
+                let cut: String = m.chars().take(NOTICE_LIMIT - 3).collect();
+                format!("{cut}...")
+            } else {
+                m.to_string()
+            }
+        });
+        Notice { message }
+    }
 }
 
 /// A check that could not be made on an answer, and why (`evidence.unchecked`).
@@ -329,6 +361,8 @@ impl Evidence {
             publisher_change: None,
             staged: None,
             trustpub_only: None,
+            yanked: None,
+            deprecated: None,
             rejected: None,
             unchecked: Vec::new(),
             material: Material::default(),

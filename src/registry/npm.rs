@@ -23,7 +23,7 @@ use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
 use super::wire::{self, Entries, Lenient, lenient};
 use super::{
-    BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, NpmKeys, Publisher,
+    BodyWatch, Ctx, Evidence, IntegrityMismatch, Lookup, MaterialFault, Notice, NpmKeys, Publisher,
     PublisherChange, Staged, all_unknown, failure_reason, publisher_change, same_origin,
 };
 use crate::model::{Ecosystem, Package, PackageKey};
@@ -307,6 +307,8 @@ struct Manifest {
     npm_user: Option<NpmUser>,
     #[serde(default, deserialize_with = "wire::small")]
     repository: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "wire::small")]
+    deprecated: Option<serde_json::Value>,
 }
 
 impl Manifest {
@@ -382,6 +384,16 @@ impl NpmUser {
 }
 
 impl Manifest {
+    /// `deprecated`: a non-empty message (npm un-deprecates with `""`), or `true` as some old
+    /// registries wrote it.
+    fn deprecation(&self) -> Option<Notice> {
+        match self.deprecated.as_ref()? {
+            serde_json::Value::String(m) if !m.trim().is_empty() => Some(Notice::with(Some(m))),
+            serde_json::Value::Bool(true) => Some(Notice::with(None)),
+            _ => None,
+        }
+    }
+
     fn signed(&self) -> bool {
         self.dist
             .as_ref()
@@ -619,6 +631,7 @@ async fn evaluate(
     evidence.published = release.published.map(|t| t.to_string());
     evidence.staged = manifest.staged();
     evidence.missing_signature = missing_signature;
+    evidence.deprecated = manifest.deprecation();
     if let Some(pt) = dist
         .and_then(|d| d.attestations.as_ref())
         .and_then(|a| a.provenance.as_ref())

@@ -19,8 +19,8 @@ use super::history::{self, DowngradeCheck, Release, TrustLevel, VersionKey};
 use super::http::Decoded;
 use super::wire::{self, Entries, Lenient, lenient, present};
 use super::{
-    BodyWatch, Ctx, Evidence, FileEvidence, FileProvenance, Lookup, MaterialFault, Publisher,
-    PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
+    BodyWatch, Ctx, Evidence, FileEvidence, FileProvenance, Lookup, MaterialFault, Notice,
+    Publisher, PublisherChange, all_unknown, failure_reason, publisher_change, same_origin,
 };
 use crate::model::{Ecosystem, Package, PackageKey, pep503_normalize};
 
@@ -52,6 +52,9 @@ struct File {
     upload_time: Option<String>,
     #[serde(default, deserialize_with = "present")]
     provenance: Option<serde_json::Value>,
+    /// PEP 592 / 691: `false`, `true`, or the reason as a string.
+    #[serde(default, deserialize_with = "wire::small")]
+    yanked: Option<serde_json::Value>,
 }
 
 /// The only hash provscan compares (others are skipped without being kept).
@@ -62,6 +65,15 @@ struct Hashes {
 }
 
 impl File {
+    /// The file is yanked: `true` or a reason string (an empty string is a yank without one).
+    fn yank(&self) -> Option<Notice> {
+        match self.yanked.as_ref()? {
+            serde_json::Value::Bool(true) => Some(Notice::with(None)),
+            serde_json::Value::String(reason) => Some(Notice::with(Some(reason))),
+            _ => None,
+        }
+    }
+
     fn sha256(&self) -> Option<String> {
         self.hashes
             .as_ref()?
@@ -387,6 +399,8 @@ async fn evaluate(
             considered.len()
         ));
     }
+    // A locked file the index yanked makes the pinned version yanked (the first one's reason).
+    evidence.yanked = considered.iter().find_map(|f| f.yank());
     let unmatched = locked.len().saturating_sub(considered.len());
     if !locked.is_empty() && unmatched > 0 && evidence.note.is_none() {
         evidence.note = Some(format!(

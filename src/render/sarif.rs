@@ -267,6 +267,42 @@ pub const RULES: &[Rule] = &[
         precision: "medium",
     },
     Rule {
+        id: "provscan/yanked",
+        word: "yanked",
+        name: "YankedVersion",
+        short: "The registry yanked this version",
+        full: "crates.io or PyPI withdrew the pinned version (yanked), usually for a serious bug \
+               or a security problem; the message is the registry's.",
+        level: Level::Warning,
+        always: true,
+        severity: "5.5",
+        precision: "very-high",
+    },
+    Rule {
+        id: "provscan/deprecated",
+        word: "deprecated",
+        name: "DeprecatedVersion",
+        short: "The maintainers deprecated this version",
+        full: "npm: the pinned version is deprecated; the message is the maintainers'.",
+        level: Level::Note,
+        always: true,
+        severity: "3.0",
+        precision: "very-high",
+    },
+    Rule {
+        id: "provscan/too-fresh",
+        word: "too-fresh",
+        name: "TooFreshRelease",
+        short: "Published more recently than min-release-age allows",
+        full: "The pinned version was published more recently than the configured \
+               min-release-age (or the registry gives no publish time): a cool-down lets \
+               compromised releases be found and pulled before they are used.",
+        level: Level::Error,
+        always: true,
+        severity: "6.0",
+        precision: "very-high",
+    },
+    Rule {
         id: "provscan/unreadable-lockfile",
         word: "unreadable-lockfile",
         name: "UnreadableLockfile",
