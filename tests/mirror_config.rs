@@ -298,7 +298,7 @@ fn cargo_registries_with_a_token_never_go_upstream() {
     let corp = Registry::start();
     let upstream = Registry::start();
     for name in ["serde", "internal-crate"] {
-        let p = format!("/api/v1/crates/{name}/versions");
+        let p = format!("/api/v1/crates/{name}");
         let doc = crate_versions(&[("1.0.0", 1, Some("github"))]);
         mount_json(&corp, &p, doc.clone());
         mount_json(&upstream, &p, doc);
@@ -352,7 +352,7 @@ fn cargo_registries_with_a_token_never_go_upstream() {
         package(&report, "serde", "1.0.0")["evidence"]["registry"],
         upstream.url()
     );
-    assert_eq!(asked(&upstream), ["/api/v1/crates/serde/versions"]);
+    assert_eq!(asked(&upstream), ["/api/v1/crates/serde"]);
     assert!(auth(&upstream).iter().all(Option::is_none));
     assert_eq!(auth(&corp), [Some("cio-token-123".to_string())]);
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
