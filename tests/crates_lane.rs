@@ -68,7 +68,7 @@ fn registry() -> Registry {
     for c in DIRECT.iter().chain(&TRANSITIVE) {
         reg.mount(
             Mock::given(method("GET"))
-                .and(path(format!("/api/v1/crates/{c}/versions")))
+                .and(path(format!("/api/v1/crates/{c}")))
                 .respond_with(ResponseTemplate::new(200).set_body_json(crate_versions(&[(
                     "1.0.0",
                     1,
@@ -124,7 +124,7 @@ fn crates_lane_overlaps_npm_asks_direct_dependencies_first_and_counts_cached_cra
         .collect();
     let crates: Vec<&str> = paths
         .iter()
-        .filter_map(|p| p.strip_prefix("/api/v1/crates/")?.strip_suffix("/versions"))
+        .filter_map(|p| p.strip_prefix("/api/v1/crates/"))
         .collect();
     // Direct dependencies first (in name order), then the transitive ones; name order alone
     // would start with aa-transitive.
@@ -135,7 +135,7 @@ fn crates_lane_overlaps_npm_asks_direct_dependencies_first_and_counts_cached_cra
     // Overlap: the whole crates.io lane was asked while the npm lane (one slow request at a
     // time) had not got past its second request.
     let position = |p: &str| paths.iter().position(|q| q == p).unwrap();
-    let last_crate = position("/api/v1/crates/bb-transitive/versions");
+    let last_crate = position("/api/v1/crates/bb-transitive");
     let second_npm = paths
         .iter()
         .enumerate()
