@@ -659,7 +659,11 @@ mod tests {
         };
         let older = String::from_utf8(good.clone())
             .unwrap()
-            .replacen("provscan-cache 3 ", "provscan-cache 2 ", 1)
+            .replacen(
+                &format!("{MAGIC} {FORMAT} "),
+                &format!("{MAGIC} {} ", FORMAT - 1),
+                1,
+            )
             .into_bytes();
         let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
             (

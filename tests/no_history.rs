@@ -62,7 +62,7 @@ fn registry() -> Registry {
         .unwrap();
     reg.mount(
         Mock::given(method("GET"))
-            .and(path("/api/v1/crates/dropped/versions"))
+            .and(path("/api/v1/crates/dropped"))
             .respond_with(ResponseTemplate::new(200).set_body_json(versions)),
     );
     reg.mount(
