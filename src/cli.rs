@@ -134,33 +134,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with = "no_verify")]
     pub trusted_root: Option<PathBuf>,
 
-    /// npm registry to ask (packuments at URL + escaped name). Default: PROVSCAN_NPM_REGISTRY,
-    /// then npm_config_registry, then your .npmrc's `registry=`, then the scanned project's,
-    /// then the public npm registry.
-    #[arg(long, value_name = "URL")]
-    pub npm_registry: Option<String>,
-
-    /// PyPI simple index to ask (pages at URL + project + `/`). Default: PROVSCAN_PYPI_INDEX,
-    /// then PIP_INDEX_URL / UV_DEFAULT_INDEX / UV_INDEX_URL, then PyPI.
-    #[arg(long, value_name = "URL")]
-    pub pypi_index: Option<String>,
-
-    /// crates.io API base (under which `/api/v1/crates/...` lives). Default:
-    /// PROVSCAN_CRATES_API, then crates.io.
-    #[arg(long, value_name = "URL")]
-    pub crates_api: Option<String>,
-
-    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`, pip.conf,
-    /// uv.toml, pyproject.toml's uv and poetry sources, `.cargo/config.toml`): use this on pull
-    /// requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
-    #[arg(long)]
-    pub no_project_config: bool,
-
-    /// Packages the lockfile resolved from HOST (`host`, `host:port` or a URL) may be asked of
-    /// the public registry: for a mirror of public packages. Repeatable or comma-separated;
-    /// also PROVSCAN_ALLOW_SOURCE. Without it such packages are `unknown`, never sent there.
-    #[arg(long, value_name = "HOST", value_delimiter = ',')]
-    pub allow_source: Vec<String>,
+    /// Which registries are asked, and what of the project's own settings is read.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Where provenance is asked: `registry` (the install registry, default) or `upstream` (the
     /// public registry, for packages that are not private; each answer must match the
@@ -172,21 +148,6 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub provenance_from: Vec<String>,
-
-    /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
-    /// registry; also PROVSCAN_NPM_UPSTREAM).
-    #[arg(long, value_name = "URL")]
-    pub npm_upstream: Option<String>,
-
-    /// PyPI's simple index URL, for tests and air-gapped setups (default: PyPI; also
-    /// PROVSCAN_PYPI_UPSTREAM).
-    #[arg(long, value_name = "URL")]
-    pub pypi_upstream: Option<String>,
-
-    /// crates.io's API base, for tests and air-gapped setups (default: crates.io; also
-    /// PROVSCAN_CRATES_UPSTREAM).
-    #[arg(long, value_name = "URL")]
-    pub crates_upstream: Option<String>,
 
     /// Most requests in flight per registry host. Each host's limit starts at 8 and adapts to
     /// its latency and failures up to this ceiling.
@@ -287,6 +248,55 @@ pub enum Command {
     Man(ManArgs),
 }
 
+/// The registry flags a scan and `provscan publishing` share: where each registry is, the public
+/// registries' URLs, which private hosts may be asked of them, and whether the project's own
+/// registry settings are read.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegistryArgs {
+    /// npm registry to ask (packuments at URL + escaped name). Default: PROVSCAN_NPM_REGISTRY,
+    /// then npm_config_registry, then your .npmrc's `registry=`, then the scanned project's,
+    /// then the public npm registry.
+    #[arg(long, value_name = "URL")]
+    pub npm_registry: Option<String>,
+
+    /// PyPI simple index to ask (pages at URL + project + `/`). Default: PROVSCAN_PYPI_INDEX,
+    /// then PIP_INDEX_URL / UV_DEFAULT_INDEX / UV_INDEX_URL, then PyPI.
+    #[arg(long, value_name = "URL")]
+    pub pypi_index: Option<String>,
+
+    /// crates.io API base (under which `/api/v1/crates/...` lives). Default:
+    /// PROVSCAN_CRATES_API, then crates.io.
+    #[arg(long, value_name = "URL")]
+    pub crates_api: Option<String>,
+
+    /// The public npm registry's URL, for tests and air-gapped setups (default: the npm
+    /// registry; also PROVSCAN_NPM_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub npm_upstream: Option<String>,
+
+    /// PyPI's simple index URL, for tests and air-gapped setups (default: PyPI; also
+    /// PROVSCAN_PYPI_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub pypi_upstream: Option<String>,
+
+    /// crates.io's API base, for tests and air-gapped setups (default: crates.io; also
+    /// PROVSCAN_CRATES_UPSTREAM).
+    #[arg(long, value_name = "URL")]
+    pub crates_upstream: Option<String>,
+
+    /// Ignore every registry setting found inside the scanned tree (its `.npmrc`, pip.conf,
+    /// uv.toml, pyproject.toml's uv and poetry sources, `.cargo/config.toml`): use this on pull
+    /// requests from forks. Also PROVSCAN_NO_PROJECT_CONFIG=1.
+    #[arg(long)]
+    pub no_project_config: bool,
+
+    /// Packages the lockfile resolved from HOST (`host`, `host:port` or a URL) may be asked of
+    /// the public registry: for a mirror of public packages. Repeatable or comma-separated;
+    /// also PROVSCAN_ALLOW_SOURCE. Without it such packages are `unknown`, never sent there.
+    #[arg(long, value_name = "HOST", value_delimiter = ',')]
+    pub allow_source: Vec<String>,
+}
+
 /// `provscan publishing` arguments (docs/publishing.md).
 #[derive(Debug, Args)]
 pub struct PublishingArgs {
@@ -320,37 +330,9 @@ pub struct PublishingArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// npm registry to ask (as for a scan).
-    #[arg(long, value_name = "URL")]
-    pub npm_registry: Option<String>,
-
-    /// PyPI simple index to ask (as for a scan).
-    #[arg(long, value_name = "URL")]
-    pub pypi_index: Option<String>,
-
-    /// crates.io API base (as for a scan).
-    #[arg(long, value_name = "URL")]
-    pub crates_api: Option<String>,
-
-    /// The public npm registry's URL, for tests and air-gapped setups (as for a scan).
-    #[arg(long, value_name = "URL")]
-    pub npm_upstream: Option<String>,
-
-    /// PyPI's simple index URL, for tests and air-gapped setups (as for a scan).
-    #[arg(long, value_name = "URL")]
-    pub pypi_upstream: Option<String>,
-
-    /// crates.io's API base, for tests and air-gapped setups (as for a scan).
-    #[arg(long, value_name = "URL")]
-    pub crates_upstream: Option<String>,
-
-    /// Packages published to HOST may be asked of the public registry (as for a scan).
-    #[arg(long, value_name = "HOST", value_delimiter = ',')]
-    pub allow_source: Vec<String>,
-
-    /// Ignore the registry settings inside the project (its `.npmrc`).
-    #[arg(long)]
-    pub no_project_config: bool,
+    /// The registries asked about the latest releases (the same flags as a scan).
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// Seconds allowed for one request, body included.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]

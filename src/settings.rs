@@ -99,14 +99,14 @@ impl Settings {
             );
         }
         let overrides = Overrides {
-            npm: cli.npm_registry.clone(),
-            pypi: cli.pypi_index.clone(),
-            crates: cli.crates_api.clone(),
-            npm_upstream: cli.npm_upstream.clone(),
-            pypi_upstream: cli.pypi_upstream.clone(),
-            crates_upstream: cli.crates_upstream.clone(),
-            allow_sources: cli.allow_source.clone(),
-            no_project_config: cli.no_project_config,
+            npm: cli.registry.npm_registry.clone(),
+            pypi: cli.registry.pypi_index.clone(),
+            crates: cli.registry.crates_api.clone(),
+            npm_upstream: cli.registry.npm_upstream.clone(),
+            pypi_upstream: cli.registry.pypi_upstream.clone(),
+            crates_upstream: cli.registry.crates_upstream.clone(),
+            allow_sources: cli.registry.allow_source.clone(),
+            no_project_config: cli.registry.no_project_config,
         };
         let mut endpoints = Endpoints::resolve(&overrides, &sources)?;
         let no_project = overrides.no_project_config

@@ -14,14 +14,7 @@ pub fn options(args: &PublishingArgs) -> Result<Options, SettingsError> {
         Cli::try_parse_from(["provscan"]).map_err(|e| SettingsError::Invalid(e.to_string()))?;
     cli.path = args.path.clone();
     cli.config = args.config.clone();
-    cli.npm_registry = args.npm_registry.clone();
-    cli.pypi_index = args.pypi_index.clone();
-    cli.crates_api = args.crates_api.clone();
-    cli.npm_upstream = args.npm_upstream.clone();
-    cli.pypi_upstream = args.pypi_upstream.clone();
-    cli.crates_upstream = args.crates_upstream.clone();
-    cli.allow_source = args.allow_source.clone();
-    cli.no_project_config = args.no_project_config;
+    cli.registry = args.registry.clone();
     cli.offline = args.offline;
     cli.timeout = args.timeout;
     // The latest release changes: nothing about it is cached.
