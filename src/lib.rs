@@ -14,6 +14,7 @@ pub mod exit;
 pub mod explain;
 pub mod lockfile;
 pub mod manual;
+pub mod memory;
 pub mod merge;
 pub mod model;
 pub mod own;

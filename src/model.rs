@@ -43,6 +43,14 @@ impl Ecosystem {
             Ecosystem::Npm | Ecosystem::Crates => name.to_string(),
         }
     }
+
+    /// `normalize_name(a).cmp(&normalize_name(b))`, without building either.
+    pub fn cmp_names(self, a: &str, b: &str) -> std::cmp::Ordering {
+        match self {
+            Ecosystem::Pypi => pep503_chars(a).cmp(pep503_chars(b)),
+            Ecosystem::Npm | Ecosystem::Crates => a.cmp(b),
+        }
+    }
 }
 
 impl fmt::Display for Ecosystem {
@@ -54,19 +62,30 @@ impl fmt::Display for Ecosystem {
 /// PEP 503 name normalisation: lower case, runs of `-`, `_` and `.` become one `-`.
 pub fn pep503_normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_run {
-                out.push('-');
-            }
-            in_run = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_run = false;
-        }
-    }
+    out.extend(pep503_chars(name));
     out
+}
+
+/// The characters of [`pep503_normalize`]`(name)`, one at a time.
+fn pep503_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    let mut in_run = false;
+    name.chars()
+        .filter(move |c| {
+            let sep = matches!(c, '-' | '_' | '.');
+            let keep = !(sep && in_run);
+            in_run = sep;
+            keep
+        })
+        .flat_map(|c| {
+            let sep = matches!(c, '-' | '_' | '.');
+            let lower = c.to_lowercase();
+            // A separator run becomes one '-'; anything else its lower case.
+            (!sep)
+                .then_some(lower)
+                .into_iter()
+                .flatten()
+                .chain(sep.then_some('-'))
+        })
 }
 
 /// Where a locked package comes from.
@@ -266,6 +285,16 @@ impl Package {
         }
     }
 
+    /// The order of [`Package::key`]s, without building them unless ecosystem, name and
+    /// version are all equal.
+    pub fn cmp_key(&self, other: &Package) -> std::cmp::Ordering {
+        self.ecosystem
+            .cmp(&other.ecosystem)
+            .then_with(|| self.ecosystem.cmp_names(&self.name, &other.name))
+            .then_with(|| self.version.cmp(&other.version))
+            .then_with(|| self.key().cmp(&other.key()))
+    }
+
     /// A registry package pinned to one version: the only kind a registry is asked about.
     pub fn is_registry_pinned(&self) -> bool {
         self.source.is_registry() && self.unpinned_spec.is_none() && !self.version.is_empty()
@@ -330,49 +359,44 @@ pub fn unify_registry_sources<'a>(
 }
 
 /// Merge packages found in several lockfiles into one list, sorted by ecosystem, name, version.
+///
+/// Done with one buffer of packages at a time (see [`crate::memory`]): the lockfile entries are
+/// converted while their vector shrinks, duplicates are folded in place, and the sort compares
+/// names without building keys.
 pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
-    let mut by_key: BTreeMap<PackageKey, Package> = BTreeMap::new();
-    for (locked, lockfile) in found {
-        let origin = Origin {
+    let mut out = crate::memory::map_shrinking(found, |(locked, lockfile)| Package {
+        ecosystem: locked.ecosystem,
+        name: locked.name,
+        version: locked.version,
+        source: locked.source,
+        integrity: locked.integrity,
+        integrity_conflict: false,
+        direct: locked.direct,
+        dev: locked.dev,
+        optional: locked.optional,
+        peer: locked.peer,
+        unpinned_spec: locked.unpinned_spec,
+        origins: vec![Origin {
             lockfile,
             line: locked.line,
-        };
-        let incoming = Package {
-            ecosystem: locked.ecosystem,
-            name: locked.name,
-            version: locked.version,
-            source: locked.source,
-            integrity: locked.integrity,
-            integrity_conflict: false,
-            direct: locked.direct,
-            dev: locked.dev,
-            optional: locked.optional,
-            peer: locked.peer,
-            unpinned_spec: locked.unpinned_spec,
-            origins: vec![origin],
-            expected_publishers: locked.expected_publishers,
-        };
-        match by_key.entry(incoming.key()) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(incoming);
-            }
-            std::collections::btree_map::Entry::Occupied(mut slot) => {
-                let pkg = slot.get_mut();
-                pkg.direct = merge_any(pkg.direct, incoming.direct);
-                pkg.dev = merge_all(pkg.dev, incoming.dev);
-                pkg.optional = merge_all(pkg.optional, incoming.optional);
-                pkg.peer = merge_all(pkg.peer, incoming.peer);
-                merge_integrity(pkg, incoming.integrity);
-                pkg.origins.extend(incoming.origins);
-                for identity in incoming.expected_publishers {
-                    if !pkg.expected_publishers.contains(&identity) {
-                        pkg.expected_publishers.push(identity);
-                    }
-                }
+        }],
+        expected_publishers: locked.expected_publishers,
+    });
+    crate::memory::fold_duplicates(&mut out, Package::key, |pkg, incoming| {
+        pkg.direct = merge_any(pkg.direct, incoming.direct);
+        pkg.dev = merge_all(pkg.dev, incoming.dev);
+        pkg.optional = merge_all(pkg.optional, incoming.optional);
+        pkg.peer = merge_all(pkg.peer, incoming.peer);
+        merge_integrity(pkg, std::mem::take(&mut incoming.integrity));
+        pkg.origins.append(&mut incoming.origins);
+        for identity in std::mem::take(&mut incoming.expected_publishers) {
+            if !pkg.expected_publishers.contains(&identity) {
+                pkg.expected_publishers.push(identity);
             }
         }
-    }
-    let mut out: Vec<Package> = by_key.into_values().collect();
+    });
+    // Keys are distinct now, so an unstable sort gives the one order.
+    out.sort_unstable_by(Package::cmp_key);
     for pkg in &mut out {
         pkg.origins.sort();
         pkg.origins.dedup();
@@ -434,6 +458,66 @@ mod tests {
         assert_eq!(pep503_normalize("Foo.Bar__baz"), "foo-bar-baz");
         assert_eq!(pep503_normalize("zope.interface"), "zope-interface");
         assert_eq!(pep503_normalize("A-_-b"), "a-b");
+    }
+
+    #[test]
+    fn names_compare_as_their_normal_forms() {
+        let names = [
+            "Foo.Bar", "foo-bar", "foo__bar", "foo-", "foo", "Foo", "foo_bar_", "a.-_b", "a-b",
+            "ÄBC", "äbc", "İx", "x", "", "-", "..", "a.", "a",
+        ];
+        for eco in Ecosystem::ALL {
+            for a in names {
+                for b in names {
+                    assert_eq!(
+                        eco.cmp_names(a, b),
+                        eco.normalize_name(a).cmp(&eco.normalize_name(b)),
+                        "{eco} {a:?} {b:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn merge_sorts_by_key_and_folds_duplicates_in_input_order() {
+        let mut first = LockedPackage::new(Ecosystem::Npm, "b", "1.0.0");
+        first.integrity.sri = Some("sha512-first".into());
+        let mut second = LockedPackage::new(Ecosystem::Npm, "b", "1.0.0");
+        second.integrity.sri = Some("sha512-second".into());
+        let merged = merge(vec![
+            (
+                LockedPackage::new(Ecosystem::Pypi, "Z.z", "1"),
+                "r.txt".into(),
+            ),
+            (first, "x/package-lock.json".into()),
+            (
+                LockedPackage::new(Ecosystem::Npm, "a", "2.0.0"),
+                "x/package-lock.json".into(),
+            ),
+            (second, "a/package-lock.json".into()),
+            (
+                LockedPackage::new(Ecosystem::Npm, "a", "10.0.0"),
+                "x/package-lock.json".into(),
+            ),
+        ]);
+        let shown: Vec<_> = merged
+            .iter()
+            .map(|p| format!("{}:{}@{}", p.ecosystem, p.name, p.version))
+            .collect();
+        assert_eq!(
+            shown,
+            ["npm:a@10.0.0", "npm:a@2.0.0", "npm:b@1.0.0", "pypi:Z.z@1"]
+        );
+        // The first lockfile's digest is kept; the other one is a conflict.
+        assert_eq!(merged[2].integrity.sri.as_deref(), Some("sha512-first"));
+        assert!(merged[2].integrity_conflict);
+        let files: Vec<_> = merged[2]
+            .origins
+            .iter()
+            .map(|o| o.lockfile.as_str())
+            .collect();
+        assert_eq!(files, ["a/package-lock.json", "x/package-lock.json"]);
     }
 
     #[test]

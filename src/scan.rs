@@ -16,7 +16,7 @@ use crate::cache::{self, Cache};
 use crate::classify::classify;
 use crate::discover::{self, DiscoverError, Found};
 use crate::lockfile::{self, Input, LockfileError};
-use crate::model::{self, Ecosystem, Package, PackageKey};
+use crate::model::{self, Ecosystem, Package, PackageKey, Source};
 use crate::policy;
 use crate::registry::trace::{RequestTrace, Traces};
 use crate::registry::{self, Evidence, Lookup, NpmKeys, RegistryError};
@@ -112,10 +112,19 @@ pub fn run_with(
         });
         warnings.extend(parsed.warnings);
         // No credential from a lockfile's URLs reaches the report, whatever the reader did.
-        found.extend(parsed.packages.into_iter().map(|(mut pkg, file)| {
-            pkg.source = lockfile::redact_source(pkg.source);
-            (pkg, file)
-        }));
+        let mut packages = parsed.packages;
+        for (pkg, _) in &mut packages {
+            pkg.source = lockfile::redact_source(std::mem::replace(
+                &mut pkg.source,
+                Source::DEFAULT_REGISTRY,
+            ));
+        }
+        // The first lockfile's vector is kept, not copied (a huge one would be held twice).
+        if found.is_empty() {
+            found = packages;
+        } else {
+            found.append(&mut packages);
+        }
     }
     // A lockfile naming the registry provscan asks is the same source as one naming none.
     let configured = |ecosystem: Ecosystem| match ecosystem {
@@ -208,44 +217,42 @@ pub fn run_with(
         None => HashMap::new(),
     };
     let now = jiff::Timestamp::now();
-    let packages: Vec<PackageReport> = packages
-        .into_iter()
-        .map(|package| {
-            let lookup = match lookups.remove(&package.key()) {
-                Some(lookup) => lookup,
-                None if settings.offline => Lookup::Offline,
-                None => Lookup::Unknown {
-                    reason: "the registry lookup did not complete".into(),
-                },
-            };
-            let verification = verifications.remove(&package.key());
-            let finding = classify(&package, &lookup, verification.as_ref());
-            let evidence = match lookup {
-                Lookup::Answered(evidence) => Some(evidence),
-                _ => None,
-            };
-            let mut flags = registry_flags(evidence.as_deref());
-            flags.extend(release_age_flag(
-                &package,
-                evidence.as_deref(),
-                settings.policy.min_release_age,
-                now,
-            ));
-            if settings.registry.fetch_identity {
-                flags.extend(expected_publisher_flag(&package, evidence.as_deref()));
-            }
-            flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
-            PackageReport {
-                finding,
-                evidence,
-                verification: verification.map(Box::new),
-                package,
-                flags,
-                ignored: None,
-                failing: false,
-            }
-        })
-        .collect();
+    // Converted while the package vector shrinks, so both are not held in full at once.
+    let packages: Vec<PackageReport> = crate::memory::map_shrinking(packages, |package| {
+        let lookup = match lookups.remove(&package.key()) {
+            Some(lookup) => lookup,
+            None if settings.offline => Lookup::Offline,
+            None => Lookup::Unknown {
+                reason: "the registry lookup did not complete".into(),
+            },
+        };
+        let verification = verifications.remove(&package.key());
+        let finding = classify(&package, &lookup, verification.as_ref());
+        let evidence = match lookup {
+            Lookup::Answered(evidence) => Some(evidence),
+            _ => None,
+        };
+        let mut flags = registry_flags(evidence.as_deref());
+        flags.extend(release_age_flag(
+            &package,
+            evidence.as_deref(),
+            settings.policy.min_release_age,
+            now,
+        ));
+        if settings.registry.fetch_identity {
+            flags.extend(expected_publisher_flag(&package, evidence.as_deref()));
+        }
+        flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
+        PackageReport {
+            finding,
+            evidence,
+            verification: verification.map(Box::new),
+            package,
+            flags,
+            ignored: None,
+            failing: false,
+        }
+    });
 
     let causes = causes::aggregate(&packages, &registry_urls(settings));
     let mut report = Report {

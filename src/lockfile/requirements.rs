@@ -377,69 +377,38 @@ impl Reader<'_> {
             self.index_urls.last().cloned()
         };
 
-        // The same requirement in several files is reported once, where first seen. Done in
-        // place, with an index of key hashes rather than keys: a 10 MB file of distinct pins
-        // holds its packages once, not twice plus a copy of every key.
+        // The same requirement in several files is reported once, where first seen; folded in
+        // place (a 10 MB file of distinct pins holds its packages once).
         let mut found = self.found;
-        let key = |p: &LockedPackage| {
+        if let Some(url) = &index {
+            for f in &mut found {
+                if let Source::Registry { .. } = f.package.source {
+                    f.package.source = Source::Registry {
+                        url: Some(url.clone()),
+                    };
+                }
+            }
+        }
+        let key = |f: &Found| {
             (
-                pep503_normalize(&p.name),
-                p.version.clone(),
-                p.source.clone(),
-                p.unpinned_spec.clone(),
+                pep503_normalize(&f.package.name),
+                f.package.version.clone(),
+                f.package.source.clone(),
+                f.package.unpinned_spec.clone(),
             )
         };
-        let hasher = std::collections::hash_map::RandomState::new();
-        let hash = |k: &(String, String, Source, Option<String>)| {
-            use std::hash::BuildHasher;
-            hasher.hash_one(k)
-        };
-        let mut first_by_hash: HashMap<u64, usize> = HashMap::with_capacity(found.len());
-        // Distinct keys whose hashes collide: rare, so kept by key.
-        let mut first_by_key: HashMap<(String, String, Source, Option<String>), usize> =
-            HashMap::new();
-        let mut keep = vec![true; found.len()];
-        for i in 0..found.len() {
-            if let (Some(url), Source::Registry { .. }) = (&index, &found[i].package.source) {
-                found[i].package.source = Source::Registry {
-                    url: Some(url.clone()),
-                };
-            }
-            let k = key(&found[i].package);
-            let first = match first_by_hash.entry(hash(&k)) {
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(i);
-                    continue;
-                }
-                std::collections::hash_map::Entry::Occupied(slot) => *slot.get(),
-            };
-            let first = if key(&found[first].package) == k {
-                first
-            } else {
-                match first_by_key.entry(k) {
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(i);
-                        continue;
-                    }
-                    std::collections::hash_map::Entry::Occupied(slot) => *slot.get(),
-                }
-            };
-            keep[i] = false;
-            let files = std::mem::take(&mut found[i].package.integrity.files);
-            let direct = found[i].package.direct;
-            let first = &mut found[first].package;
-            if direct == Some(true) {
+        crate::memory::fold_duplicates(&mut found, key, |first, later| {
+            let first = &mut first.package;
+            if later.package.direct == Some(true) {
                 first.direct = Some(true);
             }
-            for dist in files {
+            for dist in std::mem::take(&mut later.package.integrity.files) {
                 if !first.integrity.files.contains(&dist) {
                     first.integrity.files.push(dist);
                 }
             }
-        }
-        drop((first_by_hash, first_by_key));
-        let mut kept = keep.into_iter();
-        found.retain(|_| kept.next().unwrap_or(false));
+        });
+        found.shrink_to_fit();
         Parsed {
             // Same size and alignment: collected in place, without a second buffer.
             packages: found
