@@ -112,8 +112,11 @@ pub fn run_with(
         });
         warnings.extend(parsed.warnings);
         // No credential from a lockfile's URLs reaches the report, whatever the reader did.
+        // Dependency edges are indices into the reader's list: shifted to their place in `found`.
+        let base = found.len();
         found.extend(parsed.packages.into_iter().map(|(mut pkg, file)| {
             pkg.source = lockfile::redact_source(pkg.source);
+            model::rebase_edges(&mut pkg, base);
             (pkg, file)
         }));
     }
@@ -128,7 +131,7 @@ pub fn run_with(
     model::unify_registry_sources(&mut found, &configured);
     let mut packages = model::merge(found);
     if let Some(only) = options.only {
-        packages.retain(|p| only(p));
+        model::retain_packages(&mut packages, only);
     }
 
     // Load the trusted root before any request, so a bad `--trusted-root` fails fast.
