@@ -4,7 +4,7 @@
 //! lockfiles into [`Package`]s. Registry clients, the classifier and the renderers read these
 //! types and never a reader's private wire structs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::Serialize;
@@ -204,6 +204,12 @@ pub struct LockedPackage {
     /// Publisher identities the lockfile expects attestations from (PEP 751
     /// `attestation-identities`: `kind` plus the publisher's keys).
     pub expected_publishers: Vec<BTreeMap<String, String>>,
+    /// What this package depends on, as indices into the list its reader returned (the scan
+    /// rebases them, [`rebase_edges`], so [`merge`] reads them as indices into its input).
+    /// `None` when the lockfile records no dependency graph (requirements.txt, Pipfile.lock);
+    /// `Some` of an empty list when it records that the package depends on nothing it locks.
+    /// An empty list allocates nothing.
+    pub depends_on: Option<Box<[u32]>>,
 }
 
 impl LockedPackage {
@@ -222,6 +228,7 @@ impl LockedPackage {
             unpinned_spec: None,
             line: None,
             expected_publishers: Vec::new(),
+            depends_on: None,
         }
     }
 }
@@ -264,25 +271,23 @@ pub struct Package {
     pub origins: Vec<Origin>,
     /// Publisher identities some lockfile expects attestations from (union over lockfiles).
     pub expected_publishers: Vec<BTreeMap<String, String>>,
+    /// What this package depends on, as indices into the merged package list (the order of
+    /// `Report::packages`), sorted, without duplicates or self-edges: the union over every
+    /// lockfile that records a graph. `None` when none of its lockfiles records one.
+    pub depends_on: Option<Box<[u32]>>,
 }
 
 impl Package {
     /// The merge key: ecosystem, normalised name, version, source (registry URLs normalised,
     /// [`registry_url_key`]) and unpinned requirement.
     pub fn key(&self) -> PackageKey {
-        let source = match &self.source {
-            Source::Registry { url: Some(url) } => Source::Registry {
-                url: Some(registry_url_key(url)),
-            },
-            other => other.clone(),
-        };
-        PackageKey {
-            ecosystem: self.ecosystem,
-            name: self.ecosystem.normalize_name(&self.name),
-            version: self.version.clone(),
-            source,
-            unpinned_spec: self.unpinned_spec.clone(),
-        }
+        PackageKey::of(
+            self.ecosystem,
+            &self.name,
+            &self.version,
+            &self.source,
+            self.unpinned_spec.as_deref(),
+        )
     }
 
     /// The order of [`Package::key`]s, without building them unless ecosystem, name and
@@ -314,6 +319,31 @@ pub struct PackageKey {
     pub source: Source,
     /// Unpinned requirement, if any.
     pub unpinned_spec: Option<String>,
+}
+
+impl PackageKey {
+    /// The key of a package with these fields (see [`Package::key`]).
+    pub fn of(
+        ecosystem: Ecosystem,
+        name: &str,
+        version: &str,
+        source: &Source,
+        unpinned_spec: Option<&str>,
+    ) -> PackageKey {
+        let source = match source {
+            Source::Registry { url: Some(url) } => Source::Registry {
+                url: Some(registry_url_key(url)),
+            },
+            other => other.clone(),
+        };
+        PackageKey {
+            ecosystem,
+            name: ecosystem.normalize_name(name),
+            version: version.to_string(),
+            source,
+            unpinned_spec: unpinned_spec.map(str::to_string),
+        }
+    }
 }
 
 /// A registry URL as compared when merging: scheme and host in lower case, the default port and
@@ -363,7 +393,9 @@ pub fn unify_registry_sources<'a>(
 /// Done with one buffer of packages at a time (see [`crate::memory`]): the lockfile entries are
 /// converted while their vector shrinks, duplicates are folded in place, and the sort compares
 /// names without building keys.
-pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
+pub fn merge(mut found: Vec<(LockedPackage, String)>) -> Vec<Package> {
+    // The edges are taken out first: they are indices into `found`, put back by key.
+    let graph = FoundGraph::take(&mut found);
     let mut out = crate::memory::map_shrinking(found, |(locked, lockfile)| Package {
         ecosystem: locked.ecosystem,
         name: locked.name,
@@ -381,6 +413,7 @@ pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
             line: locked.line,
         }],
         expected_publishers: locked.expected_publishers,
+        depends_on: locked.depends_on,
     });
     crate::memory::fold_duplicates(&mut out, Package::key, |pkg, incoming| {
         pkg.direct = merge_any(pkg.direct, incoming.direct);
@@ -389,6 +422,9 @@ pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
         pkg.peer = merge_all(pkg.peer, incoming.peer);
         merge_integrity(pkg, std::mem::take(&mut incoming.integrity));
         pkg.origins.append(&mut incoming.origins);
+        if pkg.depends_on.is_none() {
+            pkg.depends_on = incoming.depends_on.take();
+        }
         for identity in std::mem::take(&mut incoming.expected_publishers) {
             if !pkg.expected_publishers.contains(&identity) {
                 pkg.expected_publishers.push(identity);
@@ -401,7 +437,177 @@ pub fn merge(found: Vec<(LockedPackage, String)>) -> Vec<Package> {
         pkg.origins.sort();
         pkg.origins.dedup();
     }
+    if let Some(graph) = graph {
+        graph.apply(&mut out);
+    }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dependency graph: edges are indices into a package list, re-indexed whenever the list is
+// combined or filtered. An edge whose target is not in the list is dropped, never guessed.
+
+/// Sorted, without duplicates, without the self-edge `own`.
+pub fn finish_edges(mut targets: Vec<u32>, own: usize) -> Box<[u32]> {
+    targets.sort_unstable();
+    targets.dedup();
+    targets.retain(|&t| t as usize != own);
+    targets.into_boxed_slice()
+}
+
+/// Re-index edges after a list was combined: entry `old` became entry `new_of_old[old]`
+/// (`u32::MAX`: dropped), `edges[old]` are its targets as old indices. Each new entry gets the
+/// union of its entries' edges ([`finish_edges`]); `None` where none of them records a graph.
+/// Targets outside the old list, or dropped, are left out.
+pub fn collapse_edges(
+    edges: Vec<Option<Box<[u32]>>>,
+    new_of_old: &[u32],
+    len: usize,
+) -> Vec<Option<Box<[u32]>>> {
+    let mut acc: Vec<Option<Vec<u32>>> = (0..len).map(|_| None).collect();
+    for (old, deps) in edges.into_iter().enumerate() {
+        let (Some(deps), Some(slot)) = (
+            deps,
+            new_of_old.get(old).and_then(|&n| acc.get_mut(n as usize)),
+        ) else {
+            continue;
+        };
+        let list = slot.get_or_insert_with(Vec::new);
+        list.extend(
+            deps.iter()
+                .filter_map(|&t| new_of_old.get(t as usize).copied())
+                .filter(|&n| (n as usize) < len),
+        );
+    }
+    acc.into_iter()
+        .enumerate()
+        .map(|(i, list)| list.map(|l| finish_edges(l, i)))
+        .collect()
+}
+
+/// Shift a reader's edges by `base`: the position of its first package in the list handed to
+/// [`merge`]. An index that would overflow is dropped.
+pub fn rebase_edges(pkg: &mut LockedPackage, base: usize) {
+    let Ok(base) = u32::try_from(base) else {
+        pkg.depends_on = pkg.depends_on.as_ref().map(|_| Box::default());
+        return;
+    };
+    if let Some(deps) = &mut pkg.depends_on
+        && base > 0
+    {
+        let shifted: Vec<u32> = deps.iter().filter_map(|t| t.checked_add(base)).collect();
+        *deps = shifted.into_boxed_slice();
+    }
+}
+
+/// Keep the packages `keep` accepts, re-indexing the edges among them (edges to a package left
+/// out are dropped).
+pub fn retain_packages(packages: &mut Vec<Package>, keep: impl Fn(&Package) -> bool) {
+    let mut new_of_old = Vec::with_capacity(packages.len());
+    let mut next = 0u32;
+    for pkg in packages.iter() {
+        if keep(pkg) {
+            new_of_old.push(next);
+            next += 1;
+        } else {
+            new_of_old.push(u32::MAX);
+        }
+    }
+    let mut i = 0;
+    packages.retain(|_| {
+        i += 1;
+        new_of_old[i - 1] != u32::MAX
+    });
+    if packages.iter().any(|p| p.depends_on.is_some()) {
+        for (i, pkg) in packages.iter_mut().enumerate() {
+            if let Some(deps) = &pkg.depends_on {
+                let kept: Vec<u32> = deps
+                    .iter()
+                    .filter_map(|&t| new_of_old.get(t as usize).copied())
+                    .filter(|&n| n != u32::MAX)
+                    .collect();
+                pkg.depends_on = Some(finish_edges(kept, i));
+            }
+        }
+    }
+}
+
+/// The edges of [`merge`]'s input, taken out before merging and put back as indices into its
+/// output. Only packages that take part in the graph get a key computed.
+struct FoundGraph {
+    /// (input index, targets as input indices).
+    edges: Vec<(u32, Box<[u32]>)>,
+    /// Merge keys of every input index an edge starts or ends at.
+    keys: HashMap<u32, PackageKey>,
+}
+
+impl FoundGraph {
+    fn take(found: &mut [(LockedPackage, String)]) -> Option<FoundGraph> {
+        if found.iter().all(|(p, _)| p.depends_on.is_none()) {
+            return None;
+        }
+        let key = |p: &LockedPackage| {
+            PackageKey::of(
+                p.ecosystem,
+                &p.name,
+                &p.version,
+                &p.source,
+                p.unpinned_spec.as_deref(),
+            )
+        };
+        let mut edges = Vec::new();
+        let mut keys = HashMap::new();
+        for (i, (pkg, _)) in found.iter_mut().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            if let Some(deps) = pkg.depends_on.as_mut() {
+                let deps = std::mem::take(deps);
+                keys.entry(i).or_insert_with(|| key(pkg));
+                if !deps.is_empty() {
+                    edges.push((i, deps));
+                }
+            }
+        }
+        for (_, deps) in &edges {
+            for &t in deps.iter() {
+                if let Some((pkg, _)) = found.get(t as usize) {
+                    keys.entry(t).or_insert_with(|| key(pkg));
+                }
+            }
+        }
+        Some(FoundGraph { edges, keys })
+    }
+
+    fn apply(self, out: &mut [Package]) {
+        let wanted: std::collections::HashSet<&PackageKey> = self.keys.values().collect();
+        let mut position: HashMap<PackageKey, u32> = HashMap::new();
+        for (i, pkg) in out.iter().enumerate() {
+            if pkg.depends_on.is_some() {
+                let key = pkg.key();
+                if wanted.contains(&key)
+                    && let Ok(i) = u32::try_from(i)
+                {
+                    position.insert(key, i);
+                }
+            }
+        }
+        let final_of = |input: u32| self.keys.get(&input).and_then(|k| position.get(k)).copied();
+        let mut acc: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (from, deps) in &self.edges {
+            let Some(from) = final_of(*from) else {
+                continue;
+            };
+            acc.entry(from)
+                .or_default()
+                .extend(deps.iter().filter_map(|&t| final_of(t)));
+        }
+        for (from, targets) in acc {
+            if let Some(pkg) = out.get_mut(from as usize) {
+                let mut all = targets;
+                all.extend(pkg.depends_on.iter().flat_map(|d| d.iter().copied()));
+                pkg.depends_on = Some(finish_edges(all, from as usize));
+            }
+        }
+    }
 }
 
 /// True if any lockfile says true; false if all that say, say false.
@@ -595,6 +801,93 @@ mod tests {
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].origins.len(), 3);
         assert_eq!(merged[0].source, Source::DEFAULT_REGISTRY);
+    }
+
+    /// `(name, depends_on as names)` of merged packages.
+    fn graph(packages: &[Package]) -> Vec<(String, Option<Vec<String>>)> {
+        packages
+            .iter()
+            .map(|p| {
+                let to = p.depends_on.as_ref().map(|d| {
+                    d.iter()
+                        .map(|&t| {
+                            format!(
+                                "{}@{}",
+                                packages[t as usize].name, packages[t as usize].version
+                            )
+                        })
+                        .collect()
+                });
+                (format!("{}@{}", p.name, p.version), to)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_unions_the_edges_of_one_row_across_lockfiles() {
+        let pkg = |name: &str, deps: Option<&[u32]>| {
+            let mut p = LockedPackage::new(Ecosystem::Npm, name, "1.0.0");
+            p.depends_on = deps.map(|d| d.to_vec().into_boxed_slice());
+            p
+        };
+        // Lockfile 1: a → b; lockfile 2: b → c, a → c (and a self-edge, a dangling index).
+        let first = vec![pkg("a", Some(&[1])), pkg("b", Some(&[]))];
+        let second = vec![
+            pkg("c", Some(&[])),
+            pkg("b", Some(&[0])),
+            pkg("a", Some(&[0, 2, 99])),
+        ];
+        // requirements-style: no graph recorded for d, and none for a in this file.
+        let third = vec![pkg("d", None), pkg("a", None)];
+        let mut found = Vec::new();
+        for (file, list) in [("1", first), ("2", second), ("3", third)] {
+            let base = found.len();
+            for mut p in list {
+                rebase_edges(&mut p, base);
+                found.push((p, file.to_string()));
+            }
+        }
+        let merged = merge(found);
+        let some = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            graph(&merged),
+            [
+                ("a@1.0.0".to_string(), some(&["b@1.0.0", "c@1.0.0"])),
+                ("b@1.0.0".to_string(), some(&["c@1.0.0"])),
+                ("c@1.0.0".to_string(), some(&[])),
+                ("d@1.0.0".to_string(), None),
+            ]
+        );
+        // Keeping some packages re-indexes the edges among them.
+        let mut kept = merged;
+        retain_packages(&mut kept, |p| p.name != "b");
+        assert_eq!(
+            graph(&kept),
+            [
+                ("a@1.0.0".to_string(), some(&["c@1.0.0"])),
+                ("c@1.0.0".to_string(), some(&[])),
+                ("d@1.0.0".to_string(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_without_a_graph_gets_no_edges_and_no_work() {
+        let found: Vec<_> = (0..1000)
+            .map(|i| {
+                (
+                    LockedPackage::new(Ecosystem::Pypi, format!("p{i}"), "1"),
+                    "r".into(),
+                )
+            })
+            .collect();
+        assert!(FoundGraph::take(&mut found.clone()).is_none());
+        assert!(merge(found).iter().all(|p| p.depends_on.is_none()));
+        assert_eq!(
+            collapse_edges(vec![Some(vec![1, 1, 0, 7].into()), None], &[0, 0], 1),
+            [Some(Box::default())],
+            "two copies folded into one: their edges to each other are self-edges"
+        );
     }
 
     #[test]

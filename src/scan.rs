@@ -112,12 +112,15 @@ pub fn run_with(
         });
         warnings.extend(parsed.warnings);
         // No credential from a lockfile's URLs reaches the report, whatever the reader did.
+        // Dependency edges are indices into the reader's list: shifted to their place in `found`.
+        let base = found.len();
         let mut packages = parsed.packages;
         for (pkg, _) in &mut packages {
             pkg.source = lockfile::redact_source(std::mem::replace(
                 &mut pkg.source,
                 Source::DEFAULT_REGISTRY,
             ));
+            model::rebase_edges(pkg, base);
         }
         // The first lockfile's vector is kept, not copied (a huge one would be held twice).
         if found.is_empty() {
@@ -137,7 +140,7 @@ pub fn run_with(
     model::unify_registry_sources(&mut found, &configured);
     let mut packages = model::merge(found);
     if let Some(only) = options.only {
-        packages.retain(|p| only(p));
+        model::retain_packages(&mut packages, only);
     }
 
     // Load the trusted root before any request, so a bad `--trusted-root` fails fast.

@@ -23,6 +23,10 @@
 //! member): dev means reachable only through `devDependencies`, optional only through optional
 //! dependencies, peer only through peer dependencies. Packages nothing reaches get `None`.
 //!
+//! The dependency graph follows the same resolution: each entry's `dependencies`,
+//! `optionalDependencies` and `peerDependencies` (and a workspace member's `devDependencies`)
+//! resolve to the keys they install at.
+//!
 //! Not read: `overrides`, `catalog(s)`, `patchedDependencies`, `trustedDependencies`. The binary
 //! `bun.lockb` is not this reader's (see `LockfileKind::BunLockb`). Never touches the network.
 
@@ -31,6 +35,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::graph::{self, Tally};
 use super::{Input, LockfileError, Parsed, line_of};
 use crate::model::{Ecosystem, Integrity, LockedPackage, Source};
 
@@ -55,6 +60,8 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
 
     let mut packages: Vec<LockedPackage> = Vec::new();
     let mut seen: HashMap<(String, String, Source), usize> = HashMap::new();
+    // Which package each key became.
+    let mut package_of: HashMap<&str, u32> = HashMap::new();
     for (key, entry) in &lock.entries {
         let Some(entry) = entry else { continue };
         let mut pkg = LockedPackage::new(Ecosystem::Npm, entry.name.clone(), entry.version.clone());
@@ -70,7 +77,11 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         pkg.optional = reached.then(|| !flags.required.contains(key.as_str()));
         pkg.peer = reached.then(|| !flags.non_peer.contains(key.as_str()));
         let id = (pkg.name.clone(), pkg.version.clone(), pkg.source.clone());
-        match seen.get(&id).and_then(|i| packages.get_mut(*i)) {
+        let at = seen.get(&id).copied().unwrap_or(packages.len());
+        if let Ok(at) = u32::try_from(at) {
+            package_of.insert(key.as_str(), at);
+        }
+        match packages.get_mut(at) {
             Some(existing) => {
                 existing.direct = any(existing.direct, pkg.direct);
                 existing.dev = all(existing.dev, pkg.dev);
@@ -83,7 +94,51 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
             }
         }
     }
-    Ok(Parsed::from_packages(display, packages))
+    let mut tally = Tally::default();
+    let edges = package_graph(&wire, &lock, &package_of, packages.len(), &mut tally);
+    graph::assign(&mut packages, edges);
+    let mut parsed = Parsed::from_packages(display, packages);
+    tally.report(display, &mut parsed.warnings);
+    Ok(parsed)
+}
+
+/// Each package's dependencies, resolved as Node does from its key (see [`resolve`]): its
+/// `dependencies`, `optionalDependencies` and `peerDependencies`, and for a workspace member
+/// what its `workspaces` entry lists (`devDependencies` too). Copies of one package installed
+/// at several keys are one package: their edges are unioned. Unresolved `dependencies` are
+/// counted; optional and peer dependencies that are not installed are no edges.
+fn package_graph(
+    wire: &LockWire,
+    lock: &Lock,
+    package_of: &HashMap<&str, u32>,
+    len: usize,
+    tally: &mut Tally,
+) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); len];
+    for (key, entry) in &lock.entries {
+        let (Some(entry), Some(&from)) = (entry, package_of.get(key.as_str())) else {
+            continue;
+        };
+        let Some(list) = out.get_mut(from as usize) else {
+            continue;
+        };
+        let member = match &entry.source {
+            Source::Workspace { path } => wire.workspaces.get(path),
+            _ => None,
+        };
+        let mut deps = edges(&entry.deps);
+        if let Some(ws) = member {
+            deps.extend(edges(&ws.deps));
+        }
+        for (dep, edge) in deps {
+            match resolve(lock, key, dep).and_then(|k| package_of.get(k)) {
+                Some(&t) => list.push(t),
+                None if matches!(edge, Edge::Prod | Edge::Dev) => tally.unresolved += 1,
+                None => {}
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,6 +686,36 @@ mod tests {
   },
 }
 "#;
+
+    #[test]
+    fn graph_resolves_like_node_and_unions_copies() {
+        let parsed = run(SINGLE).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        assert!(pkgs.iter().all(|p| p.depends_on.is_some()));
+        let edges: Vec<String> = crate::lockfile::graph::testing::edges(&pkgs)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                // `supports-color` is an optional peer that is not installed: no edge
+                "debug@4.4.3 -> ms@2.1.3",
+                "glob@10.5.0 -> strip-ansi@7.2.0",
+                "rimraf@5.0.10 -> glob@10.5.0",
+                "string-width@4.2.3 -> strip-ansi@6.0.1",
+            ]
+        );
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    }
+
+    #[test]
+    fn a_missing_dependency_is_counted() {
+        let text = r#"{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"a": "1"}}},
+          "packages": {"a": ["a@1.0.0", "", {"dependencies": {"a": "1", "zz": "1"}}, "sha512-A="]}}"#;
+        let parsed = run(text).unwrap();
+        assert_eq!(parsed.packages[0].0.depends_on.as_deref(), Some(&[][..]));
+        assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    }
 
     #[test]
     fn registry_packages_aliases_and_flags() {

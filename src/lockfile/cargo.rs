@@ -11,7 +11,9 @@
 //! `direct` is true for packages that a sourceless package depends on, false for the rest, and
 //! unknown when the file has no sourceless package at all (a hand-made or partial lockfile).
 //! `dev` is unknown from the lockfile; `cargo metadata` refines both. Checksums come from the
-//! v2+ `checksum` field or the v1 `[metadata]` table. `[[patch.unused]]` entries are not part
+//! v2+ `checksum` field or the v1 `[metadata]` table. The dependency graph: each package's
+//! `dependencies` entries, resolved to the entry they name (`name version (source)` where the
+//! name alone is ambiguous); edges to workspace members are left out (they are the project). `[[patch.unused]]` entries are not part
 //! of the build and are not read. See `docs/lockfiles/cargo.md`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,6 +23,7 @@ use cargo_lock::SourceId;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::graph::{self, Tally};
 use super::{Input, LineIndex, LockfileError, Parsed, line_column, strip_credentials};
 use crate::model::{Ecosystem, LockedPackage, Source};
 
@@ -71,12 +74,54 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
             input.display
         ));
     }
-    let mut parsed = Parsed::from_packages(
-        input.display,
-        packages.into_iter().map(|p| p.locked).collect(),
-    );
+    let mut tally = Tally::default();
+    let edges = package_graph(&wire, &packages, &mut tally);
+    tally.report(input.display, &mut warnings);
+    let mut locked: Vec<LockedPackage> = packages.into_iter().map(|p| p.locked).collect();
+    graph::assign(&mut locked, edges);
+    let mut parsed = Parsed::from_packages(input.display, locked);
     parsed.warnings = warnings;
     Ok(parsed)
+}
+
+/// Each reported package's `dependencies` entries, resolved like `direct` is (`name`,
+/// `name version`, `name version (source)`; see [`resolve_dep`]). A reference to a workspace
+/// member (not reported) is no edge; one that names no entry, or several, is counted.
+fn package_graph(wire: &WireLockfile, packages: &[Indexed], tally: &mut Tally) -> Vec<Vec<u32>> {
+    let position: HashMap<usize, u32> = packages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((p.index, u32::try_from(i).ok()?)))
+        .collect();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in wire.package.iter().enumerate() {
+        by_name
+            .entry(p.get_ref().name.as_str())
+            .or_default()
+            .push(i);
+    }
+    packages
+        .iter()
+        .map(|p| {
+            let mut targets = Vec::new();
+            let Some(entry) = wire.package.get(p.index) else {
+                return targets;
+            };
+            for raw in &entry.get_ref().dependencies {
+                let Some(dep) = parse_dep(raw.get_ref()) else {
+                    tally.unresolved += 1;
+                    continue;
+                };
+                let candidates = by_name.get(dep.name).map_or(&[][..], Vec::as_slice);
+                match resolve_among(&dep, &wire.package, candidates).as_slice() {
+                    // Not reported: a workspace member, the project itself.
+                    [one] => targets.extend(position.get(one).copied()),
+                    _ => tally.unresolved += 1,
+                }
+            }
+            targets
+        })
+        .collect()
 }
 
 /// The lockfile alone: its wire form and the registry, git and other sourced packages.
@@ -215,14 +260,25 @@ fn parse_dep(text: &str) -> Option<DepRef<'_>> {
 /// The `[[package]]` entries a dependency reference denotes: all candidates when it is
 /// ambiguous, none when the lockfile does not list it.
 fn resolve_dep(dep: &DepRef<'_>, packages: &[Spanned<WirePackage>]) -> Vec<usize> {
-    let by_name_version: Vec<usize> = packages
+    let all: Vec<usize> = (0..packages.len()).collect();
+    resolve_among(dep, packages, &all)
+}
+
+/// [`resolve_dep`] among the entries `candidates` (indices into `packages`).
+fn resolve_among(
+    dep: &DepRef<'_>,
+    packages: &[Spanned<WirePackage>],
+    candidates: &[usize],
+) -> Vec<usize> {
+    let by_name_version: Vec<usize> = candidates
         .iter()
-        .enumerate()
-        .filter(|(_, p)| {
-            let p = p.get_ref();
-            p.name == dep.name && dep.version.is_none_or(|v| v == p.version)
+        .copied()
+        .filter(|&i| {
+            packages.get(i).is_some_and(|p| {
+                let p = p.get_ref();
+                p.name == dep.name && dep.version.is_none_or(|v| v == p.version)
+            })
         })
-        .map(|(i, _)| i)
         .collect();
     let Some(source) = dep.source else {
         return by_name_version;
@@ -646,6 +702,64 @@ mod tests {
         assert_eq!(
             pkgs.iter().map(|p| p.direct).collect::<Vec<_>>(),
             [Some(false), Some(true)]
+        );
+    }
+
+    #[test]
+    fn graph_follows_name_version_source_references() {
+        let corp = "registry+https://crates.corp.example/index";
+        let text = format!(
+            "version = 3\n\
+             [[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"log\"]\n\
+             [[package]]\nname = \"log\"\nversion = \"0.4.0\"\nsource = \"{CRATES_IO}\"\n\
+             dependencies = [\"serde 1.0.0 ({corp})\", \"syn 2.0.0\", \"app\", \"log\"]\n\
+             [[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"{CRATES_IO}\"\n\
+             dependencies = [\"syn 1.0.0\", \"nowhere\", \"serde 1.0.0\"]\n\
+             [[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"{corp}\"\n\
+             dependencies = [\"log\"]\n\
+             [[package]]\nname = \"syn\"\nversion = \"1.0.0\"\nsource = \"{CRATES_IO}\"\n\
+             [[package]]\nname = \"syn\"\nversion = \"2.0.0\"\nsource = \"{CRATES_IO}\"\n"
+        );
+        let parsed = parse_str(&text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        let label = |i: u32| {
+            let p = &pkgs[i as usize];
+            format!("{} {} {}", p.name, p.version, p.source.kind())
+        };
+        let edges: Vec<(String, Vec<String>)> = pkgs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let to = p
+                    .depends_on
+                    .as_deref()
+                    .unwrap()
+                    .iter()
+                    .map(|&t| label(t))
+                    .collect();
+                (label(i as u32), to)
+            })
+            .collect();
+        let corp_serde = pkgs
+            .iter()
+            .position(|p| p.name == "serde" && p.source != Source::DEFAULT_REGISTRY)
+            .unwrap();
+        // log → the corporate serde (by source) and syn 2 (by version); the member `app` is
+        // the project, and the self-reference is dropped.
+        assert_eq!(
+            pkgs[0].depends_on.as_deref(),
+            Some(&[corp_serde as u32, 4][..]),
+            "{edges:?}"
+        );
+        // serde (crates.io): syn 1; `nowhere` names nothing and `serde 1.0.0` two entries.
+        assert_eq!(edges[1].1, ["syn 1.0.0 registry"], "{edges:?}");
+        assert_eq!(edges[2].1, ["log 0.4.0 registry"], "{edges:?}");
+        assert_eq!(
+            parsed.warnings,
+            [
+                "p/Cargo.lock: 2 dependencies name no single entry of the lockfile; they are left out \
+              of the dependency graph"
+            ]
         );
     }
 

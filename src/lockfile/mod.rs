@@ -15,6 +15,7 @@ use crate::model::{LockedPackage, Source};
 pub mod bun;
 pub mod cargo;
 pub mod files;
+pub mod graph;
 pub mod npm;
 pub mod pdm;
 pub mod pep508;

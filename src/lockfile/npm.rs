@@ -20,8 +20,9 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
+use super::graph::{self, Tally};
 use super::{Input, LockfileError, Parsed, strip_credentials};
-use crate::model::{Ecosystem, Integrity, LockedPackage, Source};
+use crate::model::{Ecosystem, Integrity, LockedPackage, Source, collapse_edges};
 
 /// Parse a package-lock.json or npm-shrinkwrap.json.
 pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
@@ -33,10 +34,11 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let version = lockfile_version(input, wire.lockfile_version.as_ref())?;
     let mut warnings = Vec::new();
     let mut lines = KeyFinder::new(text);
+    let mut tally = Tally::default();
     let packages = match (version, wire.packages) {
         (Some(2 | 3) | None, Some(packages)) => {
             lines.skip_to_key("packages");
-            read_packages(&packages, &mut lines)
+            read_packages(&packages, &mut lines, &mut tally)
         }
         (Some(3), None) => Vec::new(),
         _ => {
@@ -51,11 +53,23 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
             let mut out = Vec::new();
             if let Some(deps) = &wire.dependencies {
                 let declared = manifest.as_ref().map(Manifest::declared_names);
-                read_v1(deps, 0, declared.as_ref(), &mut lines, &mut out);
+                let mut tree = V1Tree::default();
+                let top = tree.scope(None);
+                read_v1(
+                    deps,
+                    0,
+                    declared.as_ref(),
+                    &mut lines,
+                    &mut out,
+                    &mut tree,
+                    top,
+                );
+                tree.resolve(&mut out, &mut tally);
             }
             out
         }
     };
+    tally.report(input.display, &mut warnings);
     let mut parsed = Parsed::from_packages(input.display, dedupe(packages));
     parsed.warnings = warnings;
     Ok(parsed)
@@ -170,7 +184,60 @@ struct V1Entry {
     dev: bool,
     #[serde(default)]
     optional: bool,
+    /// What the package requires, by name (resolved up the nested tree).
+    #[serde(default)]
+    requires: Names,
     dependencies: Option<OrderedMap<V1Entry>>,
+}
+
+/// The names of a `name → range` map; anything else (npm writes `"requires": true` at the top
+/// of some version 1 files) is no names.
+#[derive(Default)]
+struct Names(Vec<String>);
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Names;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of dependency names")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Names, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    out.push(k);
+                }
+                Ok(Names(out))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Names, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Names::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Names, E> {
+                Ok(Names::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Names, E> {
+                Ok(Names::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Names, E> {
+                Ok(Names::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Names, E> {
+                Ok(Names::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Names, E> {
+                Ok(Names::default())
+            }
+            fn visit_unit<E>(self) -> Result<Names, E> {
+                Ok(Names::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A `name → range` map whose values are not checked (npm only writes strings).
@@ -211,6 +278,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OrderedMap<T> {
 fn read_packages(
     packages: &OrderedMap<PackageEntry>,
     lines: &mut KeyFinder<'_>,
+    tally: &mut Tally,
 ) -> Vec<LockedPackage> {
     let entries: Vec<(&str, &PackageEntry, Option<usize>)> = packages
         .0
@@ -260,6 +328,8 @@ fn read_packages(
     }
 
     let mut out = Vec::new();
+    // Which entry each package came from, for the dependency graph.
+    let mut from_entry: Vec<(&str, &PackageEntry)> = Vec::new();
     for (key, entry, line) in entries {
         if key.is_empty() {
             continue;
@@ -330,8 +400,148 @@ fn read_packages(
         pkg.peer = Some(entry.peer);
         pkg.line = line;
         out.push(pkg);
+        from_entry.push((key, entry));
     }
+    let edges = packages_graph(&from_entry, &by_key, &members, tally);
+    graph::assign(&mut out, edges);
     out
+}
+
+/// Folders ("scopes") of a `packages` tree by id: 0 is the project root; each knows its parent.
+struct Scopes<'a> {
+    ids: HashMap<&'a str, usize>,
+    parents: Vec<usize>,
+}
+
+impl Default for Scopes<'_> {
+    fn default() -> Self {
+        Scopes {
+            ids: HashMap::from([("", 0)]),
+            parents: vec![0],
+        }
+    }
+}
+
+impl<'a> Scopes<'a> {
+    /// The id of folder `key` (a `packages` key or a prefix of one); `None` past
+    /// [`MAX_NESTING`] levels.
+    fn of(&mut self, key: &'a str) -> Option<usize> {
+        // The chain of folders up to one already known, then their ids top down.
+        let mut chain: Vec<&'a str> = Vec::new();
+        let mut at = key;
+        let known = loop {
+            if let Some(&id) = self.ids.get(at) {
+                break id;
+            }
+            if chain.len() > MAX_NESTING {
+                return None;
+            }
+            chain.push(at);
+            at = if is_node_modules_path(at) {
+                split_install_path(at).0
+            } else {
+                ""
+            };
+        };
+        let mut parent = known;
+        for folder in chain.into_iter().rev() {
+            let id = self.parents.len();
+            self.parents.push(parent);
+            self.ids.insert(folder, id);
+            parent = id;
+        }
+        Some(parent)
+    }
+}
+
+/// Deepest `node_modules` nesting whose entries take part in the graph (npm's trees are a few
+/// levels deep; a deeper key is hostile and its edges are dropped and counted).
+const MAX_NESTING: usize = 64;
+
+/// The dependency edges of `packages` entries: a dependency `b` of the entry at `K` is
+/// `K/node_modules/b`, else the same up the tree (`P/node_modules/b` for each parent folder),
+/// else `node_modules/b`, as Node resolves it; a link entry stands for its target folder.
+/// `dependencies` (and a workspace member's `devDependencies`) that resolve nowhere are
+/// counted; missing optional and peer dependencies are not edges (npm does not install them).
+fn packages_graph<'a>(
+    from_entry: &[(&'a str, &'a PackageEntry)],
+    by_key: &HashMap<&'a str, &'a PackageEntry>,
+    members: &HashSet<&str>,
+    tally: &mut Tally,
+) -> Vec<Vec<u32>> {
+    let mut scopes = Scopes::default();
+    // Every installed path by (folder it is installed in, install name).
+    let index_of: HashMap<&str, u32> = from_entry
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (k, _))| Some((*k, u32::try_from(i).ok()?)))
+        .collect();
+    let mut installed: HashMap<(usize, &str), u32> = HashMap::new();
+    let own_scope: Vec<Option<usize>> = from_entry.iter().map(|(k, _)| scopes.of(k)).collect();
+    // Keys of every installed copy (skipped link entries included: they stand for a folder).
+    for (key, entry) in by_key {
+        if key.is_empty() || !is_node_modules_path(key) {
+            continue;
+        }
+        let (parent, install) = split_install_path(key);
+        let Some(parent) = scopes.of(parent) else {
+            continue;
+        };
+        let target = match index_of.get(key) {
+            Some(&i) => Some(i),
+            None if entry.link => entry
+                .resolved
+                .as_deref()
+                .map(normalize_folder)
+                .and_then(|t| index_of.get(t.as_str()).copied()),
+            None => None,
+        };
+        if let Some(target) = target {
+            installed.insert((parent, install), target);
+        }
+    }
+    let resolve = |scope: usize, name: &str| -> Option<u32> {
+        let mut at = scope;
+        loop {
+            if let Some(&i) = installed.get(&(at, name)) {
+                return Some(i);
+            }
+            if at == 0 {
+                return None;
+            }
+            at = scopes.parents.get(at).copied().unwrap_or(0);
+        }
+    };
+    let mut edges = Vec::with_capacity(from_entry.len());
+    let no_list: Option<DepMap> = None;
+    for ((key, entry), scope) in from_entry.iter().zip(own_scope) {
+        let mut targets = Vec::new();
+        let member = members.contains(key);
+        let lists = [
+            (&entry.dependencies, true),
+            (&entry.optional_dependencies, false),
+            (&entry.peer_dependencies, false),
+            (
+                if member {
+                    &entry.dev_dependencies
+                } else {
+                    &no_list
+                },
+                true,
+            ),
+        ];
+        for (list, required) in lists {
+            for name in list.iter().flat_map(|m| m.0.keys()) {
+                match scope.and_then(|s| resolve(s, name)) {
+                    Some(i) => targets.push(i),
+                    None if required => tally.unresolved += 1,
+                    None => {}
+                }
+            }
+        }
+        edges.push(targets);
+    }
+    edges
 }
 
 /// True for `node_modules/x` and `a/node_modules/x` keys (installed copies), false for folders.
@@ -416,12 +626,60 @@ fn match_segment(p: &[u8], s: &[u8]) -> bool {
 // ---------------------------------------------------------------------------------------------
 // lockfileVersion 1: the nested `dependencies` tree.
 
-fn read_v1(
-    deps: &OrderedMap<V1Entry>,
+/// The version 1 tree's scopes (each entry's nested `dependencies`, and the top level) and each
+/// package's `requires`, resolved once the whole tree is read.
+#[derive(Default)]
+struct V1Tree<'a> {
+    /// Per scope: its parent, and the packages installed in it by name.
+    scopes: Vec<(Option<usize>, HashMap<&'a str, u32>)>,
+    /// Per package (in output order): the scope its lookups start in, and what it requires.
+    requires: Vec<(usize, &'a [String])>,
+}
+
+impl<'a> V1Tree<'a> {
+    fn scope(&mut self, parent: Option<usize>) -> usize {
+        self.scopes.push((parent, HashMap::new()));
+        self.scopes.len() - 1
+    }
+
+    /// A required name is the nearest entry of that name from the package's own nested
+    /// dependencies up to the top level; one that is nowhere is counted.
+    fn resolve(self, out: &mut [LockedPackage], tally: &mut Tally) {
+        let mut edges = Vec::with_capacity(self.requires.len());
+        for (start, names) in &self.requires {
+            let mut targets = Vec::new();
+            for name in names.iter() {
+                let mut at = Some(*start);
+                let mut found = None;
+                while let Some(s) = at {
+                    let Some((parent, installed)) = self.scopes.get(s) else {
+                        break;
+                    };
+                    if let Some(&i) = installed.get(name.as_str()) {
+                        found = Some(i);
+                        break;
+                    }
+                    at = *parent;
+                }
+                match found {
+                    Some(i) => targets.push(i),
+                    None => tally.unresolved += 1,
+                }
+            }
+            edges.push(targets);
+        }
+        graph::assign(out, edges);
+    }
+}
+
+fn read_v1<'a>(
+    deps: &'a OrderedMap<V1Entry>,
     depth: usize,
     declared: Option<&HashSet<String>>,
     lines: &mut KeyFinder<'_>,
     out: &mut Vec<LockedPackage>,
+    tree: &mut V1Tree<'a>,
+    scope: usize,
 ) {
     for (key, entry) in &deps.0 {
         let line = lines.find_key(key, true);
@@ -436,9 +694,19 @@ fn read_v1(
             declared.map(|d| d.contains(key))
         };
         pkg.line = line;
+        let index = out.len();
         out.push(pkg);
+        let slot = tree.requires.len();
+        tree.requires.push((scope, &entry.requires.0));
+        if let (Ok(i), Some((_, installed))) = (u32::try_from(index), tree.scopes.get_mut(scope)) {
+            installed.insert(key.as_str(), i);
+        }
         if let Some(nested) = &entry.dependencies {
-            read_v1(nested, depth + 1, declared, lines, out);
+            let inner = tree.scope(Some(scope));
+            if let Some(r) = tree.requires.get_mut(slot) {
+                r.0 = inner;
+            }
+            read_v1(nested, depth + 1, declared, lines, out, tree, inner);
         }
     }
 }
@@ -679,11 +947,17 @@ pub(crate) fn registry_base(url: &str, name: &str) -> Option<String> {
 
 /// Report each (name, version, source) once, in first-seen order, combining the flags the way
 /// the scan merges lockfiles (direct if any copy is, dev/optional/peer only if every copy is).
+/// Dependency edges follow: a copy's edges become its entry's, the union over copies.
 pub(crate) fn dedupe(packages: Vec<LockedPackage>) -> Vec<LockedPackage> {
     let mut index: HashMap<(String, String, Source), usize> = HashMap::new();
     let mut out: Vec<LockedPackage> = Vec::with_capacity(packages.len());
-    for pkg in packages {
+    let mut edges: Vec<Option<Box<[u32]>>> = Vec::with_capacity(packages.len());
+    let mut new_of_old: Vec<u32> = Vec::with_capacity(packages.len());
+    for mut pkg in packages {
+        edges.push(pkg.depends_on.take());
         let key = (pkg.name.clone(), pkg.version.clone(), pkg.source.clone());
+        let at = index.get(&key).copied().unwrap_or(out.len());
+        new_of_old.push(u32::try_from(at).unwrap_or(u32::MAX));
         match index.get(&key).and_then(|&i| out.get_mut(i)) {
             Some(seen) => {
                 seen.direct = any(seen.direct, pkg.direct);
@@ -698,6 +972,12 @@ pub(crate) fn dedupe(packages: Vec<LockedPackage>) -> Vec<LockedPackage> {
                 index.insert(key, out.len());
                 out.push(pkg);
             }
+        }
+    }
+    if edges.iter().any(Option::is_some) {
+        let len = out.len();
+        for (pkg, deps) in out.iter_mut().zip(collapse_edges(edges, &new_of_old, len)) {
+            pkg.depends_on = deps;
         }
     }
     out
@@ -1180,6 +1460,97 @@ pub(crate) mod tests {
         assert!(m.starts_with("p/package-lock.json:2:"), "{m}");
         let m = msg("{\"lockfileVersion\": 1,\n \"dependencies\": {\"a\": {\"dev\": \"yes\"}}}");
         assert!(m.starts_with("p/package-lock.json:2:"), "{m}");
+    }
+
+    #[test]
+    fn v3_graph_resolves_up_the_node_modules_tree() {
+        let text = r#"{"lockfileVersion": 3, "packages": {
+  "": {"name": "root", "workspaces": ["packages/*"], "dependencies": {"a": "^1", "w": "*"}},
+  "node_modules/a": {"version": "1.0.0", "dependencies": {"b": "^1", "a": "^1"},
+                     "optionalDependencies": {"gone": "1"}, "peerDependencies": {"p": "1"}},
+  "node_modules/b": {"version": "1.0.0", "dependencies": {"a": "^1", "c": "^2", "d": "1"}},
+  "node_modules/b/node_modules/c": {"version": "2.0.0", "dependencies": {"missing": "1"}},
+  "node_modules/b/node_modules/d": {"version": "1.0.0", "dependencies": {"c": "*"}},
+  "node_modules/c": {"version": "1.0.0", "dependencies": {"w": "*"}},
+  "node_modules/d": {"version": "1.0.0", "dependencies": {"c": "*"}},
+  "node_modules/w": {"resolved": "packages/w", "link": true},
+  "packages/w": {"name": "w", "version": "0.1.0", "dependencies": {"c": "^3"},
+                 "devDependencies": {"b": "^1"}},
+  "packages/w/node_modules/c": {"version": "3.0.0"}
+}}"#;
+        let parsed = run_at(Path::new("p/package-lock.json"), text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        let edges: Vec<String> = graph::testing::edges(&pkgs).into_iter().collect();
+        assert_eq!(
+            edges,
+            [
+                "a@1.0.0 -> b@1.0.0",
+                "b@1.0.0 -> a@1.0.0",
+                "b@1.0.0 -> c@2.0.0",
+                "b@1.0.0 -> d@1.0.0",
+                "c@1.0.0 -> w@0.1.0",
+                // two installed copies of d@1.0.0: one package, the union of their edges
+                "d@1.0.0 -> c@1.0.0",
+                "d@1.0.0 -> c@2.0.0",
+                "w@0.1.0 -> b@1.0.0",
+                "w@0.1.0 -> c@3.0.0",
+            ]
+        );
+        assert!(pkgs.iter().all(|p| p.depends_on.is_some()));
+        // `missing` is a required dependency named nowhere; `gone` (optional) and `p` (peer)
+        // are simply not installed.
+        assert_eq!(
+            parsed.warnings,
+            [
+                "p/package-lock.json: 1 dependency names no single entry of the lockfile; it is \
+              left out of the dependency graph"
+            ]
+        );
+    }
+
+    #[test]
+    fn v1_graph_resolves_requires_up_the_nested_tree() {
+        let text = r#"{"lockfileVersion": 1, "requires": true, "dependencies": {
+  "a": {"version": "1.0.0", "requires": {"b": "^1", "c": "^2"},
+        "dependencies": {"c": {"version": "2.0.0", "requires": {"a": "^1"}}}},
+  "b": {"version": "1.0.0", "requires": {"a": "^1", "zz": "1"}},
+  "c": {"version": "1.0.0", "requires": true}
+}}"#;
+        let parsed = run_at(Path::new("p/package-lock.json"), text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        let edges: Vec<String> = graph::testing::edges(&pkgs).into_iter().collect();
+        assert_eq!(
+            edges,
+            [
+                "a@1.0.0 -> b@1.0.0",
+                "a@1.0.0 -> c@2.0.0",
+                "b@1.0.0 -> a@1.0.0",
+                "c@2.0.0 -> a@1.0.0",
+            ]
+        );
+        assert_eq!(graph::testing::from(&pkgs, "c@1.0.0"), Vec::<String>::new());
+        assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    }
+
+    #[test]
+    fn the_real_v3_fixture_has_its_graph() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lockfile-fixtures/npm/v3-app/package-lock.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let parsed = run_at(&path, &text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            graph::testing::from(&pkgs, "@babel/code-frame@7.29.7"),
+            [
+                "@babel/helper-validator-identifier@7.29.7",
+                "js-tokens@4.0.0",
+                "picocolors@1.1.1"
+            ]
+        );
+        assert_eq!(
+            graph::testing::from(&pkgs, "@types/node@20.19.43"),
+            ["undici-types@6.21.0"]
+        );
     }
 
     #[test]

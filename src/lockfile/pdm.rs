@@ -9,14 +9,17 @@
 //! are just group names), so without pyproject.toml such a package's dev and optional flags stay
 //! unknown. PDM writes a package once more for each set of extras it is needed with
 //! (`extras = [...]`); those entries are folded into one package. Direct dependencies come from
-//! pyproject.toml. Markers are not evaluated.
+//! pyproject.toml. Markers are not evaluated. The dependency graph: each entry's `dependencies`
+//! (PEP 508 requirements) by name; a requirement behind a marker that names no locked package is
+//! not counted as missing (pdm leaves out what no target platform needs).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_of, pyproject};
+use super::graph::{self, NamedDep, Tally};
+use super::{Input, LockfileError, Parsed, line_of, pep508, pyproject};
 use crate::model::{Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a pdm.lock.
@@ -49,6 +52,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
 
     let mut out: Vec<LockedPackage> = Vec::new();
     let mut groups: Vec<Vec<String>> = Vec::new();
+    // Per package: its dependencies (every entry folded into it); names of the project itself.
+    let mut deps: Vec<Vec<NamedDep>> = Vec::new();
+    let mut project_names: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut seen: BTreeMap<(String, String, Source), usize> = BTreeMap::new();
     let lines = super::LineIndex::new(text);
     for spanned in wire.package {
@@ -58,6 +64,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         let is_project =
             !source.is_registry() && project.as_ref().is_some_and(|p| p.is_project(&pkg.name));
         if is_project {
+            project_names.insert(pep503_normalize(&pkg.name));
             continue;
         }
         let files: Vec<_> = pkg
@@ -85,9 +92,18 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
                 seen.insert(key, out.len());
                 out.push(p);
                 groups.push(Vec::new());
+                deps.push(Vec::new());
                 out.len() - 1
             }
         };
+        if let Some(d) = deps.get_mut(i) {
+            d.extend(
+                pkg.dependencies
+                    .iter()
+                    .filter_map(|r| r.as_str())
+                    .map(named_dep),
+            );
+        }
         if let (Some(p), Some(g)) = (out.get_mut(i), groups.get_mut(i)) {
             for file in files {
                 if !p.integrity.files.contains(&file) {
@@ -104,9 +120,29 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
             project.apply_direct(p);
         }
     }
+    let mut tally = Tally::default();
+    let edges = graph::by_name(&out, &deps, &project_names, &mut tally);
+    graph::assign(&mut out, edges);
+    tally.report(input.display, &mut warnings);
     let mut parsed = Parsed::from_packages(input.display, out);
     parsed.warnings = warnings;
     Ok(parsed)
+}
+
+/// A `dependencies` entry (a PEP 508 requirement) by name; one behind a marker may be left out
+/// of the lock, so it is not required. A requirement that does not parse names nothing: it is
+/// kept as written, resolves to nothing and is counted.
+fn named_dep(requirement: &str) -> NamedDep {
+    match pep508::parse(requirement) {
+        Ok(r) => NamedDep {
+            name: r.name,
+            required: r.marker.is_none(),
+        },
+        Err(_) => NamedDep {
+            name: requirement.to_string(),
+            required: true,
+        },
+    }
 }
 
 /// Dev and optional flags from the groups that need a package.
@@ -174,6 +210,9 @@ struct WirePackage {
     version: String,
     #[serde(default)]
     groups: Vec<String>,
+    /// PEP 508 requirements (the dependency graph); anything but a string is ignored.
+    #[serde(default)]
+    dependencies: Vec<toml::Value>,
     #[serde(default)]
     files: Vec<WireFile>,
     git: Option<String>,
@@ -262,6 +301,54 @@ version = "1.0"
 url = "https://downloads.example/remote-1.0.tar.gz"
 groups = ["test"]
 "#;
+
+    #[test]
+    fn dependency_graph_by_requirement_names() {
+        let text = r#"
+[metadata]
+lock_version = "4.5.0"
+
+[[package]]
+name = "black"
+version = "24.1.0"
+groups = ["default"]
+dependencies = ["click>=8.0.0", "tomli>=1.1.0; python_version < \"3.11\"", "nowhere", 3]
+
+[[package]]
+name = "black"
+version = "24.1.0"
+extras = ["d"]
+groups = ["default"]
+dependencies = ["black==24.1.0", "aiohttp>=3.7"]
+
+[[package]]
+name = "click"
+version = "8.1.7"
+groups = ["default"]
+
+[[package]]
+name = "aiohttp"
+version = "3.9.0"
+groups = ["default"]
+dependencies = ["not a requirement !!"]
+"#;
+        let parsed = parse_at(text, Path::new("/nonexistent/pdm.lock")).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        let edges: Vec<String> = crate::lockfile::graph::testing::edges(&pkgs)
+            .into_iter()
+            .collect();
+        // The `black[d]` entry folds into black: its edges too (the self-edge dropped).
+        assert_eq!(
+            edges,
+            [
+                "black@24.1.0 -> aiohttp@3.9.0",
+                "black@24.1.0 -> click@8.1.7"
+            ]
+        );
+        // `nowhere` and the requirement that does not parse.
+        assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+        assert!(parsed.warnings[0].contains("2 dependencies"));
+    }
 
     #[test]
     fn packages_groups_and_sources_without_pyproject() {

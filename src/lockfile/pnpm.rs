@@ -18,6 +18,11 @@
 //! not, so dev-only is computed by walking `snapshots` from the importers. A lockfile written
 //! with an env document first (pnpm's `configDependencies`) is read document by document.
 //!
+//! The dependency graph: v5/v6 `packages` entries' `dependencies` and `optionalDependencies`,
+//! v9 `snapshots`, each reference resolved to the `packages` entry of its dependency path (peer
+//! suffix dropped where the key has none); a workspace member depends on what its importer
+//! lists.
+//!
 //! Not done: peer flags (pnpm does not mark auto-installed peers), `patchedDependencies`,
 //! `overrides`, catalogs. Never touches the network; the only file read is the lockfile.
 
@@ -28,6 +33,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use super::graph::{self, Tally};
 use super::{Input, LineIndex, LockfileError, Parsed};
 use crate::model::{Ecosystem, Integrity, LockedPackage, Source};
 
@@ -41,6 +47,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     for doc in docs {
         read_document(display, doc, &mut out)?;
     }
+    let edges = std::mem::take(&mut out.edges);
+    graph::assign(&mut out.packages, edges);
+    out.tally.report(display, &mut out.warnings);
     link_lines(input.text, &mut out.packages);
     Ok(Parsed {
         packages: out
@@ -169,6 +178,10 @@ struct PackageWire {
     version: Option<Text>,
     dev: Option<bool>,
     optional: Option<bool>,
+    /// v5/v6 record the graph here (v9 in `snapshots`).
+    dependencies: Option<Entries<String, Text>>,
+    #[serde(rename = "optionalDependencies")]
+    optional_dependencies: Option<Entries<String, Text>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -280,6 +293,9 @@ enum Group {
 struct Collected {
     packages: Vec<LockedPackage>,
     warnings: Vec<String>,
+    /// Per package: what it depends on (indices into `packages`).
+    edges: Vec<Vec<u32>>,
+    tally: Tally,
 }
 
 /// One dependency of one importer.
@@ -386,15 +402,100 @@ fn read_document(
         direct: &direct,
     };
     let mut seen: HashMap<(String, String, Source), usize> = HashMap::new();
+    // `packages` keys (see [`lookup_key`]) and workspace paths by the package they became.
+    let mut by_key: HashMap<String, u32> = HashMap::new();
+    let mut by_link: HashMap<String, u32> = HashMap::new();
     for (key, pkg) in entries(&packages) {
         if let Some(locked) = doc.package(key, pkg.as_ref(), &mut out.warnings)? {
-            merge_into(&mut out.packages, &mut seen, locked);
+            let i = merge_into(&mut out.packages, &mut seen, locked);
+            if let Ok(i) = u32::try_from(i) {
+                by_key.insert(lookup_key(&key.value), i);
+            }
         }
     }
     for link in links {
-        merge_into(&mut out.packages, &mut seen, link);
+        let path = match &link.source {
+            Source::Workspace { path } | Source::Path { path } => Some(path.clone()),
+            _ => None,
+        };
+        let i = merge_into(&mut out.packages, &mut seen, link);
+        if let (Some(path), Ok(i)) = (path, u32::try_from(i)) {
+            by_link.entry(path).or_insert(i);
+        }
     }
+    out.edges.resize_with(out.packages.len(), Vec::new);
+    document_graph(
+        format, &packages, &snapshots, &roots, &by_key, &by_link, out,
+    );
     Ok(())
+}
+
+/// The graph of one document: v5/v6 `packages` entries' `dependencies` (and
+/// `optionalDependencies`), v9 `snapshots` (keyed with peer suffixes, each naming the snapshot
+/// it depends on), and each workspace member's importer dependencies. A dependency resolves to
+/// the `packages` entry of its dependency path (peer suffix dropped for v9); `link:` ones to the
+/// member or directory at that path. Entries that differ only by peer suffix are one package:
+/// their edges are unioned.
+fn document_graph(
+    format: Format,
+    packages: &Option<Entries<Spanned<String>, Option<PackageWire>>>,
+    snapshots: &Option<Entries<String, Option<SnapshotWire>>>,
+    roots: &[Root<'_>],
+    by_key: &HashMap<String, u32>,
+    by_link: &HashMap<String, u32>,
+    out: &mut Collected,
+) {
+    let Collected { edges, tally, .. } = out;
+    let mut add = |from: u32, base: &str, deps: &[(String, Text)], required: bool| {
+        let Some(list) = edges.get_mut(from as usize) else {
+            return;
+        };
+        for (name, reference) in deps {
+            let target = match reference.0.strip_prefix("link:") {
+                Some(rel) => by_link.get(&join_path(base, rel)).copied(),
+                None => {
+                    let dep_path = dep_path_of(format, name, &reference.0);
+                    by_key
+                        .get(&lookup_key(package_key(format, &dep_path)))
+                        .copied()
+                }
+            };
+            match target {
+                Some(t) => list.push(t),
+                None if required => tally.unresolved += 1,
+                None => {}
+            }
+        }
+    };
+    match format {
+        Format::V9 => {
+            for (key, snap) in entries(snapshots) {
+                let (Some(snap), Some(&from)) = (snap, by_key.get(&lookup_key(strip_peers(key))))
+                else {
+                    continue;
+                };
+                add(from, ".", entries(&snap.dependencies), true);
+                add(from, ".", entries(&snap.optional_dependencies), false);
+            }
+        }
+        Format::V5 | Format::V6 => {
+            for (key, pkg) in entries(packages) {
+                let (Some(pkg), Some(&from)) = (pkg, by_key.get(&lookup_key(&key.value))) else {
+                    continue;
+                };
+                add(from, ".", entries(&pkg.dependencies), true);
+                add(from, ".", entries(&pkg.optional_dependencies), false);
+            }
+        }
+    }
+    // A workspace member depends on what its importer lists.
+    for root in roots {
+        let Some(&from) = by_link.get(root.importer) else {
+            continue;
+        };
+        let dep = [(root.name.to_string(), Text(root.reference.to_string()))];
+        add(from, root.importer, &dep, root.group != Group::Optional);
+    }
 }
 
 /// A package's (dev-only, optional-only) flags.
@@ -511,24 +612,29 @@ fn format_of(display: &str, version: &Spanned<Text>) -> Result<Format, LockfileE
 }
 
 /// Merge a package into the list: entries that differ only by peer suffix are one package.
+/// Returns the package's index in the list.
 fn merge_into(
     list: &mut Vec<LockedPackage>,
     seen: &mut HashMap<(String, String, Source), usize>,
     pkg: LockedPackage,
-) {
+) -> usize {
     let key = (pkg.name.clone(), pkg.version.clone(), pkg.source.clone());
-    match seen.get(&key).and_then(|i| list.get_mut(*i)) {
-        Some(existing) => {
-            existing.direct = any(existing.direct, pkg.direct);
-            existing.dev = all(existing.dev, pkg.dev);
-            existing.optional = all(existing.optional, pkg.optional);
-            if existing.integrity.is_empty() {
-                existing.integrity = pkg.integrity;
+    match seen.get(&key).copied() {
+        Some(i) => {
+            if let Some(existing) = list.get_mut(i) {
+                existing.direct = any(existing.direct, pkg.direct);
+                existing.dev = all(existing.dev, pkg.dev);
+                existing.optional = all(existing.optional, pkg.optional);
+                if existing.integrity.is_empty() {
+                    existing.integrity = pkg.integrity;
+                }
             }
+            i
         }
         None => {
             seen.insert(key, list.len());
             list.push(pkg);
+            list.len() - 1
         }
     }
 }
@@ -964,6 +1070,147 @@ mod tests {
         pkgs.iter()
             .find(|p| p.name == name)
             .expect("package present")
+    }
+
+    fn graph(text: &str) -> (Vec<String>, Vec<String>) {
+        let parsed = run(text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        assert!(pkgs.iter().all(|p| p.depends_on.is_some()));
+        let edges = crate::lockfile::graph::testing::edges(&pkgs);
+        (edges.into_iter().collect(), parsed.warnings)
+    }
+
+    #[test]
+    fn v5_graph_with_peer_suffixes() {
+        let text = "\
+lockfileVersion: 5.4
+dependencies:
+  react-dom: 18.3.1_react@18.3.1
+packages:
+  /react-dom/18.3.1_react@18.3.1:
+    resolution: {integrity: sha512-A=}
+    dependencies:
+      react: 18.3.1
+      loose-envify: 1.4.0
+      scheduler: 0.23.2
+  /react/18.3.1:
+    resolution: {integrity: sha512-B=}
+    dependencies:
+      loose-envify: 1.4.0
+  /loose-envify/1.4.0:
+    resolution: {integrity: sha512-C=}
+    dependencies:
+      loose-envify: 1.4.0
+    optionalDependencies:
+      fsevents: 2.3.3
+";
+        let (edges, warnings) = graph(text);
+        assert_eq!(
+            edges,
+            [
+                "react-dom@18.3.1 -> loose-envify@1.4.0",
+                "react-dom@18.3.1 -> react@18.3.1",
+                "react@18.3.1 -> loose-envify@1.4.0",
+            ]
+        );
+        // scheduler is named nowhere (counted); fsevents is optional.
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn v6_graph_with_peer_suffixes_collapsed() {
+        let text = "\
+lockfileVersion: '6.0'
+dependencies:
+  a:
+    specifier: ^1
+    version: 1.0.0(b@1.0.0)
+packages:
+  /a@1.0.0(b@1.0.0):
+    resolution: {integrity: sha512-A=}
+    dependencies:
+      b: 1.0.0
+  /a@1.0.0(b@2.0.0):
+    resolution: {integrity: sha512-A=}
+    dependencies:
+      b: 2.0.0
+  /b@1.0.0:
+    resolution: {integrity: sha512-B=}
+    dependencies:
+      a: 1.0.0(b@1.0.0)
+  /b@2.0.0:
+    resolution: {integrity: sha512-C=}
+";
+        let (edges, warnings) = graph(text);
+        // Two peer variants of a@1.0.0 are one package: the union of their edges; b and a
+        // depend on each other (a cycle).
+        assert_eq!(
+            edges,
+            [
+                "a@1.0.0 -> b@1.0.0",
+                "a@1.0.0 -> b@2.0.0",
+                "b@1.0.0 -> a@1.0.0"
+            ]
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn v9_graph_from_snapshots_and_importers() {
+        let text = "\
+lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      w:
+        specifier: workspace:*
+        version: link:packages/w
+  packages/w:
+    dependencies:
+      a:
+        specifier: ^1
+        version: 1.0.0(c@3.0.0)
+      v:
+        specifier: workspace:*
+        version: link:../v
+    devDependencies:
+      c:
+        specifier: ^3
+        version: 3.0.0
+  packages/v: {}
+packages:
+  a@1.0.0:
+    resolution: {integrity: sha512-A=}
+  c@3.0.0:
+    resolution: {integrity: sha512-C=}
+  string-width@4.2.3:
+    resolution: {integrity: sha512-D=}
+snapshots:
+  a@1.0.0(c@3.0.0):
+    dependencies:
+      c: 3.0.0
+      sw: string-width@4.2.3
+      gone: 1.0.0
+    optionalDependencies:
+      fsevents: 2.3.3
+  c@3.0.0: {}
+  string-width@4.2.3:
+    dependencies:
+      a: 1.0.0(c@3.0.0)
+";
+        let (edges, warnings) = graph(text);
+        assert_eq!(
+            edges,
+            [
+                "a@1.0.0 -> c@3.0.0",
+                "a@1.0.0 -> string-width@4.2.3",
+                "string-width@4.2.3 -> a@1.0.0",
+                "w@ -> a@1.0.0",
+                "w@ -> c@3.0.0",
+                "w@ -> v@",
+            ]
+        );
+        assert_eq!(warnings.len(), 1, "`gone` is named nowhere: {warnings:?}");
     }
 
     #[test]

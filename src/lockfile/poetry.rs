@@ -5,7 +5,9 @@
 //! (`[package.source]` of type git, directory, file, url or `legacy` — a named simple index), and
 //! its dev / optional flags (`category = "dev"` in 1.x, `groups` without `main` in 2.x,
 //! `optional = true`). Direct dependencies come from the `pyproject.toml` beside the lockfile; the
-//! lockfile's own `[package.dependencies]` graph is not walked. Packages without a source come
+//! lockfile's own `[package.dependencies]` are kept as the dependency graph (by name, markers
+//! ignored; an optional or marker-guarded dependency poetry did not lock is not counted missing),
+//! but not walked for flags. Packages without a source come
 //! from PyPI and are reported as `Registry { url: None }`. A lock-version with an unknown major
 //! version is an error.
 
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::graph::{self, NamedDep, Tally};
 use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
@@ -60,10 +63,13 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         .collect();
 
     let mut packages = Vec::with_capacity(wire.package.len());
+    let mut deps: Vec<Vec<NamedDep>> = Vec::with_capacity(wire.package.len());
     let lines = super::LineIndex::new(text);
     for spanned in wire.package {
         let line = lines.line(spanned.span().start);
         let pkg = spanned.into_inner();
+        let table = pkg.dependencies.as_ref().and_then(toml::Value::as_table);
+        deps.push(table.into_iter().flatten().map(named_dep).collect());
         let mut out = LockedPackage::new(Ecosystem::Pypi, pkg.name, pkg.version);
         out.line = Some(line);
         out.source = source_of(pkg.source);
@@ -104,9 +110,32 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         }
         packages.push(out);
     }
+    let mut tally = Tally::default();
+    let edges = graph::by_name(&packages, &deps, &Default::default(), &mut tally);
+    graph::assign(&mut packages, edges);
+    tally.report(input.display, &mut warnings);
     let mut parsed = Parsed::from_packages(input.display, packages);
     parsed.warnings = warnings;
     Ok(parsed)
+}
+
+/// A `[package.dependencies]` entry: `name = "constraint"`, `name = { version, markers,
+/// optional, … }` or a list of such tables (one per marker). Markers are ignored for the graph;
+/// an optional dependency (an extra) or one behind markers may be left out of the lock, so it is
+/// not required.
+fn named_dep((name, value): (&String, &toml::Value)) -> NamedDep {
+    let tables: Vec<&toml::Table> = match value {
+        toml::Value::Table(t) => vec![t],
+        toml::Value::Array(a) => a.iter().filter_map(toml::Value::as_table).collect(),
+        _ => Vec::new(),
+    };
+    let conditional = tables.iter().any(|t| {
+        t.get("optional").and_then(toml::Value::as_bool) == Some(true) || t.contains_key("markers")
+    });
+    NamedDep {
+        name: name.clone(),
+        required: !conditional,
+    }
 }
 
 /// True when a file name carries the version (`name-1.0.tar.gz`, `name-1.0-py3-none-any.whl`).
@@ -162,6 +191,8 @@ struct WirePackage {
     #[serde(default)]
     files: Vec<WireFile>,
     source: Option<WireSource>,
+    /// The dependency graph: name → constraint (markers ignored).
+    dependencies: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,6 +240,66 @@ mod tests {
             .into_iter()
             .map(|(p, _)| p)
             .collect()
+    }
+
+    #[test]
+    fn dependency_graph_by_name_markers_ignored() {
+        let text = r#"
+[[package]]
+name = "Black"
+version = "24.1.0"
+files = []
+
+[package.dependencies]
+click = ">=8.0.0"
+tomli = {version = ">=1.1.0", markers = "python_version < \"3.11\""}
+typing_extensions = [
+    {version = ">=4.0", markers = "python_version < \"3.10\""},
+    {version = ">=4.6", markers = "python_version >= \"3.10\""},
+]
+aiohttp = {version = ">=3.7", optional = true}
+black = "*"
+missing = "*"
+
+[[package]]
+name = "click"
+version = "8.1.7"
+files = []
+
+[package.dependencies]
+black = "*"
+
+[[package]]
+name = "typing-extensions"
+version = "4.12.2"
+files = []
+
+[[package]]
+name = "six"
+version = "1.0"
+files = []
+dependencies = "not a table"
+
+[metadata]
+lock-version = "2.0"
+"#;
+        let parsed = parse_text(text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        let edges: Vec<String> = crate::lockfile::graph::testing::edges(&pkgs)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                "Black@24.1.0 -> click@8.1.7",
+                "Black@24.1.0 -> typing-extensions@4.12.2",
+                "click@8.1.7 -> Black@24.1.0",
+            ]
+        );
+        // tomli (marker) and aiohttp (optional) were left out of the lock by design;
+        // `missing` was not.
+        assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+        assert_eq!(pkgs[3].depends_on.as_deref(), Some(&[][..]));
     }
 
     #[test]

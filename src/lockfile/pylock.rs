@@ -13,7 +13,8 @@
 //! `dependency_groups` terms (environment terms count as "may be true"), first for a default
 //! install (`default-groups`, no extras), then with every extra, then with every group. Otherwise
 //! they stay unknown. pylock.toml has no dependency graph guarantee, so direct comes only from
-//! pyproject.toml. `attestation-identities` are kept as the package's expected publishers, which
+//! pyproject.toml. Where the lock records one (PEP 751 `dependencies` tables, or PDM's
+//! `[packages.tool.pdm] dependencies`) it is kept as the dependency graph; otherwise none is. `attestation-identities` are kept as the package's expected publishers, which
 //! the scan compares with the publisher the registry's provenance names.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Input, LockfileError, Parsed, line_of, pyproject};
+use super::graph::{self, NameIndex, Tally};
+use super::{Input, LockfileError, Parsed, line_of, pep508, pyproject};
 use crate::model::{DistFile, Ecosystem, LockedPackage, Source, pep503_normalize};
 
 /// Parse a pylock.toml.
@@ -45,6 +47,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
     let contexts = Contexts::new(&wire);
 
     let mut out = Vec::with_capacity(wire.packages.len());
+    // Per package: the dependencies it records (`None`: none recorded); the project's names.
+    let mut deps: Vec<Option<Vec<GraphDep>>> = Vec::with_capacity(wire.packages.len());
+    let mut project_names: std::collections::HashSet<String> = std::collections::HashSet::new();
     let lines = super::LineIndex::new(text);
     for spanned in wire.packages {
         let line = lines.line(spanned.span().start);
@@ -52,9 +57,11 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         if let Some(dir) = &pkg.directory {
             let at_root = matches!(dir.path.trim_end_matches('/'), "." | "");
             if at_root || project.as_ref().is_some_and(|p| p.is_project(&pkg.name)) {
+                project_names.insert(pep503_normalize(&pkg.name));
                 continue;
             }
         }
+        deps.push(graph_deps(&pkg));
         let mut files = Vec::new();
         if let Some(archive) = &pkg.archive {
             let name = archive
@@ -99,9 +106,91 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         }
         out.push(p);
     }
+    // The graph, where the lock records one (PEP 751 leaves it optional; pip writes none).
+    if deps.iter().any(Option::is_some) {
+        let mut tally = Tally::default();
+        let index = NameIndex::new(&out, |p| pep503_normalize(&p.name));
+        let edges = deps
+            .iter()
+            .map(|list| {
+                let mut targets = Vec::new();
+                for dep in list.iter().flatten() {
+                    let name = pep503_normalize(&dep.name);
+                    if project_names.contains(&name) {
+                        continue;
+                    }
+                    match index.resolve(&out, &name, dep.version.as_deref()) {
+                        Some(t) => targets.push(t),
+                        None if dep.required => tally.unresolved += 1,
+                        None => {}
+                    }
+                }
+                targets
+            })
+            .collect();
+        graph::assign(&mut out, edges);
+        tally.report(input.display, &mut warnings);
+    }
     let mut parsed = Parsed::from_packages(input.display, out);
     parsed.warnings = warnings;
     Ok(parsed)
+}
+
+/// One recorded dependency of a package.
+struct GraphDep {
+    name: String,
+    version: Option<String>,
+    /// Counted when missing (not for a marker-guarded PEP 508 requirement).
+    required: bool,
+}
+
+/// A package's recorded dependencies: PEP 751 `dependencies` (tables naming the entry: `name`,
+/// and `version` where the name is ambiguous) or PDM's `[packages.tool.pdm] dependencies`
+/// (PEP 508 strings). `None` when the package records neither.
+fn graph_deps(pkg: &WirePackage) -> Option<Vec<GraphDep>> {
+    let pdm = pkg
+        .tool
+        .as_ref()
+        .and_then(|t| t.get("pdm"))
+        .and_then(|p| p.get("dependencies"))
+        .and_then(toml::Value::as_array);
+    let own = pkg.dependencies.as_ref().and_then(toml::Value::as_array);
+    let lists: Vec<&Vec<toml::Value>> = own.into_iter().chain(pdm).collect();
+    if lists.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for value in lists.into_iter().flatten() {
+        match value {
+            toml::Value::Table(t) => {
+                let Some(name) = t.get("name").and_then(toml::Value::as_str) else {
+                    continue;
+                };
+                out.push(GraphDep {
+                    name: name.to_string(),
+                    version: t
+                        .get("version")
+                        .and_then(toml::Value::as_str)
+                        .map(str::to_string),
+                    required: true,
+                });
+            }
+            toml::Value::String(requirement) => match pep508::parse(requirement) {
+                Ok(r) => out.push(GraphDep {
+                    name: r.name,
+                    version: None,
+                    required: r.marker.is_none(),
+                }),
+                Err(_) => out.push(GraphDep {
+                    name: requirement.clone(),
+                    version: None,
+                    required: true,
+                }),
+            },
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 /// One `attestation-identities` table as string keys and values (non-strings as TOML text).
@@ -471,6 +560,10 @@ struct WirePackage {
     wheels: Vec<WireDist>,
     #[serde(rename = "attestation-identities", default)]
     attestation_identities: Vec<toml::Table>,
+    /// PEP 751 `dependencies`: tables naming other entries.
+    dependencies: Option<toml::Value>,
+    /// Tool tables (PDM records `tool.pdm.dependencies`).
+    tool: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -576,6 +669,54 @@ name = "vendored"
 version = "4.0"
 wheels = [{ path = "wheels/vendored-4.0-py3-none-any.whl", hashes = { sha256 = "99" } }]
 "#;
+
+    #[test]
+    fn dependency_graph_where_the_lock_records_one() {
+        let text = r#"
+lock-version = "1.0"
+created-by = "test"
+
+[[packages]]
+name = "requests"
+version = "2.32.0"
+dependencies = [{ name = "idna" }, { name = "urllib3", version = "2.0" }]
+
+[[packages]]
+name = "idna"
+version = "3.7"
+
+[packages.tool.pdm]
+dependencies = ["requests", "colorama; sys_platform == 'win32'"]
+
+[[packages]]
+name = "urllib3"
+version = "1.26"
+
+[[packages]]
+name = "urllib3"
+version = "2.0"
+dependencies = "not a list"
+"#;
+        let parsed = parse_at(text, Path::new("/nonexistent/pylock.toml")).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        let edges: Vec<String> = crate::lockfile::graph::testing::edges(&pkgs)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                "idna@3.7 -> requests@2.32.0",
+                "requests@2.32.0 -> idna@3.7",
+                "requests@2.32.0 -> urllib3@2.0"
+            ]
+        );
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert!(pkgs.iter().all(|p| p.depends_on.is_some()));
+        // A lock that records no graph gets none.
+        let none =
+            packages("lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n");
+        assert_eq!(none[0].depends_on, None);
+    }
 
     #[test]
     fn packages_sources_and_files() {

@@ -10,6 +10,10 @@
 //! workspace members are, as `Source::Workspace`. When the lockfile has no root at all, direct
 //! comes from pyproject.toml and dev / optional stay unknown.
 //!
+//! The dependency graph kept for the SBOM is the same one: each package's `dependencies` and
+//! locked extras' dependencies (a member's `dev-dependencies` too), resolved by name, then
+//! `version`, then `source`.
+//!
 //! Sources: `registry` → `Registry { url }` (the index URL as written; a registry that is a local
 //! directory, written without a scheme, → `Path`), `git = "url?…#commit"` → `Git`, `path` /
 //! `directory` / `editable` → `Path`, `url` → `Url`.
@@ -19,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::graph::{self, Tally};
 use super::{Input, LockfileError, Parsed, line_of, pyproject};
 use crate::model::{Ecosystem, LockedPackage, Source, pep503_normalize};
 
@@ -90,6 +95,9 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
 
     let graph = Graph::new(&packages);
     let reach = graph.walk(&packages, &role, &wire.manifest);
+    let mut tally = Tally::default();
+    let edges = graph.edges(&packages, &role, &mut tally);
+    tally.report(input.display, &mut warnings);
 
     let mut out = Vec::with_capacity(packages.len());
     for (i, ((line, pkg), role)) in packages.into_iter().zip(role).enumerate() {
@@ -149,6 +157,7 @@ pub fn parse(input: &Input<'_>) -> Result<Parsed, LockfileError> {
         }
         out.push(p);
     }
+    graph::assign(&mut out, edges);
     let mut parsed = Parsed::from_packages(input.display, out);
     parsed.warnings = warnings;
     Ok(parsed)
@@ -242,6 +251,73 @@ impl Graph {
                 .collect(),
             _ => candidates.clone(),
         }
+    }
+
+    /// The one package a dependency entry denotes: by name, then `version`, then `source`
+    /// (uv writes both where the name alone is ambiguous); `None` when none or several match.
+    fn target(&self, packages: &[(usize, WirePackage)], dep: &WireDep) -> Option<usize> {
+        let candidates = self.targets(packages, dep);
+        match candidates.as_slice() {
+            [one] => Some(*one),
+            [] => None,
+            many => {
+                let source: WireSource = dep.source.clone()?.try_into().ok()?;
+                let mut exact = many
+                    .iter()
+                    .copied()
+                    .filter(|&i| packages.get(i).is_some_and(|(_, p)| p.source == source));
+                let first = exact.next()?;
+                exact.next().is_none().then_some(first)
+            }
+        }
+    }
+
+    /// Each reported package's edges (indices into the reported packages: the root is left
+    /// out, and so are edges to it): its `dependencies` and the dependencies of its locked
+    /// extras (`optional-dependencies`), and for a workspace member its `dev-dependencies`.
+    /// `dependencies` that resolve to no single package are counted.
+    fn edges(
+        &self,
+        packages: &[(usize, WirePackage)],
+        role: &[Role],
+        tally: &mut Tally,
+    ) -> Vec<Vec<u32>> {
+        let mut position = vec![None; packages.len()];
+        let mut next = 0u32;
+        for (slot, r) in position.iter_mut().zip(role) {
+            if *r != Role::Root {
+                *slot = Some(next);
+                next += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for (i, (_, pkg)) in packages.iter().enumerate() {
+            if role.get(i) == Some(&Role::Root) {
+                continue;
+            }
+            let mut targets = Vec::new();
+            let optional = pkg.optional_dependencies.values().flatten();
+            let dev = pkg
+                .dev_dependencies
+                .values()
+                .flatten()
+                .filter(|_| role.get(i) == Some(&Role::Member));
+            let lists = pkg
+                .dependencies
+                .iter()
+                .map(|d| (d, true))
+                .chain(optional.map(|d| (d, false)))
+                .chain(dev.map(|d| (d, true)));
+            for (dep, required) in lists {
+                match self.target(packages, dep) {
+                    Some(t) => targets.extend(position.get(t).copied().flatten()),
+                    None if required => tally.unresolved += 1,
+                    None => {}
+                }
+            }
+            out.push(targets);
+        }
+        out
     }
 
     /// Queue a dependency's targets, with each extra it asks for.
@@ -386,7 +462,7 @@ struct WirePackage {
     wheels: Vec<WireFile>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 struct WireSource {
     registry: Option<String>,
     git: Option<String>,
@@ -401,6 +477,9 @@ struct WireSource {
 struct WireDep {
     name: String,
     version: Option<String>,
+    /// Written where name and version do not tell the package (kept as a value: a malformed
+    /// one only makes the edge unresolved).
+    source: Option<toml::Value>,
     #[serde(default)]
     extra: Vec<String>,
 }
@@ -492,6 +571,76 @@ version = "8.3.4"
 source = { registry = "https://index.example/simple" }
 dependencies = [{ name = "urllib3" }]
 "#;
+
+    #[test]
+    fn dependency_graph_of_the_reported_packages() {
+        let pkgs = packages(GROUPED);
+        let edges: Vec<String> = crate::lockfile::graph::testing::edges(&pkgs)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                "click@8.1.7 -> colorama@0.4.6",
+                "pytest@8.3.4 -> urllib3@2.2.3",
+                // requests' own dependencies and those of its locked extra `socks`
+                "requests@2.32.3 -> pysocks@1.7.1",
+                "requests@2.32.3 -> urllib3@2.2.3",
+            ]
+        );
+        assert!(pkgs.iter().all(|p| p.depends_on.is_some()));
+    }
+
+    #[test]
+    fn ambiguous_names_resolve_by_version_then_source_or_not_at_all() {
+        let text = r#"version = 1
+[[package]]
+name = "a"
+version = "1.0"
+source = { registry = "https://index.example/simple" }
+dependencies = [
+    { name = "b", version = "2.0" },
+    { name = "c", version = "1.0", source = { registry = "https://two.example/simple" } },
+    { name = "c", version = "1.0" },
+    { name = "b", source = "not a table" },
+    { name = "nowhere" },
+]
+
+[[package]]
+name = "b"
+version = "1.0"
+source = { registry = "https://index.example/simple" }
+dependencies = [{ name = "a" }, { name = "b", version = "1.0" }]
+
+[[package]]
+name = "b"
+version = "2.0"
+source = { registry = "https://index.example/simple" }
+
+[[package]]
+name = "c"
+version = "1.0"
+source = { registry = "https://one.example/simple" }
+
+[[package]]
+name = "c"
+version = "1.0"
+source = { registry = "https://two.example/simple" }
+"#;
+        let parsed =
+            crate::lockfile::testing::run(parse, text, Path::new("/x/uv.lock"), "uv.lock").unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        assert_eq!(pkgs[0].depends_on.as_deref(), Some(&[2, 4][..]));
+        assert_eq!(pkgs[1].depends_on.as_deref(), Some(&[0][..]));
+        // `c` without a source, `b` with a malformed one, and `nowhere`.
+        assert_eq!(
+            parsed.warnings,
+            [
+                "uv.lock: 3 dependencies name no single entry of the lockfile; they are left out \
+              of the dependency graph"
+            ]
+        );
+    }
 
     #[test]
     fn graph_gives_direct_dev_and_optional() {

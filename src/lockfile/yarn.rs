@@ -9,6 +9,9 @@
 //! the berry workspace entries, or for v1 from the `package.json` beside the lockfile (and its
 //! workspaces); dev/optional only for direct dependencies whose `package.json` says so.
 //!
+//! The dependency graph: an entry's `dependencies` (and classic `optionalDependencies`) name
+//! `name` and a range; the edge goes to the entry whose key lists the descriptor `name@range`.
+//!
 //! Not done here: no network, no reading of `.yarnrc.yml` (so berry registry URLs stay `None`),
 //! no dependency-graph walk to mark transitive dev dependencies.
 
@@ -19,6 +22,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::graph::{self, Tally};
 use super::npm::{
     Manifest, classify_resolved, dedupe, git_source, glob_match, is_full_commit, is_git_spec,
     registry_base, split_descriptor,
@@ -167,6 +171,9 @@ fn parse_classic(
 
     let direct = ClassicDirect::load(input, warnings);
     let mut out = Vec::new();
+    // Each package's entry, and every descriptor (`name@range`) by the package it names.
+    let mut blocks: Vec<&[Item]> = Vec::new();
+    let mut by_descriptor: HashMap<&str, u32> = HashMap::new();
     for item in &top {
         let Value::Block(fields) = &item.value else {
             continue;
@@ -186,8 +193,43 @@ fn parse_classic(
                 .collect();
             apply_kinds(&mut pkg, &kinds);
         }
+        if let Ok(i) = u32::try_from(out.len()) {
+            for d in &item.keys {
+                by_descriptor.entry(d.as_str()).or_insert(i);
+            }
+        }
         out.push(pkg);
+        blocks.push(fields);
     }
+    // `dependencies` and `optionalDependencies` name `name range`: the entry keyed `name@range`.
+    let mut tally = Tally::default();
+    let mut edges = Vec::with_capacity(blocks.len());
+    for fields in blocks {
+        let mut targets = Vec::new();
+        for item in fields {
+            let required = match item.keys.first().map(String::as_str) {
+                Some("dependencies") => true,
+                Some("optionalDependencies") => false,
+                _ => continue,
+            };
+            let Value::Block(deps) = &item.value else {
+                continue;
+            };
+            for dep in deps {
+                let (Some(name), Value::Str(range)) = (dep.keys.first(), &dep.value) else {
+                    continue;
+                };
+                match by_descriptor.get(format!("{name}@{range}").as_str()) {
+                    Some(&i) => targets.push(i),
+                    None if required => tally.unresolved += 1,
+                    None => {}
+                }
+            }
+        }
+        edges.push(targets);
+    }
+    graph::assign(&mut out, edges);
+    tally.report(input.display, warnings);
     Ok(out)
 }
 
@@ -692,12 +734,24 @@ fn parse_berry(
     }
 
     let mut out = Vec::new();
+    // Each package's entry, and every descriptor by the package it names (`None`: the root).
+    let mut from: Vec<&BerryEntry> = Vec::new();
+    let mut by_descriptor: HashMap<String, Option<u32>> = HashMap::new();
     for (line, key, entry) in &file.entries {
         let resolution = entry
             .resolution
             .as_deref()
             .unwrap_or_else(|| first_descriptor(key));
         let (name, reference) = split_descriptor(resolution);
+        let index = u32::try_from(out.len())
+            .ok()
+            .filter(|_| reference != "workspace:.");
+        for d in key.split(',').map(str::trim) {
+            let (n, r) = split_descriptor(d);
+            by_descriptor
+                .entry(normalize_descriptor(n, r))
+                .or_insert(index);
+        }
         if reference == "workspace:." {
             continue; // the project's root workspace
         }
@@ -734,7 +788,27 @@ fn parse_berry(
             }
         }
         out.push(pkg);
+        from.push(entry);
     }
+    // `dependencies` map names to ranges: the entry with the descriptor `name@range` (yarn's
+    // default `npm:` protocol added as in keys). A dependency on the root workspace is no edge.
+    let mut tally = Tally::default();
+    let edges = from
+        .iter()
+        .map(|entry| {
+            let mut targets = Vec::new();
+            for (name, range) in entry.dependencies.iter().flatten() {
+                match by_descriptor.get(&normalize_descriptor(name, range)) {
+                    Some(Some(i)) => targets.push(*i),
+                    Some(None) => {}
+                    None => tally.unresolved += 1,
+                }
+            }
+            targets
+        })
+        .collect();
+    graph::assign(&mut out, edges);
+    tally.report(input.display, warnings);
     Ok(out)
 }
 
@@ -852,6 +926,112 @@ mod tests {
     fn run(text: &str) -> Result<Vec<LockedPackage>, LockfileError> {
         run_at(Path::new("/nonexistent/provscan/yarn.lock"), text)
             .map(|p| p.packages.into_iter().map(|(p, _)| p).collect())
+    }
+
+    fn graph_of(text: &str) -> (Vec<String>, Vec<String>) {
+        let parsed = run_at(Path::new("/nonexistent/provscan/yarn.lock"), text).unwrap();
+        let pkgs: Vec<LockedPackage> = parsed.packages.into_iter().map(|(p, _)| p).collect();
+        assert!(pkgs.iter().all(|p| p.depends_on.is_some()));
+        (
+            crate::lockfile::graph::testing::edges(&pkgs)
+                .into_iter()
+                .collect(),
+            parsed.warnings,
+        )
+    }
+
+    #[test]
+    fn classic_graph_follows_name_at_range_keys() {
+        let text = r#"
+a@^1.0.0, a@^1.1.0:
+  version "1.1.0"
+  dependencies:
+    b "^2"
+    a "^1.0.0"
+  optionalDependencies:
+    fsevents "^2"
+
+b@^2:
+  version "2.0.0"
+  dependencies:
+    a "^1.1.0"
+    c "npm:d@^3"
+    nowhere "1"
+
+"c@npm:d@^3":
+  version "3.0.0"
+"#;
+        let (edges, warnings) = graph_of(text);
+        assert_eq!(
+            edges,
+            [
+                "a@1.1.0 -> b@2.0.0",
+                "b@2.0.0 -> a@1.1.0",
+                "b@2.0.0 -> d@3.0.0"
+            ]
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("1 dependency"), "{warnings:?}");
+    }
+
+    #[test]
+    fn berry_graph_follows_descriptors_with_the_default_protocol() {
+        let text = r#"
+__metadata:
+  version: 8
+
+"root@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "root@workspace:."
+  dependencies:
+    a: "npm:^1.0.0"
+    m: "workspace:^"
+
+"m@workspace:^, m@workspace:packages/m":
+  version: 0.0.0-use.local
+  resolution: "m@workspace:packages/m"
+  dependencies:
+    a: ^1.0.0
+    root: "workspace:."
+
+"a@npm:^1.0.0":
+  version: 1.2.0
+  resolution: "a@npm:1.2.0"
+  dependencies:
+    m: "workspace:^"
+    a: "npm:^1.0.0"
+    missing: "npm:^9"
+"#;
+        let (edges, warnings) = graph_of(text);
+        assert_eq!(
+            edges,
+            [
+                "a@1.2.0 -> m@0.0.0-use.local",
+                "m@0.0.0-use.local -> a@1.2.0"
+            ]
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn the_real_berry_fixture_has_its_graph() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lockfile-fixtures/yarn/berry-app/yarn.lock");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let pkgs: Vec<LockedPackage> = run_at(&path, &text)
+            .unwrap()
+            .packages
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            crate::lockfile::graph::testing::from(&pkgs, "@babel/code-frame@7.29.7"),
+            [
+                "@babel/helper-validator-identifier@7.29.7",
+                "js-tokens@4.0.0",
+                "picocolors@1.1.1"
+            ]
+        );
     }
 
     fn nv(pkgs: &[LockedPackage]) -> Vec<(&str, &str)> {

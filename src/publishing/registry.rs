@@ -128,6 +128,7 @@ fn package(report: &PackageReport, version: &str) -> Package {
         unpinned_spec: None,
         origins: Vec::new(),
         expected_publishers: Vec::new(),
+        depends_on: None,
     }
 }
 

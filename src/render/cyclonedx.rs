@@ -4,8 +4,11 @@
 //! `externalReferences` of type `vcs` (the attested source repository, with the commit) and
 //! `attestation` (where the registry serves the attestation), and `properties` in the
 //! `provscan:` namespace (documented in docs/formats.md). The dependency graph records what the
-//! lockfiles tell provscan: the project's direct dependencies. `metadata` names provscan and the
-//! scanned project. Validated against the official 1.6 schema in tests/cyclonedx.rs.
+//! lockfiles tell provscan: the project (the metadata component) depends on its direct
+//! dependencies, and every package whose lockfile records its dependencies lists them
+//! (`dependsOn`, empty when it depends on nothing locked); a package from a lockfile that
+//! records no graph (requirements.txt, Pipfile.lock) has no `dependencies` entry, which
+//! CycloneDX reads as "unknown". `metadata` names provscan and the scanned project. Validated against the official 1.6 schema in tests/cyclonedx.rs.
 
 use std::collections::HashSet;
 
@@ -286,11 +289,34 @@ fn project_name(root: &str) -> String {
         .unwrap_or_else(|| "project".into())
 }
 
+/// One `dependencies` entry per package whose lockfile records its dependencies: its bom-ref
+/// and those of the packages it depends on (`Package::depends_on` indexes `report.packages`;
+/// an index outside it is skipped, a duplicate or self-reference never written).
+fn package_dependencies(report: &Report, bom_refs: &[String]) -> Vec<Value> {
+    report
+        .packages
+        .iter()
+        .zip(bom_refs)
+        .filter_map(|(r, own)| {
+            let targets = r.package.depends_on.as_deref()?;
+            let mut seen = HashSet::new();
+            let depends_on: Vec<&str> = targets
+                .iter()
+                .filter_map(|&t| bom_refs.get(t as usize))
+                .map(String::as_str)
+                .filter(|t| *t != own.as_str() && seen.insert(*t))
+                .collect();
+            Some(json!({ "ref": own, "dependsOn": depends_on }))
+        })
+        .collect()
+}
+
 /// Render the report as a CycloneDX 1.6 JSON document, ending with a newline.
 pub fn render(report: &Report) -> String {
     let own = &report.summary.independence.own;
     let mut refs = HashSet::new();
     let mut direct = Vec::new();
+    let mut bom_refs: Vec<String> = Vec::with_capacity(report.packages.len());
     let components: Vec<Value> = report
         .packages
         .iter()
@@ -306,6 +332,7 @@ pub fn render(report: &Report) -> String {
             if pkg.direct == Some(true) {
                 direct.push(bom_ref.clone());
             }
+            bom_refs.push(bom_ref.clone());
             let publisher = builder(r);
             let mut external: Vec<Value> = publisher.iter().filter_map(vcs_reference).collect();
             if let Some(e) = &r.evidence {
@@ -343,6 +370,8 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
     let root_ref = "provscan:project";
+    let mut dependencies = vec![json!({ "ref": root_ref, "dependsOn": direct })];
+    dependencies.extend(package_dependencies(report, &bom_refs));
     let summary = &report.summary.total;
     let covered = summary.direct.covered + summary.transitive.covered;
     let total = summary.direct.total + summary.transitive.total;
@@ -377,7 +406,7 @@ pub fn render(report: &Report) -> String {
             ],
         },
         "components": components,
-        "dependencies": [{ "ref": root_ref, "dependsOn": direct }],
+        "dependencies": dependencies,
     });
     let mut text = serde_json::to_string_pretty(&doc)
         .unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string());
