@@ -780,6 +780,31 @@ mod tests {
     }
 
     #[test]
+    fn of_the_build_context_flags_only_untrusted_trigger_fails_by_default() {
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "b", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "c", "1.0.0", Status::Verified),
+        ]);
+        for (pkg, kind) in r.packages.iter_mut().zip([
+            FlagKind::UntrustedTrigger,
+            FlagKind::SelfHostedRunner,
+            FlagKind::NonTagRef,
+        ]) {
+            pkg.flags.push(Flag {
+                kind,
+                message: "from the certificate".into(),
+            });
+        }
+        apply(&mut r, &Policy::default(), None, date("2026-11-25"));
+        assert_eq!(failing(&r), ["a@1.0.0"]);
+        assert_eq!(
+            r.policy.violations[0].message,
+            "untrusted-trigger: from the certificate"
+        );
+    }
+
+    #[test]
     fn ignores_apply_until_their_date_then_warn() {
         let ignore = |pattern: &str, until: Option<&str>| {
             Ignore::new(pattern, "reviewed", until.map(date), None).unwrap()
