@@ -6,11 +6,14 @@
 //! advertised attestation that could not be had is `unknown`; a downgrade stays `downgraded`;
 //! an attested version whose attestations all verified is `verified`; one provscan could not
 //! judge stays `attested` with the reason.
+//!
+//! Build-context flags ([`build_flags`]) are rules on the verified signing identity alone:
+//! `self-hosted-runner`, `untrusted-trigger` and `non-tag-ref` (docs/statuses.md, "Flags").
 
 use crate::model::{Package, Source};
 use crate::registry::{Evidence, Lookup, TrustLevel};
-use crate::report::{Finding, Status};
-use crate::verify::{Outcome, Verification};
+use crate::report::{Finding, Flag, FlagKind, Status};
+use crate::verify::{BuildIdentity, Outcome, Verification};
 
 /// The finding for one package.
 pub fn classify(pkg: &Package, lookup: &Lookup, verification: Option<&Verification>) -> Finding {
@@ -153,6 +156,103 @@ fn level_words(level: TrustLevel) -> &'static str {
         TrustLevel::TrustedPublisher => "trusted publishing",
         TrustLevel::TrustedPublisherProvenance => "trusted publishing and provenance",
     }
+}
+
+/// GitHub Actions events that people without write access to the repository can cause, and
+/// that run with the repository's own token, secrets and OIDC identity: a release signed from
+/// one of them was built at an outsider's prompt (and, for `pull_request_target` and
+/// `workflow_run`, often from an outsider's code or artifacts). `pull_request` itself is not
+/// here: a fork's pull request gets no OIDC token and cannot sign, and a same-repository one is
+/// a branch build (`non-tag-ref`).
+pub const GITHUB_UNTRUSTED_TRIGGERS: [&str; 9] = [
+    "pull_request_target",
+    "workflow_run",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+    "fork",
+    "watch",
+    "gollum",
+];
+
+/// GitLab CI pipeline sources (the certificate's build trigger) that build a merge request's
+/// code before it is merged: `merge_request_event` (also a fork's merge request run in the
+/// parent project with its variables) and `external_pull_request_event` (a GitHub pull request
+/// of a mirrored project).
+pub const GITLAB_UNTRUSTED_TRIGGERS: [&str; 2] =
+    ["merge_request_event", "external_pull_request_event"];
+
+/// The runner environment word of a provider's own hosted runners.
+fn hosted_runner(provider: &str) -> Option<&'static str> {
+    match provider {
+        "github" => Some("github-hosted"),
+        "gitlab" => Some("gitlab-hosted"),
+        _ => None,
+    }
+}
+
+/// Build-context flags from the verified signing identity: only when verification checked a
+/// bundle (an identity is present) and did not find it invalid (an invalid package says so
+/// already, and its certificate is not evidence). Nothing is said about what the certificate
+/// does not carry.
+pub fn build_flags(verification: Option<&Verification>) -> Vec<Flag> {
+    crate::verify::identity::build_context(verification)
+        .map(identity_flags)
+        .unwrap_or_default()
+}
+
+/// [`build_flags`] for one identity.
+pub fn identity_flags(id: &BuildIdentity) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let provider = id.provider.to_ascii_lowercase();
+    if let Some(runner) = id.runner_environment.as_deref() {
+        let hosted = hosted_runner(&provider);
+        if hosted != Some(runner) {
+            flags.push(Flag {
+                kind: FlagKind::SelfHostedRunner,
+                message: match hosted {
+                    Some(word) => format!(
+                        "built on a `{runner}` runner, not a `{word}` one (the verified \
+                         provenance's runner environment): the build machine is the \
+                         repository owners' to secure, not the CI provider's"
+                    ),
+                    None => format!(
+                        "built on a `{runner}` runner (the verified provenance's runner \
+                         environment), not one provscan knows as hosted by the CI provider"
+                    ),
+                },
+            });
+        }
+    }
+    if let Some(event) = id.event.as_deref() {
+        let untrusted = match provider.as_str() {
+            "github" => GITHUB_UNTRUSTED_TRIGGERS.contains(&event),
+            "gitlab" => GITLAB_UNTRUSTED_TRIGGERS.contains(&event),
+            _ => false,
+        };
+        if untrusted {
+            flags.push(Flag {
+                kind: FlagKind::UntrustedTrigger,
+                message: format!(
+                    "built by a `{event}` run (the verified provenance's build trigger): an \
+                     event people without write access can cause, running with the \
+                     repository's publishing identity"
+                ),
+            });
+        }
+    }
+    if let Some(git_ref) = id.git_ref.as_deref()
+        && !git_ref.starts_with("refs/tags/")
+    {
+        flags.push(Flag {
+            kind: FlagKind::NonTagRef,
+            message: format!(
+                "built from `{git_ref}`, not from a tag (the verified provenance's source ref)"
+            ),
+        });
+    }
+    flags
 }
 
 fn not_applicable_reason(source: &Source) -> Option<String> {
@@ -412,5 +512,176 @@ mod tests {
                 "{f:?}"
             );
         }
+    }
+
+    fn id(
+        provider: &str,
+        runner: Option<&str>,
+        event: Option<&str>,
+        git_ref: Option<&str>,
+    ) -> BuildIdentity {
+        BuildIdentity {
+            provider: provider.into(),
+            repository: Some("o/r".into()),
+            runner_environment: runner.map(Into::into),
+            event: event.map(Into::into),
+            git_ref: git_ref.map(Into::into),
+            ..BuildIdentity::default()
+        }
+    }
+
+    fn kinds(flags: &[Flag]) -> Vec<&'static str> {
+        flags.iter().map(|f| f.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn build_context_rules() {
+        let tag = Some("refs/tags/v1.0.0");
+        let cases: Vec<(BuildIdentity, Vec<&str>)> = vec![
+            // A tag build on a hosted runner from a release event: nothing to say.
+            (
+                id("github", Some("github-hosted"), Some("release"), tag),
+                vec![],
+            ),
+            (
+                id("github", Some("github-hosted"), Some("push"), tag),
+                vec![],
+            ),
+            (
+                id("gitlab", Some("gitlab-hosted"), Some("push"), tag),
+                vec![],
+            ),
+            // What the certificate does not carry is not guessed.
+            (id("github", None, None, None), vec![]),
+            (id("google", None, None, None), vec![]),
+            (
+                id("github", Some("self-hosted"), Some("release"), tag),
+                vec!["self-hosted-runner"],
+            ),
+            (
+                id("gitlab", Some("self-hosted"), Some("push"), tag),
+                vec!["self-hosted-runner"],
+            ),
+            // Another provider's hosted word is not this provider's.
+            (
+                id("gitlab", Some("github-hosted"), Some("push"), tag),
+                vec!["self-hosted-runner"],
+            ),
+            (
+                id(
+                    "github",
+                    Some("github-hosted"),
+                    Some("pull_request_target"),
+                    tag,
+                ),
+                vec!["untrusted-trigger"],
+            ),
+            (
+                id("github", Some("github-hosted"), Some("workflow_run"), tag),
+                vec!["untrusted-trigger"],
+            ),
+            (
+                id("github", Some("github-hosted"), Some("issue_comment"), tag),
+                vec!["untrusted-trigger"],
+            ),
+            (
+                id(
+                    "gitlab",
+                    Some("gitlab-hosted"),
+                    Some("merge_request_event"),
+                    tag,
+                ),
+                vec!["untrusted-trigger"],
+            ),
+            // A GitHub event name means nothing on GitLab, and the reverse.
+            (
+                id(
+                    "gitlab",
+                    Some("gitlab-hosted"),
+                    Some("pull_request_target"),
+                    tag,
+                ),
+                vec![],
+            ),
+            (
+                id(
+                    "github",
+                    Some("github-hosted"),
+                    Some("merge_request_event"),
+                    tag,
+                ),
+                vec![],
+            ),
+            (
+                id(
+                    "github",
+                    Some("github-hosted"),
+                    Some("push"),
+                    Some("refs/heads/main"),
+                ),
+                vec!["non-tag-ref"],
+            ),
+            (
+                id(
+                    "github",
+                    Some("github-hosted"),
+                    Some("pull_request"),
+                    Some("refs/pull/7/merge"),
+                ),
+                vec!["non-tag-ref"],
+            ),
+            (
+                id(
+                    "github",
+                    Some("self-hosted"),
+                    Some("pull_request_target"),
+                    Some("refs/heads/main"),
+                ),
+                vec!["self-hosted-runner", "untrusted-trigger", "non-tag-ref"],
+            ),
+        ];
+        for (identity, want) in cases {
+            assert_eq!(kinds(&identity_flags(&identity)), want, "{identity:?}");
+        }
+        let f = identity_flags(&id(
+            "github",
+            Some("self-hosted"),
+            Some("pull_request_target"),
+            Some("refs/heads/dev"),
+        ));
+        assert!(
+            f[0].message
+                .contains("`self-hosted` runner, not a `github-hosted` one"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[1].message.contains("`pull_request_target`"),
+            "{}",
+            f[1].message
+        );
+        assert!(
+            f[2].message.contains("`refs/heads/dev`"),
+            "{}",
+            f[2].message
+        );
+    }
+
+    #[test]
+    fn build_flags_need_a_verification_that_read_a_certificate_and_held() {
+        let identity = id("github", Some("self-hosted"), None, Some("refs/tags/v1"));
+        let mut v = Verification::from_checks(Vec::new(), Some(identity));
+        v.outcome = Some(Outcome::Verified);
+        assert_eq!(kinds(&build_flags(Some(&v))), ["self-hosted-runner"]);
+        // Not bound to the lockfile's bytes, but the certificate held: still said.
+        v.outcome = Some(Outcome::Unverifiable);
+        assert_eq!(kinds(&build_flags(Some(&v))), ["self-hosted-runner"]);
+        // An invalid bundle's certificate is not evidence.
+        v.outcome = Some(Outcome::Invalid);
+        assert!(build_flags(Some(&v)).is_empty());
+        // No verification (`--no-verify`, crates.io, offline): nothing is said.
+        assert!(build_flags(None).is_empty());
+        let no_identity = Verification::from_checks(Vec::new(), None);
+        assert!(build_flags(Some(&no_identity)).is_empty());
     }
 }

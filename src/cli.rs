@@ -79,8 +79,9 @@ pub struct Cli {
     /// ignores. Statuses: verified, attested, trusted-publisher, none, downgraded, invalid,
     /// unknown, not-applicable, unpinned. Flags: integrity-mismatch, source-mismatch,
     /// publisher-changed, unexpected-publisher, trustpub-only, missing-signature,
-    /// adopted-elsewhere, yanked, deprecated, too-fresh. Default: provscan.toml's `fail-on`, else
-    /// invalid,downgraded,integrity-mismatch,missing-signature.
+    /// adopted-elsewhere, yanked, deprecated, too-fresh, self-hosted-runner, untrusted-trigger,
+    /// non-tag-ref, below-required-level. Default: provscan.toml's `fail-on`, else
+    /// invalid,downgraded,integrity-mismatch,missing-signature,untrusted-trigger.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub fail_on: Option<Vec<String>>,
 

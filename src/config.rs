@@ -31,6 +31,17 @@
 //!
 //! Without `rules`, an ignore accepts every rule except `invalid` and `integrity-mismatch`
 //! (signs of tampering), which it accepts only when named.
+//!
+//! Identity pins ([`crate::policy::trust`]):
+//!
+//! ```toml
+//! [[trust]]
+//! packages = ["@myorg/*"]                # names, scopes, globs, name@range (as ignores)
+//! publisher = "github:myorg/*"           # the `own` identity syntax
+//! workflow = "release.yml"               # optional
+//! require = "trusted-publisher"          # optional: a rung of the evidence ladder
+//! ecosystem = "npm"                      # optional
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,6 +77,8 @@ pub struct Config {
     pub min_release_age: Option<jiff::SignedDuration>,
     /// `no-history = true`: per-version documents only (`--no-history`).
     pub no_history: bool,
+    /// `[[trust]]` entries: identity pins.
+    pub trust: Vec<crate::policy::TrustPin>,
 }
 
 /// Why the configuration file is unusable.
@@ -131,6 +144,25 @@ struct Wire {
     min_release_age: Option<Spanned<String>>,
     #[serde(default)]
     no_history: bool,
+    #[serde(default)]
+    trust: Vec<Spanned<WireTrust>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireTrust {
+    packages: Spanned<WirePackages>,
+    publisher: Option<Spanned<String>>,
+    workflow: Option<Spanned<String>>,
+    require: Option<Spanned<String>>,
+    ecosystem: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WirePackages {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -254,6 +286,71 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         }
         ignores.push(ignore);
     }
+    let mut trust = Vec::with_capacity(wire.trust.len());
+    for entry in &wire.trust {
+        let at = |span: std::ops::Range<usize>| {
+            move |message: String| ConfigError::Policy {
+                path: shown.to_string(),
+                line: line_of(span),
+                source: PolicyError::Trust(message),
+            }
+        };
+        let pin = entry.get_ref();
+        let ecosystem = match &pin.ecosystem {
+            None => None,
+            Some(e) => Some(policy::parse_ecosystem(e.get_ref()).ok_or_else(|| {
+                at(e.span())(format!(
+                    "unknown ecosystem `{}` (npm, pypi, crates)",
+                    e.get_ref()
+                ))
+            })?),
+        };
+        let texts: Vec<&str> = match pin.packages.get_ref() {
+            WirePackages::One(text) => vec![text.as_str()],
+            WirePackages::Many(list) => list.iter().map(String::as_str).collect(),
+        };
+        let packages = texts
+            .iter()
+            .map(|text| {
+                policy::PackagePattern::parse(text, ecosystem)
+                    .map_err(|m| at(pin.packages.span())(format!("`packages`: `{text}`: {m}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let publisher = match &pin.publisher {
+            None => None,
+            Some(p) => Some(
+                IdentityPattern::parse(p.get_ref())
+                    .map_err(|e| at(p.span())(format!("`publisher`: {e}")))?,
+            ),
+        };
+        let require = match &pin.require {
+            None => None,
+            Some(r) => Some(policy::trust::parse_level(r.get_ref()).ok_or_else(|| {
+                at(r.span())(format!(
+                    "`require`: unknown level `{}` (provenance, trusted-publisher, \
+                     trusted-publisher-provenance, staged)",
+                    r.get_ref()
+                ))
+            })?),
+        };
+        let line = line_of(entry.span()).unwrap_or(1);
+        let problem_span = pin
+            .workflow
+            .as_ref()
+            .map(|w| w.span())
+            .or_else(|| pin.require.as_ref().map(|r| r.span()))
+            .unwrap_or_else(|| entry.span());
+        trust.push(
+            policy::TrustPin::new(
+                packages,
+                publisher,
+                pin.workflow.as_ref().map(|w| w.get_ref().clone()),
+                require,
+                format!("{shown}:{line}"),
+            )
+            .map_err(at(problem_span))?,
+        );
+    }
     let own = wire
         .own
         .map(|list| list.iter().map(|t| IdentityPattern::parse(t)).collect())
@@ -302,6 +399,7 @@ pub fn parse(shown: &str, text: &str) -> Result<Config, ConfigError> {
         private: wire.private,
         min_release_age,
         no_history: wire.no_history,
+        trust,
     })
 }
 
@@ -471,5 +569,92 @@ until = 2027-02-01
         );
         let c = parse("provscan.toml", "exclude = [\"fixtures/**/edge\"]\n").unwrap();
         assert!(c.exclude[0].matches_path("fixtures/npm/edge/x/package-lock.json"));
+    }
+
+    #[test]
+    fn trust_entries() {
+        let text = r#"
+fail-on = ["invalid"]
+
+[[trust]]
+packages = ["@myorg/*", "myorg-cli@>=2"]
+publisher = "github:myorg/*"
+require = "trusted-publisher"
+ecosystem = "npm"
+
+[[trust]]
+packages = "requests"
+publisher = "github:psf/requests"
+workflow = "release.yml"
+
+[[trust]]
+packages = ["*"]
+require = "provenance"
+"#;
+        let c = parse("provscan.toml", text).unwrap();
+        assert_eq!(c.trust.len(), 3);
+        let first = &c.trust[0];
+        assert!(first.applies(crate::model::Ecosystem::Npm, "@myorg/app", "1.0.0"));
+        assert!(first.applies(crate::model::Ecosystem::Npm, "myorg-cli", "2.1.0"));
+        assert!(!first.applies(crate::model::Ecosystem::Npm, "myorg-cli", "1.9.0"));
+        assert!(!first.applies(crate::model::Ecosystem::Pypi, "@myorg/app", "1.0.0"));
+        assert_eq!(first.place, "provscan.toml:4", "the entry's header line");
+        assert_eq!(c.trust[1].workflow.as_deref(), Some("release.yml"));
+        assert!(c.trust[1].applies(crate::model::Ecosystem::Pypi, "Requests", "2.32.0"));
+        assert_eq!(c.trust[2].publisher, None);
+    }
+
+    #[test]
+    fn trust_errors_name_the_file_and_line() {
+        let err = |text: &str| parse("provscan.toml", text).unwrap_err().to_string();
+        let e = err(
+            "[[trust]]\npackages = [\"x\"]\npublisher = \"github:o/*\"\nrequire = \"trusted\"\n",
+        );
+        assert!(
+            e.starts_with(
+                "provscan.toml:4: invalid [[trust]] entry: `require`: unknown level `trusted`"
+            ),
+            "{e}"
+        );
+        let e = err("[[trust]]\npackages = [\"x\"]\npublisher = \"myorg\"\n");
+        assert!(
+            e.starts_with(
+                "provscan.toml:3: invalid [[trust]] entry: `publisher`: identity `myorg`"
+            ),
+            "{e}"
+        );
+        let e =
+            err("[[trust]]\npackages = [\"x\"]\npublisher = \"github:o/*\"\npublsher = \"x\"\n");
+        assert!(
+            e.starts_with("provscan.toml:4:") && e.contains("unknown field `publsher`"),
+            "{e}"
+        );
+        let e = err("[[trust]]\npublisher = \"github:o/*\"\n");
+        assert!(e.contains("missing field `packages`"), "{e}");
+        let e = err("\n[[trust]]\npackages = [\"x@>>1\"]\npublisher = \"github:o/*\"\n");
+        assert!(
+            e.starts_with("provscan.toml:3: invalid [[trust]] entry: `packages`: `x@>>1`"),
+            "{e}"
+        );
+        let e = err("[[trust]]\npackages = [\"x\"]\n");
+        assert!(
+            e.starts_with("provscan.toml:1:") && e.contains("needs a `publisher`, a `require`"),
+            "{e}"
+        );
+        let e = err("[[trust]]\npackages = [\"x\"]\nrequire = \"staged\"\nworkflow = \"r.yml\"\n");
+        assert!(
+            e.starts_with("provscan.toml:4:") && e.contains("`workflow` needs a `publisher`"),
+            "{e}"
+        );
+        let e =
+            err("[[trust]]\npackages = [\"x\"]\npublisher = \"github:o/*\"\necosystem = \"go\"\n");
+        assert!(
+            e.starts_with("provscan.toml:4:") && e.contains("unknown ecosystem `go`"),
+            "{e}"
+        );
+        let e = err("[[trust]]\npackages = []\npublisher = \"github:o/*\"\n");
+        assert!(e.contains("names no package"), "{e}");
+        let e = err("[[trust]]\npackages = [\"x\"]\npublisher = 3\n");
+        assert!(e.starts_with("provscan.toml:3:"), "{e}");
     }
 }

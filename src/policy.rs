@@ -13,6 +13,10 @@ use crate::pattern::Pattern;
 use crate::prior::{PriorPackage, normalized};
 use crate::report::{CoverageBasis, FlagKind, Ignored, PackageReport, Report, Status, Violation};
 
+pub mod trust;
+
+pub use trust::TrustPin;
+
 /// What fails a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rule {
@@ -39,14 +43,15 @@ impl Rule {
         }
     }
 
-    /// The default: `invalid,downgraded,integrity-mismatch,missing-signature` — the pinned
-    /// bytes or the release pipeline are not what they should be.
+    /// The default: `invalid,downgraded,integrity-mismatch,missing-signature,untrusted-trigger`
+    /// — the pinned bytes or the release pipeline are not what they should be.
     pub fn defaults() -> Vec<Rule> {
         vec![
             Rule::Status(Status::Invalid),
             Rule::Status(Status::Downgraded),
             Rule::Flag(FlagKind::IntegrityMismatch),
             Rule::Flag(FlagKind::MissingSignature),
+            Rule::Flag(FlagKind::UntrustedTrigger),
         ]
     }
 }
@@ -72,12 +77,14 @@ pub enum Versions {
     Range(String),
 }
 
-/// An ignore: a package pattern with the reason it is accepted, until an optional date.
+/// Which packages an ignore or a `[[trust]]` entry names: `name`, `name@version` or
+/// `name@range`, the name a [`Pattern`] (`@esbuild/*` is a glob), optionally limited to one
+/// ecosystem. The one package-pattern grammar of provscan.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignore {
+pub struct PackagePattern {
     /// The pattern as written (`name`, `name@version`, `name@range`).
     pub pattern: String,
-    /// The package name part (a [`Pattern`]: `@esbuild/*` is a glob).
+    /// The package name part.
     pub name: String,
     /// The name part compiled as written (npm, crates.io) and PEP 503-normalised (PyPI).
     name_glob: (Pattern, Pattern),
@@ -85,6 +92,79 @@ pub struct Ignore {
     pub versions: Versions,
     /// Limited to one ecosystem, if set.
     pub ecosystem: Option<Ecosystem>,
+}
+
+impl PackagePattern {
+    /// Parse a package pattern; the error is one sentence about what is wrong.
+    pub fn parse(pattern: &str, ecosystem: Option<Ecosystem>) -> Result<PackagePattern, String> {
+        let text = pattern.trim();
+        // `@scope/name@1.0.0`: the version separator is an `@` after the first character.
+        let (name, versions) = match text.get(1..).and_then(|rest| rest.find('@')).map(|i| i + 1) {
+            Some(at) => {
+                let (name, version) = (&text[..at], text[at + 1..].trim());
+                if version.is_empty() {
+                    return Err("nothing after `@`".into());
+                }
+                let is_range = version.contains(['<', '>', '=', '~', '^', '*', ',', '|', '!', ' ']);
+                if is_range {
+                    check_range(ecosystem, version)?;
+                }
+                (
+                    name,
+                    if is_range {
+                        Versions::Range(version.to_string())
+                    } else {
+                        Versions::Exact(version.to_string())
+                    },
+                )
+            }
+            None => (text, Versions::Any),
+        };
+        if name.is_empty() {
+            return Err("no package name".into());
+        }
+        let glob = |text: &str| Pattern::new(text).map_err(|e| e.message);
+        Ok(PackagePattern {
+            pattern: pattern.to_string(),
+            name: name.to_string(),
+            name_glob: (glob(name)?, glob(&crate::model::pep503_normalize(name))?),
+            versions,
+            ecosystem,
+        })
+    }
+
+    /// True when the pattern names this package.
+    pub fn matches(&self, ecosystem: Ecosystem, name: &str, version: &str) -> bool {
+        if self.ecosystem.is_some_and(|e| e != ecosystem) {
+            return false;
+        }
+        let glob = match ecosystem {
+            Ecosystem::Pypi => &self.name_glob.1,
+            Ecosystem::Npm | Ecosystem::Crates => &self.name_glob.0,
+        };
+        let name_matches = if glob.is_literal() {
+            normalized(ecosystem, &self.name) == normalized(ecosystem, name)
+        } else {
+            glob.matches(&normalized(ecosystem, name))
+        };
+        if !name_matches {
+            return false;
+        }
+        match &self.versions {
+            Versions::Any => true,
+            Versions::Exact(v) => v == version,
+            Versions::Range(range) => in_range(ecosystem, range, version),
+        }
+    }
+}
+
+/// An ignore: a package pattern with the reason it is accepted, until an optional date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The pattern as written (`name`, `name@version`, `name@range`).
+    pub pattern: String,
+    /// Which packages, parsed.
+    pub target: PackagePattern,
     /// Why (required).
     pub reason: String,
     /// The last day it applies, if limited.
@@ -120,6 +200,9 @@ pub enum PolicyError {
          \"7d\", \"36h\", \"2w\" or \"1d 12h\""
     )]
     ReleaseAge(String),
+    /// A bad `[[trust]]` entry.
+    #[error("invalid [[trust]] entry: {0}")]
+    Trust(String),
     /// A bad ignore.
     #[error("invalid ignore `{pattern}`: {message}")]
     Ignore {
@@ -142,6 +225,8 @@ pub struct Policy {
     /// `min-release-age` / `--min-release-age`: a pinned version published more recently than
     /// this is flagged `too-fresh`, and the flag fails the policy.
     pub min_release_age: Option<jiff::SignedDuration>,
+    /// `[[trust]]` entries: who may build which packages, and how high on the ladder.
+    pub trust: Vec<TrustPin>,
 }
 
 impl Default for Policy {
@@ -151,6 +236,7 @@ impl Default for Policy {
             min_coverage: Vec::new(),
             ignores: Vec::new(),
             min_release_age: None,
+            trust: Vec::new(),
         }
     }
 }
@@ -230,46 +316,16 @@ impl Ignore {
         until: Option<jiff::civil::Date>,
         ecosystem: Option<Ecosystem>,
     ) -> Result<Ignore, PolicyError> {
-        let err = |message: &str| PolicyError::Ignore {
+        let err = |message: String| PolicyError::Ignore {
             pattern: pattern.to_string(),
-            message: message.to_string(),
+            message,
         };
         if reason.trim().is_empty() {
-            return Err(err("`reason` must say why the package is accepted"));
+            return Err(err("`reason` must say why the package is accepted".into()));
         }
-        let text = pattern.trim();
-        // `@scope/name@1.0.0`: the version separator is an `@` after the first character.
-        let (name, versions) = match text.get(1..).and_then(|rest| rest.find('@')).map(|i| i + 1) {
-            Some(at) => {
-                let (name, version) = (&text[..at], text[at + 1..].trim());
-                if version.is_empty() {
-                    return Err(err("nothing after `@`"));
-                }
-                let is_range = version.contains(['<', '>', '=', '~', '^', '*', ',', '|', '!', ' ']);
-                if is_range {
-                    check_range(ecosystem, version).map_err(|m| err(&m))?;
-                }
-                (
-                    name,
-                    if is_range {
-                        Versions::Range(version.to_string())
-                    } else {
-                        Versions::Exact(version.to_string())
-                    },
-                )
-            }
-            None => (text, Versions::Any),
-        };
-        if name.is_empty() {
-            return Err(err("no package name"));
-        }
-        let glob = |text: &str| Pattern::new(text).map_err(|e| err(&e.message));
         Ok(Ignore {
             pattern: pattern.to_string(),
-            name: name.to_string(),
-            name_glob: (glob(name)?, glob(&crate::model::pep503_normalize(name))?),
-            versions,
-            ecosystem,
+            target: PackagePattern::parse(pattern, ecosystem).map_err(err)?,
             reason: reason.to_string(),
             until,
             rules: None,
@@ -278,26 +334,7 @@ impl Ignore {
 
     /// True when the ignore names this package (whatever its expiry).
     pub fn matches(&self, ecosystem: Ecosystem, name: &str, version: &str) -> bool {
-        if self.ecosystem.is_some_and(|e| e != ecosystem) {
-            return false;
-        }
-        let glob = match ecosystem {
-            Ecosystem::Pypi => &self.name_glob.1,
-            Ecosystem::Npm | Ecosystem::Crates => &self.name_glob.0,
-        };
-        let name_matches = if glob.is_literal() {
-            normalized(ecosystem, &self.name) == normalized(ecosystem, name)
-        } else {
-            glob.matches(&normalized(ecosystem, name))
-        };
-        if !name_matches {
-            return false;
-        }
-        match &self.versions {
-            Versions::Any => true,
-            Versions::Exact(v) => v == version,
-            Versions::Range(range) => in_range(ecosystem, range, version),
-        }
+        self.target.matches(ecosystem, name, version)
     }
 
     /// True when the ignore accepts this rule.
@@ -669,7 +706,7 @@ mod tests {
     }
 
     #[test]
-    fn default_fails_on_invalid_downgraded_and_integrity_mismatch_only() {
+    fn default_fails_on_invalid_downgraded_integrity_mismatch_and_untrusted_trigger_only() {
         let mut r = report(&[
             (Ecosystem::Npm, "a", "1.0.0", Status::Downgraded),
             (Ecosystem::Npm, "b", "1.0.0", Status::Invalid),
@@ -700,7 +737,8 @@ mod tests {
                 "invalid",
                 "downgraded",
                 "integrity-mismatch",
-                "missing-signature"
+                "missing-signature",
+                "untrusted-trigger"
             ]
         );
         assert_eq!(
@@ -738,6 +776,31 @@ mod tests {
         assert_eq!(
             r.policy.violations[0].message,
             "source-mismatch: built from x/y"
+        );
+    }
+
+    #[test]
+    fn of_the_build_context_flags_only_untrusted_trigger_fails_by_default() {
+        let mut r = report(&[
+            (Ecosystem::Npm, "a", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "b", "1.0.0", Status::Verified),
+            (Ecosystem::Npm, "c", "1.0.0", Status::Verified),
+        ]);
+        for (pkg, kind) in r.packages.iter_mut().zip([
+            FlagKind::UntrustedTrigger,
+            FlagKind::SelfHostedRunner,
+            FlagKind::NonTagRef,
+        ]) {
+            pkg.flags.push(Flag {
+                kind,
+                message: "from the certificate".into(),
+            });
+        }
+        apply(&mut r, &Policy::default(), None, date("2026-11-25"));
+        assert_eq!(failing(&r), ["a@1.0.0"]);
+        assert_eq!(
+            r.policy.violations[0].message,
+            "untrusted-trigger: from the certificate"
         );
     }
 
@@ -818,7 +881,7 @@ mod tests {
     fn ignore_patterns() {
         let i = Ignore::new("@scope/pkg@1.2.3", "r", None, Some(Ecosystem::Npm)).unwrap();
         assert_eq!(
-            (i.name.as_str(), &i.versions),
+            (i.target.name.as_str(), &i.target.versions),
             ("@scope/pkg", &Versions::Exact("1.2.3".into()))
         );
         assert!(i.matches(Ecosystem::Npm, "@scope/pkg", "1.2.3"));
@@ -827,7 +890,7 @@ mod tests {
             "ecosystem limits the ignore"
         );
         let i = Ignore::new("@scope/pkg", "r", None, None).unwrap();
-        assert_eq!(i.versions, Versions::Any);
+        assert_eq!(i.target.versions, Versions::Any);
         let i = Ignore::new("left-pad@^1.0.0 || ^2.0.0", "r", None, None).unwrap();
         assert!(i.matches(Ecosystem::Npm, "left-pad", "2.1.0"));
         assert!(!i.matches(Ecosystem::Npm, "left-pad", "3.0.0"));
@@ -871,6 +934,7 @@ mod tests {
             min_coverage: vec![parse_coverage("npm=50").unwrap()],
             ignores: Vec::new(),
             min_release_age: None,
+            trust: Vec::new(),
         };
         apply(&mut r, &policy, None, date("2026-11-25"));
         assert_eq!(
@@ -894,6 +958,7 @@ mod tests {
             min_coverage: vec![parse_coverage("75").unwrap()],
             ignores: Vec::new(),
             min_release_age: None,
+            trust: Vec::new(),
         };
         // Verified basis: verified + trusted-publisher = 2 of 4 (unknown stays in the
         // denominator, attested is not counted).
@@ -927,6 +992,7 @@ mod tests {
             ],
             ignores: Vec::new(),
             min_release_age: None,
+            trust: Vec::new(),
         };
         apply(&mut r, &policy, None, date("2026-11-25"));
         assert_eq!(r.policy.violations.len(), 1);
@@ -999,6 +1065,7 @@ mod tests {
             min_coverage: vec![parse_coverage("30").unwrap()],
             ignores: Vec::new(),
             min_release_age: None,
+            trust: Vec::new(),
         };
         let warnings = apply(&mut r, &policy, Some(&prior), date("2026-11-25"));
         assert!(r.policy.passed());

@@ -115,7 +115,8 @@ pub enum FlagKind {
     /// The publisher (repository, workflow) differs from the most recent earlier release's.
     PublisherChanged,
     /// The publisher is none of those the lockfile expects attestations from (PEP 751
-    /// `attestation-identities`).
+    /// `attestation-identities`), or none of those a provscan.toml `[[trust]]` entry pins for
+    /// the package (or it has no identity at all).
     UnexpectedPublisher,
     /// crates.io: the crate refuses token publishes from now on (`trustpub_only`); a fact worth
     /// knowing, not a fault.
@@ -132,11 +133,22 @@ pub enum FlagKind {
     Deprecated,
     /// Published more recently than `min-release-age` allows (fails the policy when set).
     TooFresh,
+    /// The verified signing certificate says the build ran on a runner that is not the CI
+    /// provider's hosted one (runner environment `self-hosted`).
+    SelfHostedRunner,
+    /// The verified signing certificate says the build was started by an event people without
+    /// write access can cause (`pull_request_target`, `workflow_run`, `issue_comment`, …).
+    UntrustedTrigger,
+    /// The verified signing certificate says the build ran from a ref that is not a tag (a
+    /// branch, a pull request's merge ref).
+    NonTagRef,
+    /// A `[[trust]]` entry requires a higher rung of the evidence ladder than the version has.
+    BelowRequiredLevel,
 }
 
 impl FlagKind {
     /// Every flag kind.
-    pub const ALL: [FlagKind; 10] = [
+    pub const ALL: [FlagKind; 14] = [
         FlagKind::IntegrityMismatch,
         FlagKind::SourceMismatch,
         FlagKind::PublisherChanged,
@@ -147,6 +159,10 @@ impl FlagKind {
         FlagKind::Yanked,
         FlagKind::Deprecated,
         FlagKind::TooFresh,
+        FlagKind::SelfHostedRunner,
+        FlagKind::UntrustedTrigger,
+        FlagKind::NonTagRef,
+        FlagKind::BelowRequiredLevel,
     ];
 
     /// The flag's stable kebab-case name (JSON, SARIF rule ids, `--fail-on`).
@@ -162,6 +178,10 @@ impl FlagKind {
             FlagKind::Yanked => "yanked",
             FlagKind::Deprecated => "deprecated",
             FlagKind::TooFresh => "too-fresh",
+            FlagKind::SelfHostedRunner => "self-hosted-runner",
+            FlagKind::UntrustedTrigger => "untrusted-trigger",
+            FlagKind::NonTagRef => "non-tag-ref",
+            FlagKind::BelowRequiredLevel => "below-required-level",
         }
     }
 

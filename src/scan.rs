@@ -220,6 +220,13 @@ pub fn run_with(
         None => HashMap::new(),
     };
     let now = jiff::Timestamp::now();
+    // With verification on a claim is not coverage; with `--no-verify` coverage comes from the
+    // registries' claims, and every output says so.
+    let basis = if settings.verify.is_some() {
+        CoverageBasis::Verified
+    } else {
+        CoverageBasis::RegistryClaims
+    };
     // Converted while the package vector shrinks, so both are not held in full at once.
     let packages: Vec<PackageReport> = crate::memory::map_shrinking(packages, |package| {
         let lookup = match lookups.remove(&package.key()) {
@@ -231,10 +238,14 @@ pub fn run_with(
         };
         let verification = verifications.remove(&package.key());
         let finding = classify(&package, &lookup, verification.as_ref());
-        let evidence = match lookup {
+        let mut evidence = match lookup {
             Lookup::Answered(evidence) => Some(evidence),
             _ => None,
         };
+        // Where and how it was built joins the publisher from a verified bundle only.
+        if let Some(publisher) = evidence.as_mut().and_then(|e| e.publisher.as_mut()) {
+            verify::identity::join_build_context(publisher, verification.as_ref());
+        }
         let mut flags = registry_flags(evidence.as_deref());
         flags.extend(release_age_flag(
             &package,
@@ -246,7 +257,8 @@ pub fn run_with(
             flags.extend(expected_publisher_flag(&package, evidence.as_deref()));
         }
         flags.extend(verification.iter().flat_map(|v| v.flags.iter().cloned()));
-        PackageReport {
+        flags.extend(crate::classify::build_flags(verification.as_ref()));
+        let mut report = PackageReport {
             finding,
             evidence,
             verification: verification.map(Box::new),
@@ -254,7 +266,10 @@ pub fn run_with(
             flags,
             ignored: None,
             failing: false,
-        }
+        };
+        let pinned = policy::trust::trust_flags(&settings.policy.trust, &report, basis);
+        report.flags.extend(pinned);
+        report
     });
 
     let causes = causes::aggregate(&packages, &registry_urls(settings));
@@ -262,16 +277,7 @@ pub fn run_with(
         root: settings.root.display().to_string(),
         offline: settings.offline,
         lockfiles,
-        // With verification on a claim is not coverage; with `--no-verify` coverage comes from
-        // the registries' claims, and every output says so.
-        summary: Summary::with_basis(
-            &packages,
-            if settings.verify.is_some() {
-                CoverageBasis::Verified
-            } else {
-                CoverageBasis::RegistryClaims
-            },
-        ),
+        summary: Summary::with_basis(&packages, basis),
         packages,
         requests: fetched.requests,
         cached: cached_by.npm + cached_by.pypi + cached_by.crates,

@@ -251,10 +251,19 @@ fn resolve_policy(cli: &Cli, file: Config) -> Result<Policy, SettingsError> {
     if min_release_age.is_some() && !fail_on.contains(&policy::Rule::Flag(FlagKind::TooFresh)) {
         fail_on.push(policy::Rule::Flag(FlagKind::TooFresh));
     }
+    // Identity pins are asked for to fail on what they do not accept: their flags always fail.
+    if !file.trust.is_empty() {
+        for kind in [FlagKind::UnexpectedPublisher, FlagKind::BelowRequiredLevel] {
+            if !fail_on.contains(&policy::Rule::Flag(kind)) {
+                fail_on.push(policy::Rule::Flag(kind));
+            }
+        }
+    }
     Ok(Policy {
         fail_on,
         min_coverage,
         ignores: file.ignores,
         min_release_age,
+        trust: file.trust,
     })
 }

@@ -133,6 +133,10 @@ fn driver_names_provscan_and_lists_every_rule_once() {
             "provscan/yanked",
             "provscan/deprecated",
             "provscan/too-fresh",
+            "provscan/self-hosted-runner",
+            "provscan/untrusted-trigger",
+            "provscan/non-tag-ref",
+            "provscan/below-required-level",
             "provscan/unreadable-lockfile",
         ],
         "rule ids are a contract (docs/sarif.md)"

@@ -67,6 +67,15 @@ pub struct Publisher {
     pub environment: Option<String>,
     /// Other identity (a service-account email, or the publishing user for token publishes).
     pub identity: Option<String>,
+    /// The event that started the build (`push`, `release`, `pull_request_target`, …): only
+    /// from a verified signing certificate (or the verified provenance it signs), never from a
+    /// registry's word; `None` when verification did not run or the certificate does not say.
+    #[serde(default)]
+    pub event: Option<String>,
+    /// The runner environment (`github-hosted`, `gitlab-hosted`, `self-hosted`): only from a
+    /// verified signing certificate (or the verified provenance it signs), like `event`.
+    #[serde(default)]
+    pub runner_environment: Option<String>,
 }
 
 /// One distribution file of a PyPI release and whether it carries provenance.

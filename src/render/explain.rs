@@ -223,6 +223,9 @@ fn package_text(out: &mut String, p: &PackageExplanation<'_>) {
                 ("ref", &id.git_ref),
                 ("commit", &id.commit),
                 ("run", &id.run),
+                ("event", &id.event),
+                ("runner", &id.runner_environment),
+                ("builder", &id.builder_id),
             ] {
                 if let Some(value) = value {
                     let _ = writeln!(out, "  {label}: {}", clean(value));
@@ -497,6 +500,8 @@ fn publisher_text(p: &Publisher) -> String {
         ("run", &p.run),
         ("environment", &p.environment),
         ("identity", &p.identity),
+        ("event", &p.event),
+        ("runner", &p.runner_environment),
     ] {
         if let Some(v) = value {
             text.push_str(&format!(", {label} {v}"));

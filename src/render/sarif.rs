@@ -219,10 +219,10 @@ pub const RULES: &[Rule] = &[
         id: "provscan/unexpected-publisher",
         word: "unexpected-publisher",
         name: "UnexpectedPublisher",
-        short: "Publisher is not one the lockfile expects",
-        full: "The lockfile (PEP 751 attestation-identities) names the publishers it expects \
-               attestations from, and the registry's provenance names none of them, or no \
-               publisher at all.",
+        short: "Publisher is not one the lockfile or a trust pin expects",
+        full: "The lockfile (PEP 751 attestation-identities) or a provscan.toml [[trust]] pin \
+               names the publishers expected to build the package, and its identity is none of \
+               them, or it has no identity at all. A pin's mismatch fails the policy.",
         level: Level::Warning,
         always: true,
         severity: "7.5",
@@ -300,6 +300,59 @@ pub const RULES: &[Rule] = &[
         level: Level::Error,
         always: true,
         severity: "6.0",
+        precision: "very-high",
+    },
+    Rule {
+        id: "provscan/self-hosted-runner",
+        word: "self-hosted-runner",
+        name: "SelfHostedRunner",
+        short: "Built on a self-hosted runner",
+        full: "The verified signing certificate's runner environment is not the CI provider's \
+               hosted one (github-hosted, gitlab-hosted): the machine that built and signed the \
+               release is the repository owners' to secure, and outlives the job.",
+        level: Level::Warning,
+        always: true,
+        severity: "5.0",
+        precision: "very-high",
+    },
+    Rule {
+        id: "provscan/untrusted-trigger",
+        word: "untrusted-trigger",
+        name: "UntrustedBuildTrigger",
+        short: "Built by an event outsiders can trigger",
+        full: "The verified signing certificate's build trigger is an event that people without \
+               write access can cause (pull_request_target, workflow_run, issue_comment, GitLab \
+               merge_request_event, ...), running with the repository's publishing identity: the \
+               pattern behind poisoned-cache and pwn-request releases with valid provenance.",
+        level: Level::Error,
+        always: true,
+        severity: "8.0",
+        precision: "high",
+    },
+    Rule {
+        id: "provscan/non-tag-ref",
+        word: "non-tag-ref",
+        name: "NonTagRef",
+        short: "Built from a branch or other ref, not a tag",
+        full: "The verified signing certificate's source ref is not refs/tags/...: the release \
+               was built from a branch, a pull request's merge ref or another ref, which anyone \
+               able to push there can move.",
+        level: Level::Note,
+        always: true,
+        severity: "3.0",
+        precision: "very-high",
+    },
+    Rule {
+        id: "provscan/below-required-level",
+        word: "below-required-level",
+        name: "BelowRequiredLevel",
+        short: "Below the evidence level a trust pin requires",
+        full: "A provscan.toml [[trust]] pin requires a rung of the evidence ladder (provenance, \
+               trusted-publisher, trusted-publisher-provenance, staged) that this version does \
+               not reach. Fails the policy.",
+        level: Level::Error,
+        always: true,
+        severity: "7.0",
         precision: "very-high",
     },
     Rule {

@@ -162,20 +162,7 @@ pub fn builder(pkg: &PackageReport) -> Option<Publisher> {
         && let Some(id) = &v.identity
         && (id.repository.is_some() || id.san.is_some())
     {
-        return Some(Publisher {
-            provider: id.provider.clone(),
-            repository: id.repository.clone(),
-            workflow: id.workflow.clone(),
-            git_ref: id.git_ref.clone(),
-            commit: id.commit.clone(),
-            run: id.run.clone(),
-            environment: None,
-            identity: if id.provider == "google" {
-                id.san.clone()
-            } else {
-                None
-            },
-        });
+        return Some(id.as_publisher());
     }
     pkg.evidence.as_ref().and_then(|e| e.publisher.clone())
 }

@@ -1,6 +1,15 @@
 //! Who built it: the signing certificate's claims turned into a [`BuildIdentity`], and the
 //! helpers provscan's identity policy uses to compare it with registry claims.
 //!
+//! Build context (where and how the release was built) comes from the verified bundle only:
+//! the Fulcio certificate's extensions first (1.3.6.1.4.1.57264.1.20 build trigger, .1.11
+//! runner environment, .1.14 source repository ref, and the deprecated .1.2 / .1.6 GitHub
+//! ones), then what the certificate does not carry from the SLSA predicate it signs
+//! (`buildDefinition.internalParameters.github.event_name`,
+//! `buildDefinition.externalParameters.workflow.ref`, `runDetails.builder.id`). The
+//! certificate wins where both speak: Fulcio writes it from the CI provider's OIDC token, while
+//! the predicate is written by the build itself.
+//!
 //! Sigstore's own identity matching is exact (one SAN string); registries' claims are not (PyPI
 //! knows the repository and workflow file but not the ref, npm's `repository.url` comes in a
 //! dozen spellings), so these comparisons live here.
@@ -8,6 +17,8 @@
 use serde::Serialize;
 
 use super::sigstore::CertClaims;
+use super::{Outcome, Verification};
+use crate::registry::Publisher;
 
 /// GitHub Actions' OIDC issuer.
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -37,6 +48,14 @@ pub struct BuildIdentity {
     pub commit: Option<String>,
     /// The CI run.
     pub run: Option<String>,
+    /// The event that started the build (certificate build trigger, else the SLSA predicate's
+    /// `event_name`): `push`, `release`, `pull_request_target`, GitLab's `merge_request_event`.
+    pub event: Option<String>,
+    /// The runner environment (certificate .1.11, else the runner named by the SLSA
+    /// predicate's builder id): `github-hosted`, `gitlab-hosted`, `self-hosted`.
+    pub runner_environment: Option<String>,
+    /// The SLSA predicate's `runDetails.builder.id` (`https://github.com/actions/runner/github-hosted`).
+    pub builder_id: Option<String>,
 }
 
 impl BuildIdentity {
@@ -48,6 +67,27 @@ impl BuildIdentity {
                 Some(san) => format!("{}:{san}", self.provider),
                 None => self.provider.clone(),
             },
+        }
+    }
+
+    /// The identity as a publisher, for the comparisons registry claims get (identity
+    /// patterns, independence): a Google identity's account is its SAN.
+    pub fn as_publisher(&self) -> Publisher {
+        Publisher {
+            provider: self.provider.clone(),
+            repository: self.repository.clone(),
+            workflow: self.workflow.clone(),
+            git_ref: self.git_ref.clone(),
+            commit: self.commit.clone(),
+            run: self.run.clone(),
+            environment: None,
+            identity: if self.provider == "google" {
+                self.san.clone()
+            } else {
+                None
+            },
+            event: self.event.clone(),
+            runner_environment: self.runner_environment.clone(),
         }
     }
 
@@ -106,6 +146,71 @@ pub fn from_cert(c: &CertClaims) -> BuildIdentity {
             .clone()
             .or_else(|| c.legacy_sha.clone()),
         run: c.run_invocation_uri.clone(),
+        event: nonempty(c.build_trigger.as_deref())
+            .or_else(|| nonempty(c.legacy_trigger.as_deref())),
+        runner_environment: nonempty(c.runner_environment.as_deref()),
+        builder_id: None,
+    }
+}
+
+/// The build identity whose context may be reported: one verification read from a bundle it
+/// checked (an identity is there only when the certificate chain, log entry and signature
+/// held) and did not find invalid. `None` otherwise — nothing is then said about the build.
+pub fn build_context(verification: Option<&Verification>) -> Option<&BuildIdentity> {
+    let v = verification?;
+    if v.outcome == Some(Outcome::Invalid) {
+        return None;
+    }
+    v.identity.as_ref()
+}
+
+/// Add the verified build context (event, runner environment) to the registry's publisher.
+/// Only values the verified identity carries are written; the registry's own fields stay.
+pub fn join_build_context(publisher: &mut Publisher, verification: Option<&Verification>) {
+    if let Some(id) = build_context(verification) {
+        publisher.event = id.event.clone();
+        publisher.runner_environment = id.runner_environment.clone();
+    }
+}
+
+fn nonempty(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+impl BuildIdentity {
+    /// Fill in from the verified in-toto statement (a SLSA v1 provenance predicate) what the
+    /// certificate does not say: the event, the ref, the builder id and the runner it names.
+    /// The certificate's own values are never replaced. Statements of other predicate types
+    /// (PyPI's publish attestation) add nothing.
+    pub fn with_statement(mut self, statement: &serde_json::Value) -> BuildIdentity {
+        let is_slsa_v1 = statement
+            .get("predicateType")
+            .and_then(|v| v.as_str())
+            .is_some_and(|t| t.starts_with("https://slsa.dev/provenance/v1"));
+        if !is_slsa_v1 {
+            return self;
+        }
+        let at = |pointer: &str| nonempty(statement.pointer(pointer).and_then(|v| v.as_str()));
+        if self.event.is_none() {
+            self.event = at("/predicate/buildDefinition/internalParameters/github/event_name");
+        }
+        if self.git_ref.is_none() {
+            self.git_ref = at("/predicate/buildDefinition/externalParameters/workflow/ref");
+        }
+        self.builder_id = at("/predicate/runDetails/builder/id");
+        if self.runner_environment.is_none() {
+            // npm's provenance names GitHub's runner as `…/actions/runner/<environment>`.
+            self.runner_environment = self
+                .builder_id
+                .as_deref()
+                .and_then(|id| id.strip_prefix("https://github.com/actions/runner/"))
+                .filter(|env| !env.is_empty() && !env.contains('/'))
+                .map(str::to_string);
+        }
+        self
     }
 }
 
@@ -259,5 +364,120 @@ mod tests {
         let id = from_cert(&google);
         assert_eq!(id.short(), "google:sa@p.iam.gserviceaccount.com");
         assert_eq!(id.git_ref, None);
+    }
+
+    #[test]
+    fn build_context_from_the_certificate_first_then_the_predicate() {
+        let cert = CertClaims {
+            san: Some(
+                "https://github.com/o/r/.github/workflows/release.yml@refs/heads/main".into(),
+            ),
+            issuer: Some(GITHUB_ISSUER.into()),
+            source_repository_uri: Some("https://github.com/o/r".into()),
+            source_repository_ref: Some("refs/heads/main".into()),
+            runner_environment: Some("self-hosted".into()),
+            build_trigger: Some("pull_request_target".into()),
+            legacy_trigger: Some("push".into()),
+            ..CertClaims::default()
+        };
+        let statement = serde_json::json!({
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {
+                "buildDefinition": {
+                    "externalParameters": {"workflow": {"ref": "refs/tags/v1", "repository": "https://github.com/o/r", "path": ".github/workflows/release.yml"}},
+                    "internalParameters": {"github": {"event_name": "release"}}
+                },
+                "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}}
+            }
+        });
+        // The certificate (Fulcio, from the OIDC token) wins over what the build wrote.
+        let id = from_cert(&cert).with_statement(&statement);
+        assert_eq!(id.event.as_deref(), Some("pull_request_target"));
+        assert_eq!(id.runner_environment.as_deref(), Some("self-hosted"));
+        assert_eq!(id.git_ref.as_deref(), Some("refs/heads/main"));
+        assert_eq!(
+            id.builder_id.as_deref(),
+            Some("https://github.com/actions/runner/github-hosted")
+        );
+        // The deprecated GitHub trigger (.1.2) when the current one is absent.
+        let legacy = CertClaims {
+            build_trigger: None,
+            runner_environment: None,
+            ..cert.clone()
+        };
+        assert_eq!(from_cert(&legacy).event.as_deref(), Some("push"));
+        // A certificate without build context: the signed predicate fills it in.
+        let bare = CertClaims {
+            san: Some("https://github.com/o/r/.github/workflows/release.yml".into()),
+            issuer: Some(GITHUB_ISSUER.into()),
+            source_repository_uri: Some("https://github.com/o/r".into()),
+            ..CertClaims::default()
+        };
+        let id = from_cert(&bare).with_statement(&statement);
+        assert_eq!(id.event.as_deref(), Some("release"));
+        assert_eq!(id.runner_environment.as_deref(), Some("github-hosted"));
+        assert_eq!(id.git_ref.as_deref(), Some("refs/tags/v1"));
+        // Nothing to go on: nothing is said. Other predicate types add nothing.
+        let id = from_cert(&bare);
+        assert_eq!(
+            (id.event, id.runner_environment, id.git_ref),
+            (None, None, None)
+        );
+        let pypi = serde_json::json!({"predicateType": "https://docs.pypi.org/attestations/publish/v1", "predicate": null});
+        let id = from_cert(&bare).with_statement(&pypi);
+        assert_eq!(
+            (id.event, id.runner_environment, id.builder_id),
+            (None, None, None)
+        );
+        // Empty extension values are not values.
+        let empty = CertClaims {
+            build_trigger: Some(" ".into()),
+            runner_environment: Some(String::new()),
+            ..bare.clone()
+        };
+        let id = from_cert(&empty);
+        assert_eq!((id.event, id.runner_environment), (None, None));
+        // GitLab's certificate carries the runner, the ref and the pipeline source too.
+        let gitlab = CertClaims {
+            san: Some("https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main".into()),
+            issuer: Some(GITLAB_ISSUER.into()),
+            source_repository_uri: Some("https://gitlab.com/g/p".into()),
+            source_repository_ref: Some("refs/heads/main".into()),
+            runner_environment: Some("gitlab-hosted".into()),
+            build_trigger: Some("merge_request_event".into()),
+            ..CertClaims::default()
+        };
+        let id = from_cert(&gitlab);
+        assert_eq!(id.event.as_deref(), Some("merge_request_event"));
+        assert_eq!(id.runner_environment.as_deref(), Some("gitlab-hosted"));
+    }
+
+    #[test]
+    fn the_build_context_joins_the_publisher_only_from_a_usable_verification() {
+        let identity = BuildIdentity {
+            provider: "github".into(),
+            repository: Some("o/r".into()),
+            event: Some("push".into()),
+            runner_environment: Some("github-hosted".into()),
+            ..BuildIdentity::default()
+        };
+        let mut v = Verification::from_checks(Vec::new(), Some(identity));
+        v.outcome = Some(Outcome::Verified);
+        let mut p = Publisher {
+            provider: "github".into(),
+            ..Publisher::default()
+        };
+        join_build_context(&mut p, None);
+        assert_eq!(
+            (p.event.as_deref(), p.runner_environment.as_deref()),
+            (None, None)
+        );
+        v.outcome = Some(Outcome::Invalid);
+        join_build_context(&mut p, Some(&v));
+        assert_eq!(p.event, None);
+        v.outcome = Some(Outcome::Verified);
+        join_build_context(&mut p, Some(&v));
+        assert_eq!(p.event.as_deref(), Some("push"));
+        assert_eq!(p.runner_environment.as_deref(), Some("github-hosted"));
     }
 }

@@ -485,7 +485,10 @@ fn one(
         None => {
             let issuer = expected_issuer(&claimed, trusted_publisher);
             let checked = sigstore::verify_keyless(root, bundle, &digest, issuer)?;
-            let id = checked.cert.as_ref().map(identity::from_cert);
+            let id = checked
+                .cert
+                .as_ref()
+                .map(|c| identity::from_cert(c).with_statement(&checked.statement));
             if let Some(id) = &id {
                 agree(id, &checked.statement, trusted_publisher).map_err(Failure::Invalid)?;
             }

@@ -367,7 +367,7 @@ fn one(
         .and_then(|p| p.as_str())
         .map(str::to_string);
     let cert = checked.cert.clone().unwrap_or_default();
-    let id = identity::from_cert(&cert);
+    let id = identity::from_cert(&cert).with_statement(&checked.statement);
     let mut caveat = None;
     match policy(publisher, &cert) {
         Policy::Holds => {}

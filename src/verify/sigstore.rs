@@ -115,6 +115,12 @@ pub struct CertClaims {
     pub legacy_ref: Option<String>,
     /// .1.3 (deprecated) GitHub workflow commit.
     pub legacy_sha: Option<String>,
+    /// .1.11 runner environment (`github-hosted`, `gitlab-hosted`, `self-hosted`).
+    pub runner_environment: Option<String>,
+    /// .1.20 build trigger (the event: `push`, `release`, `pull_request_target`, …).
+    pub build_trigger: Option<String>,
+    /// .1.2 (deprecated) GitHub workflow trigger.
+    pub legacy_trigger: Option<String>,
 }
 
 /// What a bundle that verified says.
@@ -411,6 +417,9 @@ pub fn verify_keyless(
             legacy_repository: legacy.workflow_repository.clone(),
             legacy_ref: legacy.workflow_ref.clone(),
             legacy_sha: legacy.workflow_sha.clone(),
+            runner_environment: c.runner_environment.clone(),
+            build_trigger: c.build_trigger.clone(),
+            legacy_trigger: legacy.workflow_trigger.clone(),
         }
     });
     Ok(Checked {

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+pub mod real;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request};
