@@ -18,8 +18,8 @@ mod sigstore_pki;
 
 use base64::Engine;
 use common::{Registry, json_out, package, provscan};
-use provscan::model::{Ecosystem, LockedPackage, Package, merge};
-use provscan::registry::{Evidence, TrustLevel};
+use provscan::model::{DistFile, Ecosystem, LockedPackage, Package, merge};
+use provscan::registry::{Evidence, FileProvenance, TrustLevel};
 use provscan::verify::{Outcome, Verification};
 use serde_json::{Value, json};
 use sigstore_pki::{B64, Identity, Pki, Subject, T_2026, Tlog, flip};
@@ -205,6 +205,58 @@ fn an_unsupported_v2_entry_kind_is_attested_with_the_reason() {
         12,
     );
     assert_outcome(&check(&pki, &pkg, &bad), Outcome::Invalid, "dsse/0.0.2");
+}
+
+#[test]
+fn a_pypi_attestation_with_a_v2_entry_verifies_with_its_timestamps() {
+    let pki = Pki::new();
+    let file = "widget-2.0.0.tar.gz";
+    let sha = sigstore_pki::sha256_hex_for(9);
+    let prov = pki.pypi_provenance_with(
+        &Subject::pypi(file, &sha),
+        &id(),
+        Tlog::V2HashedRekord,
+        T_2026,
+    );
+    let mut p = LockedPackage::new(Ecosystem::Pypi, NAME, "2.0.0");
+    p.integrity.files = vec![DistFile {
+        filename: Some(file.into()),
+        hashes: [("sha256".to_string(), sha.clone())].into(),
+    }];
+    let pkg = merge(vec![(p, "uv.lock".into())]).remove(0);
+    let run = |prov: Value| {
+        let mut e = Evidence::new("http://127.0.0.1/simple/", TrustLevel::Provenance);
+        e.material.pypi = vec![FileProvenance {
+            filename: file.into(),
+            sha256: Some(sha.clone()),
+            provenance: prov,
+        }];
+        pki.verifier().verify(&pkg, &e, None).unwrap()
+    };
+    assert_outcome(&run(prov.clone()), Outcome::Verified, "");
+    let material = "/attestation_bundles/0/attestations/0/verification_material";
+    let mut bad = prov.clone();
+    let ts = format!("{material}/timestamps/0");
+    let len = B64
+        .decode(bad.pointer(&ts).unwrap().as_str().unwrap())
+        .unwrap()
+        .len();
+    // A byte of the TSA's signature (the token's last field).
+    flip(&mut bad, &ts, len - 6);
+    assert_outcome(&run(bad), Outcome::Invalid, "");
+    // Without its timestamps a Rekor v2 entry has no signing time: invalid.
+    let mut none = prov.clone();
+    none.pointer_mut(material)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("timestamps");
+    assert_outcome(&run(none), Outcome::Invalid, "");
+    let mut wrong = prov;
+    *wrong
+        .pointer_mut(&format!("{material}/timestamps"))
+        .unwrap() = json!("MIIC");
+    assert_outcome(&run(wrong), Outcome::Invalid, "timestamps");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -986,14 +986,27 @@ impl Pki {
     /// PyPI's PEP 740 provenance object for one file: one attestation bundle of the GitHub
     /// publisher `id`, with a `dsse/0.0.1` Rekor v1 entry (what PyPI serves today).
     pub fn pypi_provenance(&self, subject: &Subject, id: &Identity, at: i64) -> Value {
+        self.pypi_provenance_with(subject, id, Tlog::V1Dsse, at)
+    }
+
+    /// [`Pki::pypi_provenance`] with another log entry; a Rekor v2 entry comes with its RFC 3161
+    /// timestamp in `verification_material.timestamps` (the field proposed for the
+    /// index-hosted attestations spec).
+    pub fn pypi_provenance_with(
+        &self,
+        subject: &Subject,
+        id: &Identity,
+        tlog: Tlog,
+        at: i64,
+    ) -> Value {
         let statement = json!({
             "_type": "https://in-toto.io/Statement/v1",
             "subject": [subject.json()],
             "predicateType": PYPI_PUBLISH,
             "predicate": null
         });
-        let b = self.bundle(&statement, id, Tlog::V1Dsse, at);
-        let attestation = json!({
+        let b = self.bundle(&statement, id, tlog, at);
+        let mut attestation = json!({
             "version": 1,
             "verification_material": {
                 "certificate": b["verificationMaterial"]["certificate"]["rawBytes"],
@@ -1004,6 +1017,12 @@ impl Pki {
                 "signature": b["dsseEnvelope"]["signatures"][0]["sig"],
             }
         });
+        if let Some(ts) =
+            b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"].as_array()
+        {
+            attestation["verification_material"]["timestamps"] =
+                ts.iter().map(|t| t["signedTimestamp"].clone()).collect();
+        }
         json!({"version": 1, "attestation_bundles": [{
             "publisher": id.pypi_publisher(),
             "attestations": [attestation]
