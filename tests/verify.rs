@@ -4,9 +4,9 @@
 //! then mutated: flipped signature byte, altered payload, bad signed entry timestamp, bad
 //! inclusion proof, swapped certificate (expired at the integrated time), wrong CA, wrong
 //! subject digest and name, identity disagreement, unknown media type and log-entry kind. The
-//! npm registry's own signatures and its key-signed publish attestation are exercised with a
-//! test PKI made here: a registry key and a Rekor log key, the log key added to a trusted root
-//! that is handed over like `--trusted-root`.
+//! npm registry's own signatures and its key-signed publish attestation are exercised with the
+//! test PKI of `tests/common/sigstore_pki.rs`: a registry key and a Rekor log key in a trusted
+//! root that is handed over like `--trusted-root`.
 
 use base64::Engine;
 use provscan::model::{DistFile, Ecosystem, LockedPackage, Package, merge};
@@ -15,9 +15,10 @@ use provscan::report::FlagKind;
 use provscan::verify::npm::Keys;
 use provscan::verify::{Outcome, SignatureStatus, Verification, Verifier, VerifyConfig};
 use serde_json::{Value, json};
-use sigstore_verify::crypto::KeyPair;
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+#[path = "common/sigstore_pki.rs"]
+mod sigstore_pki;
+use sigstore_pki::{B64, Pki, flip};
 
 const NPM_BUNDLE: &str = include_str!("data/verify/sigstore-2.0.0.provenance.sigstore.json");
 const PYPI_PROVENANCE: &str =
@@ -80,14 +81,6 @@ fn assert_outcome(v: &Verification, outcome: Outcome, reason: &str) {
         let got = v.reason.as_deref().unwrap_or_default();
         assert!(got.contains(reason), "reason {got:?} lacks {reason:?}");
     }
-}
-
-/// Flip one bit of a base64 field at a JSON pointer, at byte `at` of the decoded bytes.
-fn flip(doc: &mut Value, pointer: &str, at: usize) {
-    let field = doc.pointer_mut(pointer).unwrap();
-    let mut bytes = B64.decode(field.as_str().unwrap()).unwrap();
-    bytes[at] ^= 0x01;
-    *field = Value::String(B64.encode(bytes));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,127 +447,6 @@ fn pypi_lockfile_without_hashes_cannot_bind_the_bytes() {
 // ---------------------------------------------------------------------------------------------
 // npm registry keys: `dist.signatures` and the key-signed publish attestation, with a test PKI
 // ---------------------------------------------------------------------------------------------
-
-/// A registry key, a Rekor log key and a trusted root that trusts the log key.
-struct Pki {
-    registry: KeyPair,
-    log: KeyPair,
-    log_id: Vec<u8>,
-    root: tempfile::TempDir,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let registry = KeyPair::generate_ecdsa_p256().unwrap();
-        let log = KeyPair::generate_ecdsa_p256().unwrap();
-        let log_der = log.public_key_der().unwrap();
-        let log_id = sigstore_verify::crypto::sha256(log_der.as_bytes())
-            .as_bytes()
-            .to_vec();
-        let mut root = json(sigstore_trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT);
-        root["tlogs"].as_array_mut().unwrap().push(json!({
-            "baseUrl": "https://rekor.test.invalid",
-            "hashAlgorithm": "SHA2_256",
-            "publicKey": {
-                "rawBytes": B64.encode(log_der.as_bytes()),
-                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                "validFor": {"start": "2020-01-01T00:00:00Z"}
-            },
-            "logId": {"keyId": B64.encode(&log_id)}
-        }));
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("trusted_root.json"), root.to_string()).unwrap();
-        Pki {
-            registry,
-            log,
-            log_id,
-            root: dir,
-        }
-    }
-
-    fn verifier(&self) -> Verifier {
-        Verifier::new(&VerifyConfig {
-            trusted_root: Some(self.root.path().join("trusted_root.json")),
-        })
-        .unwrap()
-    }
-
-    fn keys(&self, expires: Option<&str>) -> Keys {
-        let der = self.registry.public_key_der().unwrap();
-        Keys::from_registry(&NpmKeys::Served(json!({"keys": [{
-            "keyid": "SHA256:test-registry-key",
-            "keytype": "ecdsa-sha2-nistp256",
-            "scheme": "ecdsa-sha2-nistp256",
-            "key": B64.encode(der.as_bytes()),
-            "expires": expires,
-        }]})))
-    }
-
-    fn sign_registry(&self, name: &str, version: &str, integrity: &str) -> Value {
-        let sig = self
-            .registry
-            .sign(format!("{name}@{version}:{integrity}").as_bytes())
-            .unwrap();
-        json!([{"keyid": "SHA256:test-registry-key", "sig": B64.encode(sig.as_bytes())}])
-    }
-
-    /// An npm publish attestation (bundle v0.1, dsse/0.0.1, SET only) signed with the registry
-    /// key and logged by the test log at `integrated` (Unix seconds).
-    fn publish_attestation(&self, name: &str, version: &str, sri: &str, integrated: i64) -> Value {
-        let digest = B64.decode(sri.strip_prefix("sha512-").unwrap()).unwrap();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        let statement = json!({
-            "_type": "https://in-toto.io/Statement/v0.1",
-            "subject": [{"name": provscan::verify::npm::purl(name, version), "digest": {"sha512": hex}}],
-            "predicateType": "https://github.com/npm/attestation/tree/main/specs/publish/v0.1",
-            "predicate": {"name": name, "version": version, "registry": "https://registry.test.invalid"}
-        })
-        .to_string();
-        let payload_type = "application/vnd.in-toto+json";
-        let pae = sigstore_types::pae(payload_type, statement.as_bytes());
-        let sig = self.registry.sign(&pae).unwrap();
-        let envelope = json!({
-            "payload": B64.encode(&statement),
-            "payloadType": payload_type,
-            "signatures": [{"sig": B64.encode(sig.as_bytes()), "keyid": "SHA256:test-registry-key"}]
-        });
-        let pem = self.registry.public_key_der().unwrap().to_pem();
-        let sha = |b: &[u8]| sigstore_verify::crypto::sha256(b).to_hex();
-        let body = json!({
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "envelopeHash": {"algorithm": "sha256", "value": sha(envelope.to_string().as_bytes())},
-                "payloadHash": {"algorithm": "sha256", "value": sha(statement.as_bytes())},
-                "signatures": [{"signature": B64.encode(sig.as_bytes()), "verifier": B64.encode(pem)}]
-            }
-        });
-        let body_b64 = B64.encode(body.to_string());
-        let log_hex: String = self.log_id.iter().map(|b| format!("{b:02x}")).collect();
-        // The SET: the log's signature over the canonical JSON of these four fields (keys sorted).
-        let set_payload = format!(
-            r#"{{"body":"{body_b64}","integratedTime":{integrated},"logID":"{log_hex}","logIndex":7}}"#
-        );
-        let set = self.log.sign(set_payload.as_bytes()).unwrap();
-        let bundle = json!({
-            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
-            "verificationMaterial": {
-                "publicKey": {"hint": "SHA256:test-registry-key"},
-                "tlogEntries": [{
-                    "logIndex": "7",
-                    "logId": {"keyId": B64.encode(&self.log_id)},
-                    "kindVersion": {"kind": "dsse", "version": "0.0.1"},
-                    "integratedTime": integrated.to_string(),
-                    "inclusionPromise": {"signedEntryTimestamp": B64.encode(set.as_bytes())},
-                    "inclusionProof": null,
-                    "canonicalizedBody": body_b64
-                }]
-            },
-            "dsseEnvelope": envelope
-        });
-        json!({"predicateType": "https://github.com/npm/attestation/tree/main/specs/publish/v0.1", "bundle": bundle})
-    }
-}
 
 const T_2024: i64 = 1_717_000_000; // 2024-05-29
 const TEST_SRI: &str = "sha512-AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";

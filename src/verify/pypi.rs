@@ -61,12 +61,39 @@ pub fn to_bundle(attestation: &serde_json::Value) -> Result<serde_json::Value, F
             )))
         }
     };
+    // RFC 3161 timestamps, which Rekor v2 entries need (they have no integrated time): the
+    // optional `verification_material.timestamps` (base64 strings) proposed for the
+    // index-hosted attestations spec (pypa/packaging.python.org#1936, pypi-attestations#143).
+    let timestamps = match attestation.pointer("/verification_material/timestamps") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(list))
+            if list
+                .iter()
+                .all(|t| t.as_str().is_some_and(|s| !s.is_empty())) =>
+        {
+            list.iter()
+                .map(|t| serde_json::json!({"signedTimestamp": t}))
+                .collect()
+        }
+        Some(_) => {
+            return Err(Failure::Invalid(
+                "the attestation object's /verification_material/timestamps is not a list of \
+                 strings"
+                    .into(),
+            ));
+        }
+    };
+    let mut material = serde_json::json!({
+        "certificate": {"rawBytes": get("/verification_material/certificate")?},
+        "tlogEntries": get("/verification_material/transparency_entries")?,
+    });
+    if !timestamps.is_empty() {
+        material["timestampVerificationData"] =
+            serde_json::json!({"rfc3161Timestamps": timestamps});
+    }
     Ok(serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-        "verificationMaterial": {
-            "certificate": {"rawBytes": get("/verification_material/certificate")?},
-            "tlogEntries": get("/verification_material/transparency_entries")?,
-        },
+        "verificationMaterial": material,
         "dsseEnvelope": {
             "payload": get("/envelope/statement")?,
             "payloadType": "application/vnd.in-toto+json",

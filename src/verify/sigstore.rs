@@ -8,9 +8,11 @@
 //! What the crate checks for a keyless bundle (`Verifier::verify` with
 //! `VerificationPolicy::any_identity()`, plus `require_issuer` when the caller knows which
 //! issuer to expect): the Fulcio chain to a CA of the trusted root valid at the signing time,
-//! the certificate's validity at the Rekor integrated time, its embedded SCT against the CT log
-//! keys, the Rekor entry's signed entry timestamp and (where present) its inclusion proof and
-//! signed checkpoint, the entry body against the envelope and certificate, the DSSE signature
+//! the certificate's validity at every verified signing time (the Rekor v1 integrated time and
+//! any RFC 3161 timestamps; a Rekor v2 entry has no integrated time, so it needs a timestamp
+//! from a timestamp authority of the trusted root), its embedded SCT against the CT log keys,
+//! the Rekor entry's signed entry timestamp (v1) and (where present, always for v2) its
+//! inclusion proof and signed checkpoint, the entry body against the envelope and certificate, the DSSE signature
 //! over the PAE encoding, and that one in-toto subject carries the artifact digest. For a
 //! key-signed bundle (npm's publish attestation) the same minus the certificate steps, with the
 //! caller's key. The identity policy is not the crate's (its matching is exact): the claims are
@@ -33,8 +35,19 @@ pub const MEDIA_TYPES: [&str; 4] = [
     "application/vnd.dev.sigstore.bundle+json;version=0.3",
 ];
 
-/// Rekor entry kinds the verifier accepts (`kind/version`).
-pub const TLOG_KINDS: [&str; 3] = ["intoto/0.0.2", "dsse/0.0.1", "hashedrekord/0.0.1"];
+/// Rekor entry kinds the verifier accepts (`kind/version`): Rekor v1's `intoto/0.0.2`,
+/// `dsse/0.0.1` and `hashedrekord/0.0.1` (with a signed entry timestamp and/or an inclusion
+/// proof), and Rekor v2's `hashedrekord/0.0.2` (an inclusion proof under a signed checkpoint,
+/// no SET, no integrated time: the signing time comes from an RFC 3161 timestamp of a
+/// timestamp authority in the trusted root; over a DSSE envelope it logs the hash of the
+/// envelope's PAE, rekor-v2 §6.1.4). Rekor v2's `dsse/0.0.2` is not read by sigstore-verify
+/// 0.15.1: a bundle carrying it is unsupported (provscan's limitation), not invalid.
+pub const TLOG_KINDS: [&str; 4] = [
+    "intoto/0.0.2",
+    "dsse/0.0.1",
+    "hashedrekord/0.0.1",
+    "hashedrekord/0.0.2",
+];
 
 /// A trusted root, parsed and prepared once, shared by every verification of a run.
 pub struct TrustRoot {
@@ -130,7 +143,8 @@ pub struct Checked {
     pub statement: serde_json::Value,
     /// The signing certificate's claims (keyless bundles).
     pub cert: Option<CertClaims>,
-    /// The Rekor integrated time (Unix seconds), authenticated by the SET or inclusion proof.
+    /// The Rekor integrated time (Unix seconds), authenticated by the SET or inclusion proof;
+    /// for a Rekor v2 bundle (no integrated time) the verified RFC 3161 timestamp.
     pub integrated_time: Option<i64>,
 }
 
@@ -243,8 +257,16 @@ fn checked(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
     } else {
         read(bundle)?
     };
-    // Well-formed, but of a kind provscan does not support yet: its own limitation.
+    // Well-formed, but of a kind provscan does not support yet: its own limitation — as long
+    // as the envelope is as its certificate signed it (a changed envelope is wrong, whatever
+    // log entry it comes with).
     if let Some(kv) = unknown_kind {
+        if has_certificate(&parsed) && !dsse_signature_holds(&parsed, None) {
+            return Err(Failure::Invalid(format!(
+                "the DSSE signature does not verify over the envelope (and the bundle's \
+                 transparency-log entry kind `{kv}` is not supported)"
+            )));
+        }
         return Err(Failure::Unsupported(format!(
             "unsupported transparency-log entry kind `{kv}`"
         )));
@@ -257,6 +279,15 @@ fn checked(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
         ));
     }
     Ok(parsed)
+}
+
+/// True when the bundle carries a signing certificate (a keyless bundle).
+fn has_certificate(parsed: &Bundle) -> bool {
+    matches!(
+        parsed.verification_material.content,
+        VerificationMaterialContent::Certificate(_)
+            | VerificationMaterialContent::X509CertificateChain { .. }
+    )
 }
 
 fn parse(bundle: &serde_json::Value) -> Result<Bundle, Failure> {
@@ -425,8 +456,17 @@ pub fn verify_keyless(
     Ok(Checked {
         statement: statement_of(&parsed)?,
         cert,
-        integrated_time: result.integrated_time().map(|t| t.as_second()),
+        integrated_time: signing_time(&result),
     })
+}
+
+/// The authenticated signing time: Rekor v1's integrated time (SET or inclusion proof), else
+/// (Rekor v2, which has none) the earliest verified RFC 3161 timestamp.
+fn signing_time(result: &sigstore_verify::VerificationResult) -> Option<i64> {
+    result
+        .integrated_time()
+        .or_else(|| result.verified_timestamps().iter().min().copied())
+        .map(|t| t.as_second())
 }
 
 fn san_string(san: &SubjectAltName) -> String {
@@ -451,7 +491,7 @@ pub fn verify_with_key(
     Ok(Checked {
         statement: statement_of(&parsed)?,
         cert: None,
-        integrated_time: result.integrated_time().map(|t| t.as_second()),
+        integrated_time: signing_time(&result),
     })
 }
 
