@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 
+use crate::model::Ecosystem;
+
 pub mod discover;
 pub mod github;
 pub mod gitlab;
@@ -93,13 +95,18 @@ pub fn run(options: &Options) -> Result<PublishingReport, PublishingError> {
         ci_files.push(file.display);
     }
 
+    // Counted once per ecosystem, not once per package and step.
+    let several: Vec<Ecosystem> = [Ecosystem::Npm, Ecosystem::Pypi, Ecosystem::Crates]
+        .into_iter()
+        .filter(|e| packages.iter().filter(|p| p.ecosystem == *e).count() > 1)
+        .collect();
     let mut reports: Vec<PackageReport> = packages
         .iter()
         .map(|p| PackageReport {
             package: p.clone(),
             published_by: publish_steps
                 .iter()
-                .filter(|s| publishes(s, p, &packages))
+                .filter(|s| publishes(s, p, several.contains(&p.ecosystem)))
                 .cloned()
                 .collect(),
             latest: None,
@@ -129,12 +136,11 @@ pub fn run(options: &Options) -> Result<PublishingReport, PublishingError> {
 }
 
 /// Whether a publish step publishes a package: same ecosystem, and — when the step names a
-/// working directory and several packages of the ecosystem exist — the package's directory.
-fn publishes(step: &PublishStep, pkg: &OwnPackage, all: &[OwnPackage]) -> bool {
+/// working directory and `several` packages of the ecosystem exist — the package's directory.
+fn publishes(step: &PublishStep, pkg: &OwnPackage, several: bool) -> bool {
     if step.ecosystem != pkg.ecosystem {
         return false;
     }
-    let several = all.iter().filter(|p| p.ecosystem == pkg.ecosystem).count() > 1;
     match &step.working_directory {
         Some(dir) if several => {
             let dir = dir.trim_start_matches("./").trim_end_matches('/');
