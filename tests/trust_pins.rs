@@ -1,20 +1,23 @@
 //! Where and how a release was built, and the identities a team pins, end to end against local
 //! registries on 127.0.0.1.
 //!
-//! The build context comes from the verified certificate only, so the end-to-end runs use the
-//! real bundles of `tests/data/verify` (served by `common::real`): `sigstore@2.0.0` was built on
-//! a GitHub-hosted runner from `refs/heads/main` on a `push` (a branch build), and
-//! `pypi-attestations==0.0.19` on a GitHub-hosted runner from `refs/tags/v0.0.19` on a
-//! `release`. No real bundle was built on a self-hosted runner or by `pull_request_target`, and
-//! a Fulcio certificate cannot be made for the test without a test certificate authority, so
-//! those two rules are shown on the identity the verifier extracts (`identity_flags`, the same
-//! function the scan calls) and through the policy and every renderer, not from a bundle.
-
+//! The build context comes from the verified certificate only. Two sources of verifying
+//! material: the real bundles of `tests/data/verify` (served by `common::real`) —
+//! `sigstore@2.0.0` was built on a GitHub-hosted runner from `refs/heads/main` on a `push` (a
+//! branch build), `pypi-attestations==0.0.19` from `refs/tags/v0.0.19` on a `release` — and
+//! bundles of the test Sigstore PKI (`tests/common/sigstore_pki.rs`), whose Fulcio-like CA
+//! issues certificates with the runner environment (`.1.11`) and build trigger (`.1.20`) a test
+//! asks for, verified with `--trusted-root` through the whole verification path: a
+//! self-hosted runner build and a `pull_request_target` build. GitLab identities are shown on
+//! the identity the verifier extracts (the test PKI issues GitHub certificates only).
 mod common;
+#[path = "common/sigstore_pki.rs"]
+mod sigstore_pki;
 
 use common::real::{NPM_BUNDLE, project, registry, run};
 use common::{Npm, Registry, json_out, package, packument, provscan};
 use serde_json::{Value, json};
+use sigstore_pki::{Identity, Pki, Subject, T_2026, Tlog};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -407,4 +410,134 @@ fn self_hosted_and_untrusted_trigger_rules_on_the_verified_identity() {
         .map(|f| f.kind.as_str())
         .collect();
     assert_eq!(kinds, ["untrusted-trigger", "non-tag-ref"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles of the test PKI, with the runner and trigger a test asks for
+// ---------------------------------------------------------------------------------------------
+
+/// Scan a project pinning `@myorg/app@1.0.0`, whose provenance the test PKI signed for `id`, with
+/// `config` as provscan.toml: the exit code and the package's JSON.
+fn scan_generated(id: &Identity, config: Option<&str>) -> (Option<i32>, Value, Value) {
+    let pki = Pki::new();
+    let name = "@myorg/app";
+    let sri = sigstore_pki::sri_for(11);
+    let doc = pki.npm_attestations(
+        &Subject::npm(name, "1.0.0", &sri),
+        id,
+        Tlog::V1Intoto,
+        T_2026,
+    );
+    let reg = Registry::start();
+    common::mount_npm_attested(&reg, name, "1.0.0", &sri, "2026-01-01T00:00:00.000Z", doc);
+    let dir = tempfile::tempdir().unwrap();
+    common::write_npm_lock(dir.path(), &[(name, "1.0.0", &sri)]);
+    if let Some(config) = config {
+        std::fs::write(dir.path().join("provscan.toml"), config).unwrap();
+    }
+    let root = pki.trusted_root_path();
+    let out = provscan(dir.path())
+        .arg(dir.path())
+        .args(["--npm-registry", &reg.url()])
+        .args(["--no-cache", "--format", "json"])
+        .args(["--trusted-root", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = json_out(&out);
+    let pkg = package(&report, name, "1.0.0").clone();
+    (out.status.code(), pkg, report)
+}
+
+fn release(runner: &str, trigger: &str, git_ref: &str) -> Identity {
+    let mut id = Identity::github("myorg/app", ".github/workflows/release.yml", git_ref);
+    id.runner = runner.into();
+    id.trigger = trigger.into();
+    id
+}
+
+#[test]
+fn a_generated_tag_release_on_a_hosted_runner_raises_nothing() {
+    let (code, pkg, _) = scan_generated(
+        &release("github-hosted", "release", "refs/tags/v1.0.0"),
+        None,
+    );
+    assert_eq!(pkg["status"], "verified", "{pkg:#}");
+    assert_eq!(kinds(&pkg), Vec::<String>::new());
+    assert_eq!(code, Some(0));
+    assert_eq!(pkg["evidence"]["publisher"]["event"], "release");
+}
+
+#[test]
+fn a_self_hosted_runner_build_is_flagged_without_failing() {
+    let (code, pkg, _) =
+        scan_generated(&release("self-hosted", "release", "refs/tags/v1.0.0"), None);
+    assert_eq!(pkg["status"], "verified", "{pkg:#}");
+    assert_eq!(kinds(&pkg), ["self-hosted-runner"]);
+    assert!(
+        flag(&pkg, "self-hosted-runner")
+            .contains("`self-hosted` runner, not a `github-hosted` one"),
+        "{pkg:#}"
+    );
+    assert_eq!(
+        pkg["verification"]["identity"]["runner_environment"],
+        "self-hosted"
+    );
+    assert_eq!(
+        pkg["evidence"]["publisher"]["runner_environment"],
+        "self-hosted"
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "self-hosted-runner does not fail the default policy"
+    );
+}
+
+#[test]
+fn a_pull_request_target_build_fails_the_default_policy() {
+    let (code, pkg, report) = scan_generated(
+        &release("github-hosted", "pull_request_target", "refs/tags/v1.0.0"),
+        None,
+    );
+    assert_eq!(pkg["status"], "verified", "{pkg:#}");
+    assert_eq!(kinds(&pkg), ["untrusted-trigger"]);
+    assert!(flag(&pkg, "untrusted-trigger").contains("`pull_request_target`"));
+    assert_eq!(pkg["evidence"]["publisher"]["event"], "pull_request_target");
+    assert_eq!(pkg["failing"], true);
+    assert_eq!(code, Some(1));
+    let violations = report["policy"]["violations"].as_array().unwrap();
+    assert_eq!(
+        violations[0]["rule"], "untrusted-trigger",
+        "{violations:#?}"
+    );
+    // A branch build from workflow_run on a self-hosted runner: all three.
+    let (code, pkg, _) = scan_generated(
+        &release("self-hosted", "workflow_run", "refs/heads/main"),
+        None,
+    );
+    assert_eq!(
+        kinds(&pkg),
+        ["self-hosted-runner", "untrusted-trigger", "non-tag-ref"]
+    );
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn pins_judge_the_generated_certificate_identity() {
+    let id = release("github-hosted", "release", "refs/tags/v1.0.0");
+    let (code, pkg, _) = scan_generated(
+        &id,
+        Some(
+            "[[trust]]\npackages = [\"@myorg/*\"]\npublisher = \"github:myorg/*\"\nworkflow = \"release.yml\"\n",
+        ),
+    );
+    assert_eq!(kinds(&pkg), Vec::<String>::new(), "{pkg:#}");
+    assert_eq!(code, Some(0));
+    let (code, pkg, _) = scan_generated(
+        &id,
+        Some("[[trust]]\npackages = [\"@myorg/*\"]\npublisher = \"github:myorg/lib\"\n"),
+    );
+    assert_eq!(kinds(&pkg), ["unexpected-publisher"]);
+    assert!(flag(&pkg, "unexpected-publisher").contains("built by github:myorg/app"));
+    assert_eq!(code, Some(1));
 }

@@ -292,3 +292,58 @@ pub fn only(lookups: &provscan::registry::Lookups) -> &provscan::registry::Looku
     assert_eq!(lookups.by_key.len(), 1);
     lookups.by_key.values().next().unwrap()
 }
+
+/// Mount a packument for one npm version with a provenance attestation (`dist.attestations`)
+/// and its attestations document `doc` (`{"attestations": [...]}`); no registry signatures.
+pub fn mount_npm_attested(
+    reg: &Registry,
+    name: &str,
+    version: &str,
+    sri: &str,
+    published: &str,
+    doc: Value,
+) {
+    let escaped = name.replace('/', "%2f");
+    let packument = json!({
+        "_id": name, "name": name,
+        "versions": {version: {"name": name, "version": version, "dist": {
+            "integrity": sri,
+            "tarball": tarball(name, version),
+            "attestations": {"url": format!("/-/npm/v1/attestations/{escaped}@{version}"),
+                             "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}}
+        }}},
+        "time": {version: published}
+    });
+    for (p, body) in [
+        (format!("/{escaped}"), packument),
+        (format!("/-/npm/v1/attestations/{escaped}@{version}"), doc),
+    ] {
+        reg.mount(
+            Mock::given(wiremock::matchers::method("GET"))
+                .and(wiremock::matchers::path(p))
+                .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body)),
+        );
+    }
+}
+
+/// Write a package-lock.json (v3) pinning `(name, version, integrity)` as direct dependencies.
+pub fn write_npm_lock(dir: &Path, packages: &[(&str, &str, &str)]) {
+    let mut entries = serde_json::Map::new();
+    entries.insert("".into(), json!({"name": "app", "version": "1.0.0"}));
+    for (name, version, sri) in packages {
+        entries.insert(
+            format!("node_modules/{name}"),
+            json!({"version": version, "integrity": sri,
+                   "resolved": tarball(name, version)}),
+        );
+    }
+    let lock = json!({"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+                      "packages": entries});
+    std::fs::write(dir.join("package-lock.json"), lock.to_string()).unwrap();
+}
+
+/// The npm registry's tarball URL for a version (`@scope/name` → `…/@scope/name/-/name-V.tgz`).
+pub fn tarball(name: &str, version: &str) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    format!("https://registry.npm.example/{name}/-/{base}-{version}.tgz")
+}
