@@ -34,9 +34,9 @@ run() {
   start=$(date +%s.%N)
   "$@" > "$work/out" 2> "$work/err" || code=$?
   end=$(date +%s.%N)
-  printf '%-34s exit %d  %5.2f s  stdout %4d lines (widest %3d)  stderr %3d lines\n' "$label" "$code" \
+  printf '%-34s exit %d  %5.2f s  stdout %4d lines (widest %3d columns)  stderr %3d lines\n' "$label" "$code" \
     "$(echo "$end - $start" | bc)" "$(wc -l < "$work/out")" \
-    "$(awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }' "$work/out")" "$(wc -l < "$work/err")"
+    "$(LC_ALL=C.UTF-8 wc -L < "$work/out")" "$(wc -l < "$work/err")"
 }
 common=(--no-cache --npm-registry "$registry" "$work")
 run "table, no terminal" "$provscan" "${common[@]}"

@@ -859,9 +859,12 @@ pub(crate) fn failure_reason(registry: &str, err: &http::FetchError) -> String {
         } => {
             format!("{registry} could not be reached: {message} after {attempts} attempts")
         }
-        http::FetchError::Unreachable { failures, last, .. } => format!(
-            "{registry} could not be reached ({failures} attempts in a row failed, the last: \
-             {last}; provscan stopped asking it for this run)"
+        // The count of failures differs by when each package was turned away; the reason does
+        // not, so it is said without it (one cause for them all, not one per count).
+        http::FetchError::Unreachable { last, .. } => format!(
+            "{registry} could not be reached ({} or more attempts in a row failed, the last: \
+             {last}; provscan stopped asking it for this run)",
+            http::UNREACHABLE_AFTER
         ),
         http::FetchError::TooLarge { limit, .. } => {
             format!(

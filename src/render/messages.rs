@@ -68,7 +68,7 @@ pub fn before(report: &Report, quiet: bool) -> String {
                 plural(total),
                 terminal(&cause.message),
                 if others > 0 {
-                    format!(" ({others} more for other reasons; the report lists them)")
+                    format!(" ({others} of them for other reasons; the report lists them)")
                 } else {
                     String::new()
                 }
