@@ -42,7 +42,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-bin=$(realpath "${PROVSCAN_BIN:-$root/target/release/provscan}")
+bin=$(realpath -m "${PROVSCAN_BIN:-$root/target/release/provscan}")
 [[ -n ${PROVSCAN_BIN:-} ]] || cargo build --release --quiet
 [[ -x /usr/bin/time ]] || { echo "GNU time is needed at /usr/bin/time" >&2; exit 2; }
 command -v npm > /dev/null || { echo "npm is needed" >&2; exit 2; }
@@ -251,6 +251,7 @@ PY
   stop_server
   # PyPI: the shared simulator (uncompressed bodies; its attestations do not verify).
   local sim=${REGISTRY_SIM:-../shared/tools/registry-sim.py}
+  [[ -f $sim ]] || echo "PyPI not measured: no registry simulator at $sim (set REGISTRY_SIM)" >&2
   if [[ -f $sim ]]; then
     mkdir -p "$dir/pypi"
     python3 - "$dir/pypi" "$n" <<'PY'
@@ -280,6 +281,8 @@ PY
     done
     stop_server
   fi
+  echo "| registry | mode | packages | requests | requests / package | body bytes | bytes / package | bytes by route |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${out[@]}" | python3 -c '
 import json, sys
 n = int(sys.argv[1])
@@ -288,8 +291,7 @@ for line in sys.stdin:
     s = json.loads(doc)
     if reg == "pypi":
         a, b = s["after"], s["before"]
-        req = sum(v for k, v in a.items() if isinstance(v, int) and not k.startswith("bytes")) - \
-              sum(v for k, v in b.items() if isinstance(v, int) and not k.startswith("bytes"))
+        req = a.get("total", 0) - b.get("total", 0)
         byt = a.get("bytes-total", 0) - b.get("bytes-total", 0)
         routes = {k[6:]: a[k] - b.get(k, 0) for k in a if k.startswith("bytes-") and k != "bytes-total" and a[k] - b.get(k, 0)}
     else:

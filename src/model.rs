@@ -62,30 +62,68 @@ impl fmt::Display for Ecosystem {
 /// PEP 503 name normalisation: lower case, runs of `-`, `_` and `.` become one `-`.
 pub fn pep503_normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    out.extend(pep503_chars(name));
+    let mut in_run = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_run {
+                out.push('-');
+            }
+            in_run = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_run = false;
+        }
+    }
     out
 }
 
-/// The characters of [`pep503_normalize`]`(name)`, one at a time.
-fn pep503_chars(name: &str) -> impl Iterator<Item = char> + '_ {
-    let mut in_run = false;
-    name.chars()
-        .filter(move |c| {
-            let sep = matches!(c, '-' | '_' | '.');
-            let keep = !(sep && in_run);
-            in_run = sep;
-            keep
-        })
-        .flat_map(|c| {
-            let sep = matches!(c, '-' | '_' | '.');
-            let lower = c.to_lowercase();
-            // A separator run becomes one '-'; anything else its lower case.
-            (!sep)
-                .then_some(lower)
-                .into_iter()
-                .flatten()
-                .chain(sep.then_some('-'))
-        })
+/// The characters of [`pep503_normalize`]`(name)`, one at a time (to compare names without
+/// building their normal forms).
+fn pep503_chars(name: &str) -> Pep503Chars<'_> {
+    Pep503Chars {
+        chars: name.chars(),
+        lower: None,
+        in_run: false,
+    }
+}
+
+struct Pep503Chars<'a> {
+    chars: std::str::Chars<'a>,
+    /// The rest of a character whose lower case is several characters.
+    lower: Option<std::char::ToLowercase>,
+    in_run: bool,
+}
+
+impl Iterator for Pep503Chars<'_> {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        if let Some(rest) = self.lower.as_mut() {
+            if let Some(c) = rest.next() {
+                return Some(c);
+            }
+            self.lower = None;
+        }
+        loop {
+            let c = self.chars.next()?;
+            if matches!(c, '-' | '_' | '.') {
+                if self.in_run {
+                    continue;
+                }
+                self.in_run = true;
+                return Some('-');
+            }
+            self.in_run = false;
+            if c.is_ascii() {
+                return Some(c.to_ascii_lowercase());
+            }
+            let mut lower = c.to_lowercase();
+            if let Some(first) = lower.next() {
+                self.lower = Some(lower);
+                return Some(first);
+            }
+        }
+    }
 }
 
 /// Where a locked package comes from.

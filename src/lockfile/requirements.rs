@@ -20,7 +20,7 @@
 //! Nothing here touches the network: remote `-r URL` includes are not fetched.
 //! See `docs/lockfiles/requirements.md`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use pep508_rs::pep440_rs::Operator;
