@@ -412,6 +412,40 @@ fn the_latest_npm_release_without_provenance_is_an_error() {
     assert!(registry.hits("/widget") >= 1);
 }
 
+/// npm staged publishing (approved by a maintainer with 2FA) is the latest release's rung, and
+/// no finding: it is npm's strongest.
+#[test]
+fn the_latest_npm_release_staged_is_reported_as_staged() {
+    let registry = common::Registry::start();
+    let mut doc = common::packument(
+        "widget",
+        &[
+            ("1.1.0", 1, common::Npm::TrustedProvenance),
+            ("1.2.0", 2, common::Npm::Trusted),
+        ],
+    );
+    doc["versions"]["1.2.0"]["_npmUser"]["approver"] =
+        json!({"name": "maintainer", "email": "m@example.com"});
+    doc["dist-tags"] = json!({"latest": "1.2.0"});
+    registry.mount(
+        Mock::given(method("GET"))
+            .and(path("/widget"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(doc)),
+    );
+    let dir = npm_project("github:acme/widget", "");
+    let home = home();
+    let (_, doc) = publishing_json(
+        home.path(),
+        dir.path(),
+        &["--npm-registry", &registry.url()],
+    );
+    let latest = &doc["packages"][0]["latest"];
+    assert_eq!(latest["version"], "1.2.0", "{latest}");
+    assert_eq!(latest["level"], "staged", "{latest}");
+    let rules = rules_of(&doc);
+    assert!(!rules.iter().any(|r| r.starts_with("latest-")), "{rules:?}");
+}
+
 #[test]
 fn offline_asks_no_registry_and_the_workflow_rules_still_run() {
     let registry = common::Registry::start();

@@ -223,7 +223,7 @@ pub struct LatestRelease {
     /// The latest version, when the registry named one.
     pub version: Option<String>,
     /// The registry stage's trust level (`none`, `provenance`, `trusted-publisher`,
-    /// `trusted-publisher-provenance`), or `unknown` (then `reason` says why).
+    /// `trusted-publisher-provenance`, `staged`), or `unknown` (then `reason` says why).
     pub level: String,
     /// Why the answer is `unknown`, or a qualification.
     pub reason: Option<String>,
