@@ -229,14 +229,15 @@ pub fn run_with(
     };
     // Converted while the package vector shrinks, so both are not held in full at once.
     let packages: Vec<PackageReport> = crate::memory::map_shrinking(packages, |package| {
-        let lookup = match lookups.remove(&package.key()) {
+        let key = package.key();
+        let lookup = match lookups.remove(&key) {
             Some(lookup) => lookup,
             None if settings.offline => Lookup::Offline,
             None => Lookup::Unknown {
                 reason: "the registry lookup did not complete".into(),
             },
         };
-        let verification = verifications.remove(&package.key());
+        let verification = verifications.remove(&key);
         let finding = classify(&package, &lookup, verification.as_ref());
         let mut evidence = match lookup {
             Lookup::Answered(evidence) => Some(evidence),
