@@ -21,8 +21,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-const NPM_BUNDLE: &str = include_str!("data/verify/sigstore-2.0.0.provenance.sigstore.json");
+use common::real::{B64, NPM_BUNDLE, npm_sri};
 const PYPI_PROVENANCE: &str =
     include_str!("data/verify/pypi_attestations-0.0.19.tar.gz.provenance");
 const PYPI_FILE: &str = "pypi_attestations-0.0.19.tar.gz";
@@ -40,23 +39,6 @@ enum Answer {
     Json(Value),
     /// Not mounted: the server's default 404.
     Nothing,
-}
-
-fn npm_sri() -> String {
-    let b: Value = serde_json::from_str(NPM_BUNDLE).unwrap();
-    let statement: Value = serde_json::from_slice(
-        &B64.decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    let hex = statement["subject"][0]["digest"]["sha512"]
-        .as_str()
-        .unwrap();
-    let bytes: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect();
-    format!("sha512-{}", B64.encode(bytes))
 }
 
 fn npm_bundle() -> Value {
