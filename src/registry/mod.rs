@@ -527,10 +527,51 @@ pub fn lookup_all_traced(
     config: &RegistryConfig,
     trace: bool,
 ) -> Result<Lookups, RegistryError> {
+    let mut by_key = HashMap::new();
+    let mut npm_keys = None;
+    let mut lookups = lookup_streaming(packages, config, trace, &mut |answer| match answer {
+        Answer::NpmKeys(keys) => npm_keys = Some(keys),
+        Answer::Lookup(key, lookup) => {
+            by_key.insert(key, lookup);
+        }
+    })?;
+    lookups.by_key = by_key;
+    lookups.npm_keys = npm_keys;
+    Ok(lookups)
+}
+
+/// How many packages one registry host has in progress per request it may have in flight
+/// (`--concurrency`). A package's requests go one after the other (a packument, then its
+/// attestations): with every package let in at once, each host's first requests would all go
+/// before any second one, and no package would be done until the last first request was
+/// answered. Two per slot keep the host's window full (a package between two requests leaves
+/// its slot to another) while each package is done a few round trips after it starts, so
+/// answers flow to the next stage from the first second on.
+const ADMITTED_PER_SLOT: usize = 2;
+
+/// What [`lookup_streaming`] hands over while it runs.
+#[derive(Debug)]
+pub enum Answer {
+    /// The npm registry's signing keys (when `config.npm_keys` asked for them).
+    NpmKeys(NpmKeys),
+    /// One package's final lookup (an upstream answer already bound to the lockfile's digest).
+    Lookup(PackageKey, Lookup),
+}
+
+/// [`lookup_all_traced`], handing each package's lookup (and the npm keys) to `sink` as soon as
+/// it is known, so the next stage can start on it while the lanes keep fetching. The sink runs
+/// on the calling thread, between the lanes' polls: it should only hand the work on. The
+/// [`Lookups`] returned has everything but `by_key` and `npm_keys`, which went to the sink.
+pub fn lookup_streaming(
+    packages: &[Package],
+    config: &RegistryConfig,
+    trace: bool,
+    sink: &mut dyn FnMut(Answer),
+) -> Result<Lookups, RegistryError> {
     // Grouped by the registry each package is routed to, then by name; withheld packages are
     // answered here and never leave the process.
     let mut groups: BTreeMap<(Ecosystem, url::Url, String), Vec<Package>> = BTreeMap::new();
-    let mut withheld = HashMap::new();
+    let mut withheld = Vec::new();
     let mut upstream: HashMap<PackageKey, (Package, String)> = HashMap::new();
     // PyPI packages asked of several indexes in turn (see `route::Route::FirstOf`).
     type Chain = (Vec<url::Url>, Option<url::Url>, String);
@@ -553,21 +594,19 @@ pub fn lookup_all_traced(
                 .entry((indexes, upstream, pkg.ecosystem.normalize_name(&pkg.name)))
                 .or_default()
                 .push(pkg.clone()),
-            route::Route::Withheld { host } => {
-                withheld.insert(
-                    pkg.key(),
-                    Lookup::Unknown {
-                        reason: route::withheld_reason(&host),
-                    },
-                );
-            }
+            route::Route::Withheld { host } => withheld.push((
+                pkg.key(),
+                Lookup::Unknown {
+                    reason: route::withheld_reason(&host),
+                },
+            )),
         }
     }
+    for (key, lookup) in withheld {
+        sink(Answer::Lookup(key, lookup));
+    }
     if groups.is_empty() && chains.is_empty() {
-        return Ok(Lookups {
-            by_key: withheld,
-            ..Lookups::default()
-        });
+        return Ok(Lookups::default());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -608,11 +647,16 @@ pub fn lookup_all_traced(
         _ => (1, 0),
     });
     let turnstile = lanes::Turnstile::new(pace.unwrap_or(Duration::ZERO));
+    // Each registry lets in about twice as many packages as it takes requests at once (see
+    // `ADMITTED_PER_SLOT`); crates.io's paced lane has its own order.
+    let admitted = ADMITTED_PER_SLOT * config.http.concurrency.max(1);
+    let mut admissions: HashMap<(Ecosystem, url::Url), Arc<tokio::sync::Semaphore>> =
+        HashMap::new();
 
-    let (mut by_key, npm_keys) = runtime.block_on(async {
+    runtime.block_on(async {
         let keys_ctx =
             Arc::new(ctx.routed_to(Ecosystem::Npm, config.endpoints.npm_keys_registry()));
-        let keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
+        let mut keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
         let mut tasks = tokio::task::JoinSet::new();
         let deadline = config.http.package_deadline;
         let mut crates_turn = 0;
@@ -626,11 +670,23 @@ pub fn lookup_all_traced(
                 crates_turn += 1;
                 (Arc::clone(&turnstile), crates_turn - 1)
             });
+            let admission = (ecosystem != Ecosystem::Crates).then(|| {
+                Arc::clone(
+                    admissions
+                        .entry((ecosystem, base.clone()))
+                        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(admitted))),
+                )
+            });
             // Every request of one package shares its deadline (see `http`).
             tasks.spawn(async move {
                 if let Some((gate, i)) = &turn {
                     gate.enter(*i).await;
                 }
+                // Never closed, so a permit always comes.
+                let _admitted = match &admission {
+                    Some(a) => a.acquire().await.ok(),
+                    None => None,
+                };
                 let results = http::with_package_clock(deadline, async move {
                     match ecosystem {
                         Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
@@ -663,33 +719,42 @@ pub fn lookup_all_traced(
                 (Ecosystem::Pypi, results)
             }));
         }
-        let mut by_key = withheld;
-        while let Some(done) = tasks.join_next().await {
+        let keys_failed =
+            |_| NpmKeys::Unavailable("fetching the npm registry's keys failed".into());
+        loop {
+            // The keys go on as soon as they come: npm answers wait on them to be verified.
+            let done = tokio::select! {
+                got = async { keys.as_mut().expect("guarded").await }, if keys.is_some() => {
+                    keys = None;
+                    sink(Answer::NpmKeys(got.unwrap_or_else(keys_failed)));
+                    continue;
+                }
+                done = tasks.join_next() => done,
+            };
+            let Some(done) = done else { break };
             // A panicking task would be a bug; its packages stay without a lookup and are
             // reported unknown by the scan rather than taking the whole run down.
-            if let Ok((ecosystem, results)) = done {
-                if let Some(p) = &progress {
-                    p.done(ecosystem == Ecosystem::Crates);
-                }
-                by_key.extend(results);
+            let Ok((ecosystem, results)) = done else {
+                continue;
+            };
+            if let Some(p) = &progress {
+                p.done(ecosystem == Ecosystem::Crates);
+            }
+            for (key, lookup) in results {
+                // An upstream answer counts only when bound to the lockfile's digest.
+                let lookup = match upstream.get(&key) {
+                    Some((pkg, base)) => binding::bind(pkg, lookup, base),
+                    None => lookup,
+                };
+                sink(Answer::Lookup(key, lookup));
             }
         }
-        let npm_keys = match keys {
-            Some(task) => Some(task.await.unwrap_or_else(|_| {
-                NpmKeys::Unavailable("fetching the npm registry's keys failed".into())
-            })),
-            None => None,
-        };
-        (by_key, npm_keys)
+        if let Some(task) = keys {
+            sink(Answer::NpmKeys(task.await.unwrap_or_else(keys_failed)));
+        }
     });
     if let Some(p) = progress {
         p.finish();
-    }
-    // An upstream answer counts only when bound to the lockfile's digest.
-    for (key, (pkg, base)) in upstream {
-        if let Some(lookup) = by_key.remove(&key) {
-            by_key.insert(key, binding::bind(&pkg, lookup, &base));
-        }
     }
     let requests = RequestCounts {
         npm: ctx.npm.requests(),
@@ -703,9 +768,9 @@ pub fn lookup_all_traced(
     };
     let traces = ctx.trace.as_ref().map(|t| t.take()).unwrap_or_default();
     Ok(Lookups {
-        by_key,
+        by_key: HashMap::new(),
         requests,
-        npm_keys,
+        npm_keys: None,
         outcomes,
         traces,
     })
