@@ -1,7 +1,8 @@
 //! The orchestrator: the only place that knows the order of the stages.
 //!
-//! discover → read lockfiles (in parallel) → merge → cache, then ask registries for the rest →
-//! verify (no network, in parallel) → classify → policy → [`Report`].
+//! discover → read lockfiles (in parallel) → merge → cache, then ask registries for the rest,
+//! verifying each answer as it arrives (no network, on rayon's pool, while the lanes fetch) →
+//! classify → policy → [`Report`].
 //!
 //! In a directory scan a lockfile that cannot be read is reported with its error and the others
 //! are still scanned (partial results); a lockfile named with `--lockfile` that cannot be read
@@ -148,77 +149,104 @@ pub fn run_with(
 
     // The cache answers what it can; the registries are asked only for the rest.
     let cache = open_cache(settings, &mut warnings);
-    let (mut lookups, cached_by) = from_cache(cache.as_ref(), settings, &packages);
+    let (mut known, cached_by) = from_cache(cache.as_ref(), settings, &packages);
+    let cached_traces = match options.trace {
+        true => cache_traces(settings, &packages, &known),
+        false => Traces::default(),
+    };
     // Packages the lockfile resolved from a private host are asked of no public registry
     // (offline, nothing is asked anyway: they are reported as not asked).
     if !settings.offline {
         let (withheld, hint) = registry::route::withheld(&settings.registry.endpoints, &packages);
-        lookups.extend(withheld);
+        known.extend(withheld);
         warnings.extend(hint);
     }
-    // Offline nothing is asked, so nothing is copied out to be asked.
-    let missing: Vec<Package> = match settings.offline {
-        true => Vec::new(),
-        false => packages
-            .iter()
-            .filter(|p| p.is_registry_pinned() && !lookups.contains_key(&p.key()))
-            .cloned()
-            .collect(),
-    };
-    let fetched = if settings.offline {
-        registry::Lookups::default()
-    } else {
-        // Fresh npm keys in the cache spare the keys request.
-        let mut config = settings.registry.clone();
-        let npm_registry = config.endpoints.npm_keys_registry().as_str();
-        config.npm_keys &= cache
-            .as_ref()
-            .and_then(|c| c.get_npm_keys(npm_registry, Some(cache::NPM_KEYS_MAX_AGE)))
-            .is_none();
-        registry::lookup_all_traced(&missing, &config, options.trace)?
-    };
-    store(cache.as_ref(), settings, &missing, &fetched, &mut warnings);
-    let mut traces = fetched.traces;
-    if options.trace {
-        for pkg in packages.iter().filter(|p| lookups.contains_key(&p.key())) {
-            let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
-                continue;
-            };
-            traces
-                .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
-                .or_default()
-                .requests
-                .push(RequestTrace {
-                    what: format!("{}@{}", pkg.name, pkg.version),
-                    url: lockfile::strip_credentials(&registry),
-                    status: None,
-                    outcome: "answered from provscan's cache; no request was sent".into(),
-                    from_cache: true,
-                });
+    // The npm registry's keys: fresh ones from the cache spare the request (any age offline).
+    let keys_registry = settings.registry.endpoints.npm_keys_registry().as_str();
+    let max_age = (!settings.offline).then_some(cache::NPM_KEYS_MAX_AGE);
+    let cached_keys = cache
+        .as_ref()
+        .filter(|_| verifier.is_some())
+        .and_then(|c| c.get_npm_keys(keys_registry, max_age));
+    let keep_keys = |keys: &NpmKeys, warnings: &mut Vec<String>| {
+        if let (Some(cache), NpmKeys::Served(doc)) = (cache.as_ref(), keys)
+            && let Err(e) = cache.put_npm_keys(keys_registry, doc)
+        {
+            warnings.push(format!("could not write to the cache: {e}"));
         }
+    };
+
+    // Fetching and verifying overlap: every answer, cached or fresh, is verified on rayon's
+    // pool as soon as it is known, while the lanes keep fetching (verification needs no
+    // network). What is not known yet is asked of the registries; offline, nothing is.
+    let mut missing = Vec::new();
+    let (fetched, mut lookups, mut verifications) =
+        verify::verify_as_answered(verifier.as_ref(), |stream| {
+            if let Some(doc) = cached_keys {
+                stream.keys(&NpmKeys::Served(doc));
+            }
+            let mut asked: HashMap<PackageKey, &Package> = HashMap::new();
+            for pkg in packages.iter().filter(|p| p.is_registry_pinned()) {
+                let key = pkg.key();
+                match known.remove(&key) {
+                    Some(lookup) => stream.answer(pkg, key, lookup),
+                    None if settings.offline => {}
+                    None => {
+                        missing.push(pkg.clone());
+                        asked.insert(key, pkg);
+                    }
+                }
+            }
+            let fetched = match settings.offline {
+                true => registry::Lookups::default(),
+                false => {
+                    let mut config = settings.registry.clone();
+                    config.npm_keys &= !stream.has_keys();
+                    registry::lookup_streaming(&missing, &config, options.trace, &mut |answer| {
+                        match answer {
+                            registry::Answer::NpmKeys(keys) => {
+                                keep_keys(&keys, &mut warnings);
+                                stream.keys(&keys);
+                            }
+                            registry::Answer::Lookup(key, lookup) => match asked.get(&key) {
+                                Some(pkg) => stream.answer(pkg, key, lookup),
+                                // Not asked for: a registry stage bug, never a package's answer.
+                                None => debug_assert!(false, "an answer no package asked for"),
+                            },
+                        }
+                    })?
+                }
+            };
+            // npm answers came only from the cache, and its keys are stale or missing.
+            if stream.wants_keys() {
+                let keys = match settings.offline {
+                    true => NpmKeys::Unavailable(
+                        "offline: the npm registry's keys were not fetched".into(),
+                    ),
+                    false => registry::fetch_npm_keys(&settings.registry),
+                };
+                keep_keys(&keys, &mut warnings);
+                stream.keys(&keys);
+            }
+            Ok::<_, ScanError>(fetched)
+        });
+    let fetched = fetched?;
+    store(cache.as_ref(), settings, &missing, &lookups, &mut warnings);
+    drop(missing);
+    let mut traces = fetched.traces;
+    for (name, cached) in cached_traces {
+        traces
+            .entry(name)
+            .or_default()
+            .requests
+            .extend(cached.requests);
     }
-    lookups.extend(fetched.by_key);
     warnings.extend(registry::route::stripped_hint(
         &settings.registry.endpoints,
         &packages,
         &lookups,
     ));
 
-    // Verification needs no network: cached answers are verified like fresh ones.
-    let mut verifications = match &verifier {
-        Some(v) => {
-            let keys = npm_keys(
-                settings,
-                cache.as_ref(),
-                fetched.npm_keys,
-                &packages,
-                &lookups,
-                &mut warnings,
-            );
-            verify::verify_all(v, &packages, &lookups, keys.as_ref())
-        }
-        None => HashMap::new(),
-    };
     let now = jiff::Timestamp::now();
     // With verification on a claim is not coverage; with `--no-verify` coverage comes from the
     // registries' claims, and every output says so.
@@ -388,14 +416,14 @@ fn store(
     cache: Option<&Cache>,
     settings: &Settings,
     asked: &[Package],
-    fetched: &registry::Lookups,
+    lookups: &HashMap<PackageKey, Lookup>,
     warnings: &mut Vec<String>,
 ) {
     let Some(cache) = cache else { return };
     let registries: Vec<(&Package, String, &Evidence)> = asked
         .iter()
         .filter_map(|pkg| {
-            let Some(Lookup::Answered(evidence)) = fetched.by_key.get(&pkg.key()) else {
+            let Some(Lookup::Answered(evidence)) = lookups.get(&pkg.key()) else {
                 return None;
             };
             if evidence.incomplete {
@@ -439,47 +467,30 @@ fn store(
     }
 }
 
-/// The npm registry's keys for verification: those fetched with the lookups (then kept in the
-/// cache for a day); else, when npm answers came only from the cache, the cached keys if fresh
-/// (any age offline), else fetched now. `None` when no npm package was answered.
-fn npm_keys(
+/// What `provscan explain` records for the packages the cache answered: no request was sent.
+fn cache_traces(
     settings: &Settings,
-    cache: Option<&Cache>,
-    fetched: Option<NpmKeys>,
     packages: &[Package],
-    lookups: &HashMap<PackageKey, Lookup>,
-    warnings: &mut Vec<String>,
-) -> Option<NpmKeys> {
-    let registry = settings.registry.endpoints.npm_keys_registry().as_str();
-    let keep = |keys: &NpmKeys, warnings: &mut Vec<String>| {
-        if let (Some(cache), NpmKeys::Served(doc)) = (cache, keys)
-            && let Err(e) = cache.put_npm_keys(registry, doc)
-        {
-            warnings.push(format!("could not write to the cache: {e}"));
-        }
-    };
-    if let Some(keys) = fetched {
-        keep(&keys, warnings);
-        return Some(keys);
+    cached: &HashMap<PackageKey, Lookup>,
+) -> Traces {
+    let mut traces = Traces::default();
+    for pkg in packages.iter().filter(|p| cached.contains_key(&p.key())) {
+        let Some(registry) = cache::registry_for(&settings.registry.endpoints, pkg) else {
+            continue;
+        };
+        traces
+            .entry((pkg.ecosystem, pkg.ecosystem.normalize_name(&pkg.name)))
+            .or_default()
+            .requests
+            .push(RequestTrace {
+                what: format!("{}@{}", pkg.name, pkg.version),
+                url: lockfile::strip_credentials(&registry),
+                status: None,
+                outcome: "answered from provscan's cache; no request was sent".into(),
+                from_cache: true,
+            });
     }
-    let npm_answered = packages.iter().any(|p| {
-        p.ecosystem == Ecosystem::Npm && matches!(lookups.get(&p.key()), Some(Lookup::Answered(_)))
-    });
-    if !npm_answered {
-        return None;
-    }
-    let max_age = (!settings.offline).then_some(cache::NPM_KEYS_MAX_AGE);
-    if let Some(doc) = cache.and_then(|c| c.get_npm_keys(registry, max_age)) {
-        return Some(NpmKeys::Served(doc));
-    }
-    if settings.offline {
-        return Some(NpmKeys::Unavailable(
-            "offline: the npm registry's keys were not fetched".into(),
-        ));
-    }
-    let keys = registry::fetch_npm_keys(&settings.registry);
-    keep(&keys, warnings);
-    Some(keys)
+    traces
 }
 
 /// When the lockfile names the identities it expects attestations from (pylock.toml), a

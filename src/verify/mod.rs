@@ -4,7 +4,8 @@
 //! registry's keys. Output: one [`Verification`] per package that had anything to check. No
 //! network is used here and nothing is downloaded: the subject digests are compared with the
 //! lockfile's own hashes. The CPU work runs on rayon, with one prepared [`Verifier`] shared by
-//! all threads. What it does not do: decide the package's status (that is `classify`), or fetch
+//! all threads, each package as soon as its answer is known ([`stream`]), so verifying overlaps
+//! fetching. What it does not do: decide the package's status (that is `classify`), or fetch
 //! anything (that is `registry`).
 //!
 //! Outcomes: `verified` when every attestation that matters verifies and its signer agrees with
@@ -16,22 +17,22 @@
 //! is never evidence: advertised attestations that are missing, empty or malformed are never
 //! `attested`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::model::{Ecosystem, Package, PackageKey};
-use crate::registry::{Evidence, Lookup, NpmKeys};
+use crate::model::{Ecosystem, Package};
+use crate::registry::Evidence;
 use crate::report::Flag;
 
 pub mod identity;
 pub mod npm;
 pub mod pypi;
 pub mod sigstore;
+pub mod stream;
 
 pub use identity::BuildIdentity;
+pub use stream::{Stream, verify_as_answered};
 
 /// Why verification cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -230,28 +231,6 @@ fn load_root(path: &Path) -> Result<sigstore::TrustRoot, VerifyError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     sigstore::TrustRoot::from_json(&text, &path.display().to_string()).map_err(err)
-}
-
-/// Verify every package with registry evidence, in parallel on rayon's pool.
-pub fn verify_all(
-    verifier: &Verifier,
-    packages: &[Package],
-    lookups: &HashMap<PackageKey, Lookup>,
-    npm_keys: Option<&NpmKeys>,
-) -> HashMap<PackageKey, Verification> {
-    let keys = npm_keys.map(npm::Keys::from_registry);
-    packages
-        .par_iter()
-        .filter_map(|pkg| {
-            let key = pkg.key();
-            let Some(Lookup::Answered(evidence)) = lookups.get(&key) else {
-                return None;
-            };
-            verifier
-                .verify(pkg, evidence, keys.as_ref())
-                .map(|v| (key, v))
-        })
-        .collect()
 }
 
 /// Seconds since the epoch as RFC 3339.
