@@ -85,6 +85,18 @@ pub struct Entry {
     pub material: Material,
 }
 
+/// [`Entry`] as written: the same fields, borrowed from the answer rather than copied (an
+/// answer's attestation material is most of its size).
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    format: u32,
+    key: &'a str,
+    identity: bool,
+    history: bool,
+    evidence: &'a Evidence,
+    material: &'a Material,
+}
+
 /// The records of one registry's packs: key digest → payload (the newest that checks out).
 type Records = HashMap<String, Vec<u8>>;
 
@@ -219,13 +231,13 @@ impl Cache {
     /// One record: header line and payload.
     fn record(&self, &(registry, pkg, identity, evidence): &PutEntry<'_>) -> Option<Vec<u8>> {
         let (key, digest) = Cache::key(registry, pkg);
-        let entry = Entry {
+        let entry = EntryRef {
             format: FORMAT,
-            key,
+            key: &key,
             identity,
             history: self.history,
-            evidence: evidence.clone(),
-            material: evidence.material.clone(),
+            evidence,
+            material: &evidence.material,
         };
         let payload = serde_json::to_vec(&entry).ok()?;
         Some(encode_record(&digest, &payload))
