@@ -1,7 +1,7 @@
 //! The registry stage hands each package's answer over as soon as it is known, so verification
 //! overlaps fetching: a package's requests go one after the other (a packument, then its
-//! attestations), and a host lets in only about twice as many packages as it takes requests,
-//! so packages finish from the first round trips on instead of all at the end.
+//! attestations), and a host has only about twice as many packages in progress as it takes
+//! requests, so packages finish from the first round trips on instead of all at the end.
 
 mod common;
 
@@ -77,7 +77,7 @@ fn answers_are_handed_over_while_the_lanes_still_fetch() {
     assert!(lookups.by_key.is_empty(), "the answers went to the sink");
     assert_eq!(lookups.requests.npm, 2 * PACKAGES as u64);
     // Every packument asked before any attestations would hand the first answer over only
-    // after PACKAGES requests; with 8 packages let in (2 per slot), it comes after a few.
+    // after PACKAGES requests; with 8 packages in progress (2 per slot), it comes after a few.
     assert!(
         seen[0] < PACKAGES / 2,
         "the first answer came after {} of {} requests",

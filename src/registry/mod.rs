@@ -542,12 +542,12 @@ pub fn lookup_all_traced(
 
 /// How many packages one registry host has in progress per request it may have in flight
 /// (`--concurrency`). A package's requests go one after the other (a packument, then its
-/// attestations): with every package let in at once, each host's first requests would all go
+/// attestations): with every package started at once, each host's first requests would all go
 /// before any second one, and no package would be done until the last first request was
 /// answered. Two per slot keep the host's window full (a package between two requests leaves
 /// its slot to another) while each package is done a few round trips after it starts, so
 /// answers flow to the next stage from the first second on.
-const ADMITTED_PER_SLOT: usize = 2;
+const STARTED_PER_SLOT: usize = 2;
 
 /// What [`lookup_streaming`] hands over while it runs.
 #[derive(Debug)]
@@ -647,10 +647,11 @@ pub fn lookup_streaming(
         _ => (1, 0),
     });
     let turnstile = lanes::Turnstile::new(pace.unwrap_or(Duration::ZERO));
-    // Each registry lets in about twice as many packages as it takes requests at once (see
-    // `ADMITTED_PER_SLOT`); crates.io's paced lane has its own order.
-    let admitted = ADMITTED_PER_SLOT * config.http.concurrency.max(1);
-    let mut admissions: HashMap<(Ecosystem, url::Url), Arc<tokio::sync::Semaphore>> =
+    // Each registry host has at most about twice as many packages in progress as it takes
+    // requests at once (see `STARTED_PER_SLOT`); the rest wait their turn, in name order.
+    // crates.io's paced lane is started whole: its turnstile lets it in, in order.
+    let started_per_host = STARTED_PER_SLOT * config.http.concurrency.max(1);
+    let mut waiting: HashMap<(Ecosystem, url::Url), std::collections::VecDeque<Vec<Package>>> =
         HashMap::new();
 
     runtime.block_on(async {
@@ -659,48 +660,6 @@ pub fn lookup_streaming(
         let mut keys = wants_keys.then(|| tokio::spawn(npm::fetch_keys(keys_ctx)));
         let mut tasks = tokio::task::JoinSet::new();
         let deadline = config.http.package_deadline;
-        let mut crates_turn = 0;
-        for ((ecosystem, base, _), pkgs) in ordered {
-            let ctx = Arc::clone(
-                routed
-                    .entry((ecosystem, base.clone()))
-                    .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
-            );
-            let turn = (ecosystem == Ecosystem::Crates).then(|| {
-                crates_turn += 1;
-                (Arc::clone(&turnstile), crates_turn - 1)
-            });
-            let admission = (ecosystem != Ecosystem::Crates).then(|| {
-                Arc::clone(
-                    admissions
-                        .entry((ecosystem, base.clone()))
-                        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(admitted))),
-                )
-            });
-            // Every request of one package shares its deadline (see `http`).
-            tasks.spawn(async move {
-                if let Some((gate, i)) = &turn {
-                    gate.enter(*i).await;
-                }
-                // Never closed, so a permit always comes.
-                let _admitted = match &admission {
-                    Some(a) => a.acquire().await.ok(),
-                    None => None,
-                };
-                let results = http::with_package_clock(deadline, async move {
-                    match ecosystem {
-                        Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
-                        Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
-                        Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
-                    }
-                })
-                .await;
-                if let Some((gate, i)) = &turn {
-                    gate.leave(*i);
-                }
-                (ecosystem, results)
-            });
-        }
         for ((indexes, up, _), pkgs) in chains {
             let ctxs: Vec<Arc<Ctx>> = indexes
                 .iter()
@@ -716,8 +675,58 @@ pub fn lookup_streaming(
             let up = up.map(|u| u.to_string());
             tasks.spawn(http::with_package_clock(deadline, async move {
                 let results = pypi::lookup_first_of(&ctxs, up.as_deref(), &pkgs).await;
-                (Ecosystem::Pypi, results)
+                (None, Ecosystem::Pypi, results)
             }));
+        }
+        let mut crates_turn = 0;
+        // One package name's lookup; it returns the host it asked, so the next can start.
+        let mut start = |tasks: &mut tokio::task::JoinSet<_>,
+                         ecosystem: Ecosystem,
+                         base: url::Url,
+                         pkgs: Vec<Package>| {
+            let ctx = Arc::clone(
+                routed
+                    .entry((ecosystem, base.clone()))
+                    .or_insert_with(|| Arc::new(ctx.routed_to(ecosystem, &base))),
+            );
+            let turn = (ecosystem == Ecosystem::Crates).then(|| {
+                crates_turn += 1;
+                (Arc::clone(&turnstile), crates_turn - 1)
+            });
+            // Every request of one package shares its deadline (see `http`).
+            tasks.spawn(async move {
+                if let Some((gate, i)) = &turn {
+                    gate.enter(*i).await;
+                }
+                let results = http::with_package_clock(deadline, async move {
+                    match ecosystem {
+                        Ecosystem::Npm => npm::lookup(&ctx, &pkgs).await,
+                        Ecosystem::Pypi => pypi::lookup(&ctx, &pkgs).await,
+                        Ecosystem::Crates => crates::lookup(&ctx, &pkgs).await,
+                    }
+                })
+                .await;
+                if let Some((gate, i)) = &turn {
+                    gate.leave(*i);
+                }
+                let host = (ecosystem != Ecosystem::Crates).then_some((ecosystem, base));
+                (host, ecosystem, results)
+            });
+        };
+        let mut in_progress: HashMap<(Ecosystem, url::Url), usize> = HashMap::new();
+        for ((ecosystem, base, _), pkgs) in ordered {
+            if ecosystem == Ecosystem::Crates {
+                start(&mut tasks, ecosystem, base, pkgs);
+                continue;
+            }
+            let host = (ecosystem, base);
+            let n = in_progress.entry(host.clone()).or_default();
+            if *n < started_per_host {
+                *n += 1;
+                start(&mut tasks, host.0, host.1, pkgs);
+            } else {
+                waiting.entry(host).or_default().push_back(pkgs);
+            }
         }
         let keys_failed =
             |_| NpmKeys::Unavailable("fetching the npm registry's keys failed".into());
@@ -733,10 +742,21 @@ pub fn lookup_streaming(
             };
             let Some(done) = done else { break };
             // A panicking task would be a bug; its packages stay without a lookup and are
-            // reported unknown by the scan rather than taking the whole run down.
-            let Ok((ecosystem, results)) = done else {
-                continue;
+            // reported unknown by the scan rather than taking the whole run down. A waiting
+            // package (of whichever host) starts in its place.
+            let (host, ecosystem, results) = match done {
+                Ok((host, ecosystem, results)) => (host, Some(ecosystem), results),
+                Err(_) => {
+                    let host = waiting.iter().find(|(_, w)| !w.is_empty()).map(|(h, _)| h);
+                    (host.cloned(), None, Vec::new())
+                }
             };
+            if let Some(host) = host
+                && let Some(pkgs) = waiting.get_mut(&host).and_then(|w| w.pop_front())
+            {
+                start(&mut tasks, host.0, host.1, pkgs);
+            }
+            let Some(ecosystem) = ecosystem else { continue };
             if let Some(p) = &progress {
                 p.done(ecosystem == Ecosystem::Crates);
             }
