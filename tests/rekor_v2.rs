@@ -17,7 +17,7 @@ mod common;
 mod sigstore_pki;
 
 use base64::Engine;
-use common::{Registry, json_out, package, provscan};
+use common::{Registry, json_out, package};
 use provscan::model::{DistFile, Ecosystem, LockedPackage, Package, merge};
 use provscan::registry::{Evidence, FileProvenance, TrustLevel};
 use provscan::verify::{Outcome, Verification};
@@ -297,14 +297,7 @@ fn scan(pki: &Pki, doc: Value) -> Value {
         }
     });
     std::fs::write(dir.path().join("package-lock.json"), lock.to_string()).unwrap();
-    let root = pki.trusted_root_path();
-    let out = provscan(dir.path())
-        .arg(dir.path())
-        .args(["--npm-registry", &reg.url()])
-        .args(["--no-cache", "--format", "json"])
-        .args(["--trusted-root", root.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = common::scan_with_root(dir.path(), &reg.url(), &pki.trusted_root_path());
     json_out(&out)
 }
 

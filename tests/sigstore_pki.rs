@@ -9,7 +9,7 @@ mod common;
 mod sigstore_pki;
 
 use base64::Engine;
-use common::{Registry, json_out, package, provscan};
+use common::{Registry, json_out, package};
 use provscan::model::{DistFile, Ecosystem, LockedPackage, Package, merge};
 use provscan::registry::{Evidence, FileProvenance, TrustLevel};
 use provscan::verify::{Outcome, Verification, Verifier, VerifyConfig};
@@ -341,16 +341,7 @@ fn scan(pki: &Pki, reg: &Registry) -> Value {
         format!("widget==1.2.3 --hash=sha256:{sha}\n"),
     )
     .unwrap();
-    let root = pki.trusted_root_path();
-    let out = provscan(dir.path())
-        .arg(dir.path())
-        .args(["--npm-registry", &reg.url()])
-        .args(["--pypi-index", &format!("{}simple/", reg.url())])
-        .args(["--crates-api", &reg.url()])
-        .args(["--no-cache", "--format", "json"])
-        .args(["--trusted-root", root.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = common::scan_with_root(dir.path(), &reg.url(), &pki.trusted_root_path());
     json_out(&out)
 }
 

@@ -435,14 +435,7 @@ fn scan_generated(id: &Identity, config: Option<&str>) -> (Option<i32>, Value, V
     if let Some(config) = config {
         std::fs::write(dir.path().join("provscan.toml"), config).unwrap();
     }
-    let root = pki.trusted_root_path();
-    let out = provscan(dir.path())
-        .arg(dir.path())
-        .args(["--npm-registry", &reg.url()])
-        .args(["--no-cache", "--format", "json"])
-        .args(["--trusted-root", root.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = common::scan_with_root(dir.path(), &reg.url(), &pki.trusted_root_path());
     let report = json_out(&out);
     let pkg = package(&report, name, "1.0.0").clone();
     (out.status.code(), pkg, report)

@@ -223,6 +223,21 @@ pub fn provscan(home: &Path) -> Command {
 }
 
 /// Parse a command's stdout as JSON.
+/// A cold scan of `dir` (no cache, JSON) with every registry at the local `registry` (its
+/// base URL, trailing `/`) and the trusted root at `root`, as the test Sigstore PKI's tests run.
+pub fn scan_with_root(dir: &Path, registry: &str, root: &Path) -> std::process::Output {
+    provscan(dir)
+        .arg(dir)
+        .args(["--npm-registry", registry])
+        .args(["--pypi-index", &format!("{registry}simple/")])
+        .args(["--crates-api", registry])
+        .args(["--no-cache", "--format", "json"])
+        .arg("--trusted-root")
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
 pub fn json_out(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
