@@ -358,6 +358,23 @@ fn npm_project(repository: &str, extra: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `provscan publishing` on the npm project `widget` (repository `github:acme/widget`) with
+/// `registry` serving `packument` as its packument.
+fn publishing_against(registry: &common::Registry, packument: Value) -> (Option<i32>, Value) {
+    registry.mount(
+        Mock::given(method("GET"))
+            .and(path("/widget"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(packument)),
+    );
+    let dir = npm_project("github:acme/widget", "");
+    let home = home();
+    publishing_json(
+        home.path(),
+        dir.path(),
+        &["--npm-registry", &registry.url()],
+    )
+}
+
 fn publishing_json(home: &Path, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
     let out = common::provscan(home)
         .arg("publishing")
@@ -391,18 +408,7 @@ fn the_latest_npm_release_without_provenance_is_an_error() {
         ],
     );
     doc["dist-tags"] = json!({"latest": "1.2.0"});
-    registry.mount(
-        Mock::given(method("GET"))
-            .and(path("/widget"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(doc)),
-    );
-    let dir = npm_project("github:acme/widget", "");
-    let home = home();
-    let (code, doc) = publishing_json(
-        home.path(),
-        dir.path(),
-        &["--npm-registry", &registry.url()],
-    );
+    let (code, doc) = publishing_against(&registry, doc);
     assert_eq!(code, Some(1));
     let latest = &doc["packages"][0]["latest"];
     assert_eq!(latest["version"], "1.2.0");
@@ -427,18 +433,7 @@ fn the_latest_npm_release_staged_is_reported_as_staged() {
     doc["versions"]["1.2.0"]["_npmUser"]["approver"] =
         json!({"name": "maintainer", "email": "m@example.com"});
     doc["dist-tags"] = json!({"latest": "1.2.0"});
-    registry.mount(
-        Mock::given(method("GET"))
-            .and(path("/widget"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(doc)),
-    );
-    let dir = npm_project("github:acme/widget", "");
-    let home = home();
-    let (_, doc) = publishing_json(
-        home.path(),
-        dir.path(),
-        &["--npm-registry", &registry.url()],
-    );
+    let (_, doc) = publishing_against(&registry, doc);
     let latest = &doc["packages"][0]["latest"];
     assert_eq!(latest["version"], "1.2.0", "{latest}");
     assert_eq!(latest["level"], "staged", "{latest}");
